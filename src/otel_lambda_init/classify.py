@@ -1,0 +1,115 @@
+"""Pure classification of a sandbox's INIT: the design's decision table, the gap, billing.
+
+Times are explicit integers in nanoseconds since the epoch; nothing here reads a clock or
+imports OpenTelemetry, so any timeline can be fed in a test.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+NS_PER_MS = 1_000_000
+
+PHASE_INIT = "init"
+PHASE_INVOKE = "invoke"
+PHASE_RESTORE = "restore"
+
+ON_DEMAND = "on-demand"
+PROVISIONED = "provisioned-concurrency"
+SNAP_START = "snap-start"
+MANAGED_INSTANCES = "lambda-managed-instances"
+
+PLACE_INVOCATION_TRACE = "invocation-trace"
+PLACE_OWN_TRACE = "own-trace"
+
+
+@dataclass(frozen=True)
+class InitTimeline:
+    """When the sandbox's INIT (or SnapStart restore) ran, as seen from the runtime process."""
+
+    start_ns: int
+    end_ns: int
+    phase: str = PHASE_INIT
+
+
+@dataclass(frozen=True)
+class InitVerdict:
+    """Answers "did a user wait for this INIT?" for a sandbox's first invocation."""
+
+    coldstart: bool
+    proactive: bool
+    gap_ms: float
+    duration_ms: float
+    initialization_type: str
+    phase: str
+
+
+def classify_first_invocation(
+    timeline: InitTimeline,
+    first_invocation_start_ns: int,
+    initialization_type: str,
+    proactive_threshold_ms: float = 10_000.0,
+) -> InitVerdict:
+    """Apply the decision table of the design to a sandbox's first invocation.
+
+    An on-demand INIT in the init phase is capped at 10 s, so a first invocation that starts
+    more than the threshold after INIT started cannot have waited for it: proactive. Unknown
+    initialization types are judged like on-demand, the only type with that heuristic.
+    """
+    since_start_ms = (first_invocation_start_ns - timeline.start_ns) / NS_PER_MS
+    if initialization_type in (PROVISIONED, MANAGED_INSTANCES):
+        coldstart, proactive = False, False
+    elif initialization_type == SNAP_START or timeline.phase in (PHASE_INVOKE, PHASE_RESTORE):
+        # A restore is the cold start of a SnapStart sandbox; a re-run INIT happened inside
+        # the invocation, so the caller waited for it whatever the clock says.
+        coldstart, proactive = True, False
+    elif since_start_ms > proactive_threshold_ms:
+        coldstart, proactive = False, True
+    else:
+        coldstart, proactive = True, False
+    return InitVerdict(
+        coldstart=coldstart,
+        proactive=proactive,
+        gap_ms=gap_ms(timeline.end_ns, first_invocation_start_ns),
+        duration_ms=(timeline.end_ns - timeline.start_ns) / NS_PER_MS,
+        initialization_type=initialization_type,
+        phase=timeline.phase,
+    )
+
+
+def gap_ms(init_end_ns: int, first_invocation_start_ns: int) -> float:
+    """Time the finished sandbox sat idle before its first invocation (never negative)."""
+    return max(0, first_invocation_start_ns - init_end_ns) / NS_PER_MS
+
+
+def placement(verdict: InitVerdict, trace_mode: str) -> str:
+    """Which trace the init span belongs to for a trace mode (``auto``/``first-invocation``/
+    ``separate``): the first invocation's, or its own."""
+    if trace_mode == "first-invocation":
+        return PLACE_INVOCATION_TRACE
+    if trace_mode == "separate":
+        return PLACE_OWN_TRACE
+    return PLACE_INVOCATION_TRACE if verdict.coldstart else PLACE_OWN_TRACE
+
+
+def billed_duration_ms(duration_ms: float) -> int:
+    """Lambda rounds billed duration up to the millisecond."""
+    return max(0, math.ceil(duration_ms - 1e-9))
+
+
+def estimated_cost_usd(billed_ms: int, memory_mb: int, price_per_gb_second: float) -> float:
+    """Compute cost for ``billed_ms`` at ``memory_mb`` (GB = 1024 MB, as Lambda bills)."""
+    return (memory_mb / 1024.0) * (billed_ms / 1000.0) * price_per_gb_second
+
+
+def init_attributes(verdict: InitVerdict) -> dict[str, bool | float | str]:
+    """The ``lambda_init.*`` attributes shared by the init span and the first invocation."""
+    return {
+        "faas.coldstart": verdict.coldstart,
+        "lambda_init.proactive_initialization": verdict.proactive,
+        "lambda_init.gap_ms": round(verdict.gap_ms, 3),
+        "lambda_init.duration_ms": round(verdict.duration_ms, 3),
+        "lambda_init.initialization_type": verdict.initialization_type,
+        "lambda_init.phase": verdict.phase,
+    }

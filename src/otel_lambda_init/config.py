@@ -1,0 +1,183 @@
+"""Every ``OTEL_LAMBDA_INIT_*`` variable, documented and parsed in one place.
+
+A bad value never stops the function: it is reported once (naming the variable and the
+accepted values) and the default is used.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+_logger = logging.getLogger("otel_lambda_init")
+
+OTEL_LAMBDA_INIT_TRACE = "OTEL_LAMBDA_INIT_TRACE"
+"""Where the init span goes: ``auto`` (default: a cold start someone waited for joins the
+first invocation's trace, other INITs get their own trace), ``first-invocation`` (always in
+the first invocation's trace, gap included) or ``separate`` (always its own trace, opened
+during INIT and exported when INIT ends)."""
+
+OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS = "OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS"
+"""An on-demand sandbox whose first invocation starts more than this many ms after INIT
+started was initialized proactively (default 10000: on-demand INIT is capped at 10 s)."""
+
+OTEL_LAMBDA_INIT_FLUSH = "OTEL_LAMBDA_INIT_FLUSH"
+"""How spans leave the sandbox: ``after-response`` (default inside Lambda: exported by an
+internal extension after the caller has its response), ``sync`` (flushed before the handler
+returns) or ``none`` (something else flushes)."""
+
+OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS = "OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS"
+"""Upper bound on one flush, in ms (default 2000). A collector extension on localhost answers
+in milliseconds; waiting the upstream's 30 s on a dead one only bills the user."""
+
+OTEL_LAMBDA_INIT_IMPORT_THRESHOLD_MS = "OTEL_LAMBDA_INIT_IMPORT_THRESHOLD_MS"
+"""Imports during INIT slower than this many ms become ``import {module}`` spans (default 5)."""
+
+OTEL_LAMBDA_INIT_RECORD_UNSAMPLED = "OTEL_LAMBDA_INIT_RECORD_UNSAMPLED"
+"""Export the init span even when the first invocation is not sampled (default true)."""
+
+OTEL_LAMBDA_INIT_AUTO_INSTRUMENT = "OTEL_LAMBDA_INIT_AUTO_INSTRUMENT"
+"""Exec wrapper only: also run OpenTelemetry's auto-instrumentation (default false: it costs
+hundreds of ms of INIT)."""
+
+OTEL_LAMBDA_INIT_DISABLED = "OTEL_LAMBDA_INIT_DISABLED"
+"""Turn the package off: handlers run unwrapped, no spans (default false)."""
+
+OTEL_LAMBDA_INIT_PRICE_X86_64 = "OTEL_LAMBDA_INIT_PRICE_X86_64"
+"""USD per GB-second used for ``lambda_init.estimated_cost_usd`` on x86_64."""
+
+OTEL_LAMBDA_INIT_PRICE_ARM64 = "OTEL_LAMBDA_INIT_PRICE_ARM64"
+"""USD per GB-second used for ``lambda_init.estimated_cost_usd`` on arm64."""
+
+OTEL_LAMBDA_INIT_ARCHITECTURE = "OTEL_LAMBDA_INIT_ARCHITECTURE"
+"""``x86_64`` or ``arm64``; Lambda does not expose it, so it defaults to the machine's."""
+
+TRACE_MODES = ("auto", "first-invocation", "separate")
+FLUSH_MODES = ("after-response", "sync", "none")
+ARCHITECTURES = ("x86_64", "arm64")
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+@dataclass(frozen=True)
+class Config:
+    """The package's settings after parsing; keyword arguments may override fields."""
+
+    trace_mode: str = "auto"
+    proactive_threshold_ms: float = 10_000.0
+    flush: str = "sync"
+    flush_timeout_ms: float = 2_000.0
+    import_threshold_ms: float = 5.0
+    record_unsampled_init: bool = True
+    auto_instrument: bool = False
+    disabled: bool = False
+    price_x86_64: float = 0.0000166667
+    price_arm64: float = 0.0000133334
+    architecture: str = "x86_64"
+
+    def with_overrides(self, **overrides: Any) -> Config:
+        """Keyword arguments win over environment variables; ``None`` means "not given"."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if "flush" in given and given["flush"] not in FLUSH_MODES:
+            raise ValueError(
+                f"flush must be one of {', '.join(FLUSH_MODES)}; got {given['flush']!r}"
+            )
+        if "trace_mode" in given and given["trace_mode"] not in TRACE_MODES:
+            raise ValueError(
+                f"trace_mode must be one of {', '.join(TRACE_MODES)}; got {given['trace_mode']!r}"
+            )
+        return replace(self, **given)
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(name: str, value: str, accepted: str, default: object) -> None:
+    if name in _warned:
+        return
+    _warned.add(name)
+    _logger.warning(
+        "otel-lambda-init: ignoring %s=%r: accepted values are %s; using the default %r",
+        name,
+        value,
+        accepted,
+        default,
+    )
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in choices:
+        return value
+    _warn_once(name, raw, " | ".join(choices), default)
+    return default
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, allow_zero: bool = True) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value != value or value in (float("inf"),) or value < 0 or (value == 0 and not allow_zero):
+        lower = "a number >= 0" if allow_zero else "a number > 0"
+        _warn_once(name, raw, lower, default)
+        return default
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    _warn_once(name, raw, "true | false", default)
+    return default
+
+
+def _machine_architecture() -> str:
+    import platform
+
+    return "arm64" if platform.machine().lower() in ("aarch64", "arm64") else "x86_64"
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> Config:
+    """Parse every ``OTEL_LAMBDA_INIT_*`` variable; invalid values fall back to defaults."""
+    env = os.environ if environ is None else environ
+    default_flush = "after-response" if env.get("AWS_LAMBDA_RUNTIME_API") else "sync"
+    defaults = Config()
+    return Config(
+        trace_mode=_choice(env, OTEL_LAMBDA_INIT_TRACE, TRACE_MODES, defaults.trace_mode),
+        proactive_threshold_ms=_number(
+            env, OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS, defaults.proactive_threshold_ms
+        ),
+        flush=_choice(env, OTEL_LAMBDA_INIT_FLUSH, FLUSH_MODES, default_flush),
+        flush_timeout_ms=_number(
+            env, OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS, defaults.flush_timeout_ms, allow_zero=False
+        ),
+        import_threshold_ms=_number(
+            env, OTEL_LAMBDA_INIT_IMPORT_THRESHOLD_MS, defaults.import_threshold_ms
+        ),
+        record_unsampled_init=_flag(
+            env, OTEL_LAMBDA_INIT_RECORD_UNSAMPLED, defaults.record_unsampled_init
+        ),
+        auto_instrument=_flag(env, OTEL_LAMBDA_INIT_AUTO_INSTRUMENT, defaults.auto_instrument),
+        disabled=_flag(env, OTEL_LAMBDA_INIT_DISABLED, defaults.disabled),
+        price_x86_64=_number(env, OTEL_LAMBDA_INIT_PRICE_X86_64, defaults.price_x86_64),
+        price_arm64=_number(env, OTEL_LAMBDA_INIT_PRICE_ARM64, defaults.price_arm64),
+        architecture=_choice(
+            env, OTEL_LAMBDA_INIT_ARCHITECTURE, ARCHITECTURES, _machine_architecture()
+        ),
+    )

@@ -1,0 +1,78 @@
+"""Sandbox facts read from the variables Lambda sets in every execution environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+INITIALIZATION_TYPES = (
+    "on-demand",
+    "provisioned-concurrency",
+    "snap-start",
+    "lambda-managed-instances",
+)
+
+
+@dataclass(frozen=True)
+class SandboxEnvironment:
+    """What Lambda tells a sandbox about itself; every field may be absent outside Lambda."""
+
+    function_name: str = "unknown-function"
+    function_version: str | None = None
+    memory_mb: int | None = None
+    log_group_name: str | None = None
+    log_stream_name: str | None = None
+    initialization_type: str = "on-demand"
+    region: str | None = None
+    execution_env: str | None = None
+    runtime_api: str | None = None
+    handler: str | None = None
+    task_root: str | None = None
+
+    @property
+    def in_lambda(self) -> bool:
+        """True when a Runtime API exists, i.e. inside Lambda or a local emulator."""
+        return bool(self.runtime_api)
+
+    def resource_attributes(self) -> dict[str, str | int]:
+        """Semantic-convention Resource attributes for this sandbox."""
+        attrs: dict[str, str | int] = {
+            "cloud.provider": "aws",
+            "cloud.platform": "aws_lambda",
+            "faas.name": self.function_name,
+        }
+        if self.region:
+            attrs["cloud.region"] = self.region
+        if self.function_version:
+            attrs["faas.version"] = self.function_version
+        if self.log_stream_name:
+            attrs["faas.instance"] = self.log_stream_name
+        if self.memory_mb:
+            attrs["faas.max_memory"] = self.memory_mb * 1024 * 1024
+        return attrs
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def read_environment(environ: Mapping[str, str] | None = None) -> SandboxEnvironment:
+    """Read the sandbox's Lambda variables (``os.environ`` by default)."""
+    env = os.environ if environ is None else environ
+    return SandboxEnvironment(
+        function_name=env.get("AWS_LAMBDA_FUNCTION_NAME") or "unknown-function",
+        function_version=env.get("AWS_LAMBDA_FUNCTION_VERSION"),
+        memory_mb=_int_or_none(env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")),
+        log_group_name=env.get("AWS_LAMBDA_LOG_GROUP_NAME"),
+        log_stream_name=env.get("AWS_LAMBDA_LOG_STREAM_NAME"),
+        initialization_type=(env.get("AWS_LAMBDA_INITIALIZATION_TYPE") or "on-demand").strip(),
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
+        execution_env=env.get("AWS_EXECUTION_ENV"),
+        runtime_api=env.get("AWS_LAMBDA_RUNTIME_API"),
+        handler=env.get("ORIG_HANDLER") or env.get("_HANDLER"),
+        task_root=env.get("LAMBDA_TASK_ROOT"),
+    )

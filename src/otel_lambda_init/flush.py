@@ -1,0 +1,74 @@
+"""A flush with a real time bound.
+
+The SDK's ``BatchSpanProcessor.force_flush`` ignores its timeout (SDK >= 1.34), and a hung
+collector would hold the invocation for the exporter's 10 s plus retries. The flush runs on
+one reusable daemon thread and the caller waits at most the bound.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from ._safety import report_once
+
+
+class BoundedFlusher:
+    """Runs ``provider.force_flush`` off the calling thread; waits no longer than asked."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: Any = None
+        self._requested = threading.Event()
+        self._finished = threading.Event()
+        self._finished.set()
+        self._thread: threading.Thread | None = None
+
+    def flush(self, provider: Any, timeout_s: float) -> bool:
+        """Flush ``provider``; True if it finished within ``timeout_s``.
+
+        While an earlier flush is still stuck, a new one is not queued behind it: the caller
+        gets False at once instead of another full wait.
+        """
+        force_flush = getattr(provider, "force_flush", None)
+        if force_flush is None:
+            return True
+        with self._lock:
+            if not self._finished.is_set():
+                report_once("flush-stuck", "an earlier flush is still running; skipping this one")
+                return False
+            self._finished.clear()
+            self._pending = (force_flush, int(timeout_s * 1000))
+            self._ensure_thread()
+            self._requested.set()
+        done = self._finished.wait(timeout_s)
+        if not done:
+            report_once(
+                "flush-timeout",
+                f"span export did not finish within {timeout_s * 1000:.0f} ms "
+                "(OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS); the handler was not held longer",
+                exc_info=False,
+            )
+        return done
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(
+                target=self._run, name="otel-lambda-init-flush", daemon=True
+            )
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._requested.wait()
+            self._requested.clear()
+            force_flush, timeout_ms = self._pending
+            try:
+                force_flush(timeout_ms)
+            except Exception:
+                report_once("flush-error", "force_flush raised")
+            finally:
+                self._finished.set()
+
+
+flusher = BoundedFlusher()

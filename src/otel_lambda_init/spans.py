@@ -1,0 +1,202 @@
+"""Emits the init span: where it goes, what it says, and the link from the first invocation.
+
+The invocation span always exists first (ours or another instrumentor's); the init span is
+created back-dated, then linked with ``Span.add_link``, so one code path serves both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from opentelemetry import context as context_api
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+
+from . import classify
+from ._safety import report_once
+from .config import Config
+from .environment import SandboxEnvironment
+from .flush import flusher
+from .timeline import SandboxTimeline
+
+TRACER_NAME = "otel_lambda_init"
+TRACER_VERSION = "0.1.0"
+
+
+def init_span_name(env: SandboxEnvironment) -> str:
+    return f"init {env.function_name}"
+
+
+def init_tracer(provider: Any, record_unsampled: bool) -> trace.Tracer:
+    """A tracer for init spans; with ``record_unsampled`` it ignores the user's sampler.
+
+    The SDK tracer keeps its sampler in a public attribute: a shallow copy with ALWAYS_ON
+    records init spans without touching how the user's invocations are sampled.
+    """
+    tracer = provider.get_tracer(TRACER_NAME, TRACER_VERSION)
+    if record_unsampled and hasattr(tracer, "sampler"):
+        from opentelemetry.sdk.trace.sampling import ALWAYS_ON
+
+        tracer = copy.copy(tracer)
+        tracer.sampler = ALWAYS_ON
+    return tracer
+
+
+class InitSpanEmitter:
+    """Owns the init span of this sandbox: created once, linked from the first invocation."""
+
+    def __init__(self, config: Config, env: SandboxEnvironment, timeline: SandboxTimeline):
+        self.config = config
+        self.env = env
+        self.timeline = timeline
+        self._lock = threading.Lock()
+        self._separate_span: Span | None = None
+        self._separate_token: object | None = None
+        self._emitted: trace.SpanContext | None = None
+        self._get_provider: Callable[[], Any] = trace.get_tracer_provider
+
+    # -- separate mode: opened during INIT, exported when INIT ends ----------------------
+    def open_during_init(self, get_provider: Callable[[], Any]) -> None:
+        """In ``separate`` mode, start the init span now and make it current during INIT, so
+        spans other instrumentations create at import time nest under it. Without a
+        TracerProvider yet, the span is created at INIT end instead."""
+        if self.config.trace_mode != "separate" or self.timeline.init.end_ns is not None:
+            return
+        provider = get_provider()
+        with self._lock:
+            if self._separate_span is not None or self._emitted is not None:
+                return
+            self._get_provider = get_provider
+            if not isinstance(provider, trace.ProxyTracerProvider):
+                span = self._start_separate(provider)
+                self._separate_token = context_api.attach(trace.set_span_in_context(span))
+        self.timeline.on_init_end(self._close_separate)
+
+    def _start_separate(self, provider: Any) -> Span:
+        tracer = init_tracer(provider, self.config.record_unsampled_init)
+        span = tracer.start_span(
+            init_span_name(self.env),
+            context=context_api.Context(),
+            kind=SpanKind.INTERNAL,
+            start_time=self.timeline.init.start_ns,
+            attributes=self._base_attributes(),
+        )
+        self._separate_span = span
+        self._emitted = span.get_span_context()
+        return span
+
+    def _close_separate(self, end_ns: int) -> None:
+        provider = self._get_provider()
+        with self._lock:
+            span = self._separate_span
+            if span is None and self._emitted is None:
+                span = self._start_separate(provider)
+            token = self._separate_token
+            self._separate_span = self._separate_token = None
+        if span is None:
+            return
+        if token is not None:
+            with contextlib.suppress(Exception):  # INIT ended in another context
+                context_api.detach(token)  # type: ignore[arg-type]
+        span.set_attribute(
+            "lambda_init.duration_ms",
+            round((end_ns - self.timeline.init.start_ns) / classify.NS_PER_MS, 3),
+        )
+        span.end(end_time=end_ns)
+        flusher.flush(provider, self.config.flush_timeout_ms / 1000.0)
+
+    # -- first invocation -----------------------------------------------------------------
+    def on_first_invocation(
+        self,
+        provider: Any,
+        invocation_span: Span,
+        parent_context: context_api.Context | None,
+        start_ns: int,
+    ) -> dict[str, Any]:
+        """Emit (or reuse) the init span, link the invocation to it, and return the
+        attributes the first invocation span should carry."""
+        init = self.timeline.init
+        end_ns = init.end_ns if init.end_ns is not None else start_ns
+        timeline = classify.InitTimeline(init.start_ns, end_ns, init.phase)
+        verdict = classify.classify_first_invocation(
+            timeline,
+            start_ns,
+            self.env.initialization_type,
+            self.config.proactive_threshold_ms,
+        )
+        attributes = classify.init_attributes(verdict)
+        with self._lock:
+            init_ctx = self._emitted
+            if init_ctx is None:
+                init_ctx = self._emit(provider, invocation_span, parent_context, timeline, verdict)
+                self._emitted = init_ctx
+        if init_ctx is not None and init_ctx.is_valid:
+            try:
+                invocation_span.add_link(init_ctx, {"lambda_init.link": "init"})
+            except Exception:
+                report_once("add-link", "could not add the link to the init span")
+        return attributes
+
+    def _emit(
+        self,
+        provider: Any,
+        invocation_span: Span,
+        parent_context: context_api.Context | None,
+        timeline: classify.InitTimeline,
+        verdict: classify.InitVerdict,
+    ) -> trace.SpanContext:
+        place = classify.placement(verdict, self.config.trace_mode)
+        inv_ctx = invocation_span.get_span_context()
+        if place == classify.PLACE_INVOCATION_TRACE and not inv_ctx.trace_flags.sampled:
+            # Inside an unsampled trace the span would vanish: give it its own trace.
+            place = classify.PLACE_OWN_TRACE
+        if place == classify.PLACE_OWN_TRACE:
+            ctx = context_api.Context()
+        else:
+            remote = trace.get_current_span(parent_context).get_span_context()
+            if parent_context is not None and remote.is_valid and remote.is_remote:
+                ctx = parent_context  # sibling of the invocation under the remote parent
+            else:
+                ctx = trace.set_span_in_context(invocation_span, context_api.Context())
+        attributes = {**self._base_attributes(), **classify.init_attributes(verdict)}
+        tracer = init_tracer(provider, self.config.record_unsampled_init)
+        span = tracer.start_span(
+            init_span_name(self.env),
+            context=ctx,
+            kind=SpanKind.INTERNAL,
+            start_time=timeline.start_ns,
+            attributes=attributes,
+        )
+        span.end(end_time=timeline.end_ns)
+        return span.get_span_context()
+
+    def _base_attributes(self) -> dict[str, Any]:
+        init = self.timeline.init
+        attrs: dict[str, Any] = {
+            "faas.name": self.env.function_name,
+            "lambda_init.initialization_type": self.env.initialization_type,
+            "lambda_init.phase": init.phase,
+            "lambda_init.start_source": init.start_source,
+        }
+        if init.end_source:
+            attrs["lambda_init.end_source"] = init.end_source
+        return attrs
+
+    @property
+    def emitted(self) -> bool:
+        return self._emitted is not None
+
+
+def record_handler_error(span: Span, error: BaseException) -> None:
+    """Record a handler's exception on its span without changing the exception."""
+    span.record_exception(error)
+    span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"[:256]))
+
+
+def bounded_attributes(attributes: Mapping[str, Any], limit: int = 256) -> dict[str, Any]:
+    """Cut string values so no attribute can carry a large payload."""
+    return {k: (v[:limit] if isinstance(v, str) else v) for k, v in attributes.items()}

@@ -1,0 +1,169 @@
+"""The sandbox's timeline: when INIT really started and ended, and which invocation this is.
+
+One ``SandboxTimeline`` per process owns these facts; the rest of the package reads them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+_logger = logging.getLogger("otel_lambda_init")
+
+START_SOURCE_PROC = "proc"
+START_SOURCE_IMPORT = "import"
+
+# Where the Lambda runtime client lives: the awslambdaric package (pip, python3.12+ managed
+# runtimes) or top-level modules in /var/runtime (older managed runtimes).
+_RUNTIME_CLIENT_MODULES = ("awslambdaric.lambda_runtime_client", "lambda_runtime_client")
+
+IMPORTED_NS = time.time_ns()
+
+
+def process_start_ns(stat_path: str = "/proc/self/stat") -> int | None:
+    """Epoch ns at which this process started (exec keeps it: a wrapper script counts too).
+
+    ``/proc/self/stat`` field 22 is clock ticks since boot (CLOCK_BOOTTIME); ticks are
+    usually 10 ms, and rounding down keeps the start at or before the real one.
+    """
+    try:
+        with open(stat_path, "rb") as stat:
+            data = stat.read()
+        fields = data[data.rindex(b")") + 2 :].split()
+        start_ticks = int(fields[19])
+        hz = os.sysconf("SC_CLK_TCK")
+        now_ns = time.time_ns()
+        since_boot_ns = time.clock_gettime_ns(time.CLOCK_BOOTTIME)
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+    start_ns = now_ns - (since_boot_ns - start_ticks * 1_000_000_000 // hz)
+    if start_ns > now_ns:
+        return None
+    return start_ns
+
+
+@dataclass
+class InitRecord:
+    """INIT as observed from inside the runtime process."""
+
+    start_ns: int
+    start_source: str
+    end_ns: int | None = None
+    end_source: str | None = None
+    phase: str = "init"
+
+
+@dataclass
+class SandboxTimeline:
+    """Facts about this sandbox's life, owned by one object per process."""
+
+    init: InitRecord
+    invocations: int = 0
+    first_invocation_start_ns: int | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _init_end_listeners: list[Callable[[int], None]] = field(default_factory=list, repr=False)
+
+    def mark_init_end(self, end_ns: int, source: str) -> bool:
+        """Record INIT end once; later calls are ignored. Returns True the first time."""
+        with self._lock:
+            if self.init.end_ns is not None:
+                return False
+            self.init.end_ns = end_ns
+            self.init.end_source = source
+            listeners = list(self._init_end_listeners)
+        for listener in listeners:
+            try:
+                listener(end_ns)
+            except Exception:  # a listener's bug must not stop the runtime's next call
+                _logger.exception("otel-lambda-init: INIT-end listener failed")
+        return True
+
+    def on_init_end(self, listener: Callable[[int], None]) -> None:
+        """Call ``listener(end_ns)`` when INIT ends (at once if it already has)."""
+        with self._lock:
+            end_ns = self.init.end_ns
+            if end_ns is None:
+                self._init_end_listeners.append(listener)
+                return
+        listener(end_ns)
+
+    def begin_invocation(self, start_ns: int) -> int:
+        """Count an invocation; returns its 1-based number in this sandbox."""
+        with self._lock:
+            self.invocations += 1
+            if self.invocations == 1:
+                self.first_invocation_start_ns = start_ns
+            return self.invocations
+
+
+def _new_timeline() -> SandboxTimeline:
+    proc_start = process_start_ns()
+    if proc_start is not None:
+        return SandboxTimeline(InitRecord(proc_start, START_SOURCE_PROC))
+    return SandboxTimeline(InitRecord(IMPORTED_NS, START_SOURCE_IMPORT))
+
+
+_timeline: SandboxTimeline | None = None
+_timeline_lock = threading.Lock()
+
+
+def sandbox_timeline() -> SandboxTimeline:
+    """This process's timeline, created on first use."""
+    global _timeline
+    if _timeline is None:
+        with _timeline_lock:
+            if _timeline is None:
+                _timeline = _new_timeline()
+    return _timeline
+
+
+def reset_timeline_for_tests(timeline: SandboxTimeline | None = None) -> None:
+    """Replace the process's timeline (tests only)."""
+    global _timeline
+    _timeline = timeline
+
+
+_hooked: set[str] = set()
+
+
+def watch_runtime_next(on_next: Callable[[int], None] | None = None) -> bool:
+    """Wrap the runtime client's "next" call so its first call marks INIT end.
+
+    The wrap is guarded: if the runtime client is not loaded or looks different, nothing is
+    changed and INIT end falls back to when the handler module finished importing. Returns
+    True when a runtime client was found (now or earlier).
+    """
+    found = False
+    for module_name in _RUNTIME_CLIENT_MODULES:
+        module = sys.modules.get(module_name)
+        client_cls = getattr(module, "LambdaRuntimeClient", None)
+        original = getattr(client_cls, "wait_next_invocation", None)
+        if client_cls is None or original is None:
+            continue
+        found = True
+        if module_name in _hooked:
+            continue
+        _hooked.add(module_name)
+        client_cls.wait_next_invocation = _wrap_next(original, on_next)
+    return found
+
+
+def _wrap_next(original: Callable[..., Any], on_next: Callable[[int], None] | None) -> Any:
+    def wait_next_invocation(self: Any, *args: Any, **kwargs: Any) -> Any:
+        now = time.time_ns()
+        try:
+            sandbox_timeline().mark_init_end(now, "runtime-next")
+            if on_next is not None:
+                on_next(now)
+        except Exception:
+            _logger.exception("otel-lambda-init: failed to observe the runtime's next call")
+        return original(self, *args, **kwargs)
+
+    wait_next_invocation.__wrapped__ = original  # type: ignore[attr-defined]
+    return wait_next_invocation

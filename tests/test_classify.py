@@ -1,0 +1,116 @@
+"""The decision table of the design, row by row, with its boundaries."""
+
+from __future__ import annotations
+
+import pytest
+
+from otel_lambda_init import classify
+from otel_lambda_init.classify import InitTimeline, classify_first_invocation
+
+MS = 1_000_000
+S = 1_000 * MS
+T0 = 1_700_000_000 * S  # INIT start, epoch ns
+
+
+def timeline(duration_ms: float = 800, phase: str = "init") -> InitTimeline:
+    return InitTimeline(T0, T0 + int(duration_ms * MS), phase)
+
+
+# (initialization type, phase, first invocation - INIT start (ms), coldstart, proactive)
+DECISION_TABLE = [
+    ("on-demand", "init", 900, True, False),
+    ("on-demand", "init", 10_000, True, False),  # boundary: exactly the threshold waited
+    ("on-demand", "init", 10_000.001, False, True),  # just past it: proactive
+    ("on-demand", "init", 11_000, False, True),
+    ("on-demand", "init", 6 * 60_000, False, True),
+    ("on-demand", "invoke", 900, True, False),
+    ("on-demand", "invoke", 25_000, True, False),  # re-run INIT is a cold start at any gap
+    ("provisioned-concurrency", "init", 900, False, False),
+    ("provisioned-concurrency", "init", 3_600_000, False, False),
+    ("snap-start", "restore", 300, True, False),
+    ("snap-start", "restore", 60_000, True, False),
+    ("lambda-managed-instances", "init", 900, False, False),
+    ("lambda-managed-instances", "init", 60_000, False, False),
+    ("some-future-type", "init", 900, True, False),  # unknown: judged like on-demand
+    ("some-future-type", "init", 11_000, False, True),
+]
+
+
+@pytest.mark.parametrize("init_type,phase,since_start_ms,coldstart,proactive", DECISION_TABLE)
+def test_decision_table_row(
+    init_type: str, phase: str, since_start_ms: float, coldstart: bool, proactive: bool
+) -> None:
+    verdict = classify_first_invocation(
+        timeline(duration_ms=200, phase=phase), T0 + int(since_start_ms * MS), init_type
+    )
+    assert (verdict.coldstart, verdict.proactive) == (coldstart, proactive)
+    assert verdict.initialization_type == init_type
+    assert verdict.phase == phase
+
+
+def test_first_invocation_after_eleven_seconds_is_proactive() -> None:
+    verdict = classify_first_invocation(timeline(800), T0 + 11 * S, "on-demand")
+    assert verdict.proactive and not verdict.coldstart
+    assert verdict.gap_ms == pytest.approx(10_200.0)
+    assert verdict.duration_ms == pytest.approx(800.0)
+
+
+def test_threshold_is_configurable() -> None:
+    first = T0 + 2 * S
+    assert classify_first_invocation(timeline(), first, "on-demand", 1_500).proactive
+    assert not classify_first_invocation(timeline(), first, "on-demand", 2_000).proactive
+
+
+def test_gap_is_end_of_init_to_first_invocation_and_never_negative() -> None:
+    assert classify.gap_ms(T0 + 5 * MS, T0 + 7 * MS) == pytest.approx(2.0)
+    assert classify.gap_ms(T0 + 7 * MS, T0 + 5 * MS) == 0.0
+
+
+@pytest.mark.parametrize(
+    "mode,coldstart,expected",
+    [
+        ("auto", True, classify.PLACE_INVOCATION_TRACE),
+        ("auto", False, classify.PLACE_OWN_TRACE),
+        ("first-invocation", False, classify.PLACE_INVOCATION_TRACE),
+        ("first-invocation", True, classify.PLACE_INVOCATION_TRACE),
+        ("separate", True, classify.PLACE_OWN_TRACE),
+        ("separate", False, classify.PLACE_OWN_TRACE),
+    ],
+)
+def test_placement_by_trace_mode(mode: str, coldstart: bool, expected: str) -> None:
+    verdict = classify.InitVerdict(coldstart, not coldstart, 1.0, 1.0, "on-demand", "init")
+    assert classify.placement(verdict, mode) == expected
+
+
+@pytest.mark.parametrize(
+    "duration_ms,billed",
+    [(0.0, 0), (0.0001, 1), (1.0, 1), (1.2, 2), (123.999, 124), (124.0, 124)],
+)
+def test_billed_duration_rounds_up_to_the_millisecond(duration_ms: float, billed: int) -> None:
+    assert classify.billed_duration_ms(duration_ms) == billed
+
+
+def test_init_attributes_use_semconv_and_package_namespace() -> None:
+    verdict = classify_first_invocation(timeline(800), T0 + 900 * MS, "on-demand")
+    attrs = classify.init_attributes(verdict)
+    assert attrs["faas.coldstart"] is True
+    assert attrs["lambda_init.proactive_initialization"] is False
+    assert attrs["lambda_init.gap_ms"] == pytest.approx(100.0)
+    assert set(attrs) == {
+        "faas.coldstart",
+        "lambda_init.proactive_initialization",
+        "lambda_init.gap_ms",
+        "lambda_init.duration_ms",
+        "lambda_init.initialization_type",
+        "lambda_init.phase",
+    }
+
+
+def test_classification_never_imports_opentelemetry() -> None:
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(classify))
+    imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert not [m for m in imported if m.startswith("opentelemetry")]

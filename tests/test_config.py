@@ -1,0 +1,79 @@
+"""Every OTEL_LAMBDA_INIT_* variable parses in one place; bad values warn once and default."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from otel_lambda_init import config
+from otel_lambda_init.config import load_config
+
+
+@pytest.fixture(autouse=True)
+def _fresh_warnings() -> None:
+    config._warned.clear()
+
+
+def test_defaults_outside_lambda_flush_synchronously() -> None:
+    cfg = load_config({})
+    assert cfg.trace_mode == "auto"
+    assert cfg.proactive_threshold_ms == 10_000
+    assert cfg.flush == "sync"
+    assert cfg.record_unsampled_init is True
+
+
+def test_inside_lambda_the_default_flush_is_after_response() -> None:
+    assert load_config({"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}).flush == "after-response"
+
+
+@pytest.mark.parametrize(
+    "name,value,field,default,accepted",
+    [
+        (
+            "OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS",
+            "abc",
+            "proactive_threshold_ms",
+            10_000,
+            ">= 0",
+        ),
+        ("OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS", "-5", "proactive_threshold_ms", 10_000, ">= 0"),
+        ("OTEL_LAMBDA_INIT_TRACE", "sideways", "trace_mode", "auto", "first-invocation"),
+        ("OTEL_LAMBDA_INIT_FLUSH", "later", "flush", "sync", "after-response"),
+        ("OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS", "0", "flush_timeout_ms", 2_000, "> 0"),
+        ("OTEL_LAMBDA_INIT_RECORD_UNSAMPLED", "maybe", "record_unsampled_init", True, "true"),
+        ("OTEL_LAMBDA_INIT_ARCHITECTURE", "mips", "architecture", None, "arm64"),
+    ],
+)
+def test_bad_value_warns_once_naming_variable_and_accepted_values(
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+    value: str,
+    field: str,
+    default: object,
+    accepted: str,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="otel_lambda_init"):
+        cfg = load_config({name: value})
+        load_config({name: value})
+    if default is not None:
+        assert getattr(cfg, field) == default
+    lines = [r.getMessage() for r in caplog.records if name in r.getMessage()]
+    assert len(lines) == 1, lines
+    assert repr(value) in lines[0] and accepted in lines[0]
+
+
+def test_values_are_case_and_space_tolerant() -> None:
+    cfg = load_config(
+        {"OTEL_LAMBDA_INIT_TRACE": " First-Invocation ", "OTEL_LAMBDA_INIT_FLUSH": "NONE"}
+    )
+    assert (cfg.trace_mode, cfg.flush) == ("first-invocation", "none")
+
+
+def test_keyword_overrides_win_and_reject_unknown_modes() -> None:
+    cfg = load_config({"OTEL_LAMBDA_INIT_FLUSH": "sync"}).with_overrides(
+        flush="none", trace_mode=None
+    )
+    assert cfg.flush == "none" and cfg.trace_mode == "auto"
+    with pytest.raises(ValueError, match="after-response"):
+        cfg.with_overrides(flush="eventually")

@@ -182,6 +182,8 @@ class InitSpanEmitter:
             "lambda_init.phase": init.phase,
             "lambda_init.start_source": init.start_source,
         }
+        if self.env.log_stream_name:
+            attrs["faas.instance"] = self.env.log_stream_name
         if init.end_source:
             attrs["lambda_init.end_source"] = init.end_source
         return attrs

@@ -1,0 +1,1 @@
+"""Files the simulator copies into a sandbox's runtime directory (its /var/runtime)."""

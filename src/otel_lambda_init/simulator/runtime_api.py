@@ -1,0 +1,724 @@
+"""One sandbox's Lambda Runtime API and Extensions API, with Lambda's phase rules.
+
+Lambda's timing semantics are what the instrumentation is measured against, so this server
+enforces them: INIT ends when the runtime and every registered extension have called next;
+an invocation is complete only when the runtime posted its result and every INVOKE-registered
+extension called next again; the next event waits for that. Every step is timestamped
+(time.time_ns()) so tests and the fleet can state the ground truth.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+__all__ = [
+    "ExtensionInfo",
+    "Invocation",
+    "InvocationResult",
+    "RuntimeApi",
+    "new_request_id",
+    "new_xray_trace_header",
+]
+
+_RUNTIME = "/2018-06-01/runtime"
+_EXTENSION = "/2020-01-01/extension"
+_ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
+# Blocked long-polls re-check their condition this often, so stop() and generation changes
+# (a killed runtime) release them promptly.
+_POLL_S = 0.1
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def new_xray_trace_header(sampled: bool = False) -> str:
+    """A Lambda-Runtime-Trace-Id as Lambda sends it when active tracing is off (Sampled=0)."""
+    epoch = f"{int(time.time()):08x}"
+    return (
+        f"Root=1-{epoch}-{os.urandom(12).hex()};Parent={os.urandom(8).hex()};Sampled={int(sampled)}"
+    )
+
+
+@dataclass
+class InvocationResult:
+    """What the caller of an invocation learns, plus the timestamps the simulator observed.
+
+    start_ns is when the sandbox accepted the request (before any INIT re-run); served_ns when
+    the runtime received the event; responded_ns when it posted the result (the caller's
+    response); completed_ns when the last INVOKE extension called next.
+    """
+
+    request_id: str
+    status: str  # "success" | "error"
+    payload: Any
+    served_ns: int
+    responded_ns: int
+    completed_ns: int
+    start_ns: int = 0
+    error_type: str | None = None
+    init_rerun: bool = False
+
+    @property
+    def duration_ms(self) -> float:
+        """Caller-visible duration: accepted to response (includes a re-run INIT)."""
+        return (self.responded_ns - (self.start_ns or self.served_ns)) / 1e6
+
+
+@dataclass
+class ExtensionInfo:
+    name: str
+    id: str
+    events: list[str]
+    registered_ns: int
+    next_ns: list[int] = field(default_factory=list)
+    external: bool = False
+    # per-invocation bookkeeping
+    pending: deque[dict[str, Any]] = field(default_factory=deque)
+    delivered_current: bool = False
+    done_current: bool = True
+    generation: int = 0
+
+
+class Invocation:
+    """A queued invocation; wait() blocks until Lambda would call it complete."""
+
+    def __init__(
+        self,
+        event: Any,
+        request_id: str,
+        trace_id: str,
+        deadline_ms: int | None,
+        client_context: str | None,
+        cognito_identity: str | None,
+        start_ns: int,
+    ) -> None:
+        self.event = event
+        self.request_id = request_id
+        self.trace_id = trace_id
+        self.deadline_ms = deadline_ms
+        self.client_context = client_context
+        self.cognito_identity = cognito_identity
+        self.enqueued_ns = time.time_ns()
+        self.start_ns = start_ns
+        self.served_ns = 0
+        self.responded_ns = 0
+        self.completed_ns = 0
+        self.status: str | None = None
+        self.payload: Any = None
+        self.error_type: str | None = None
+        self.init_rerun = False
+        self._responded = threading.Event()
+        self._done = threading.Event()
+
+    def body(self) -> bytes:
+        if isinstance(self.event, bytes):
+            return self.event
+        return json.dumps(self.event).encode()
+
+    @property
+    def responded(self) -> bool:
+        return self._responded.is_set()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def result(self) -> InvocationResult:
+        return InvocationResult(
+            request_id=self.request_id,
+            status=self.status or "error",
+            payload=self.payload,
+            served_ns=self.served_ns,
+            responded_ns=self.responded_ns,
+            completed_ns=self.completed_ns,
+            start_ns=self.start_ns or self.enqueued_ns,
+            error_type=self.error_type,
+            init_rerun=self.init_rerun,
+        )
+
+    def wait_response(self, timeout: float) -> bool:
+        return self._responded.wait(timeout)
+
+    def wait(self, timeout: float) -> InvocationResult:
+        """Wait until complete (runtime responded and INVOKE extensions called next)."""
+        if not self._done.wait(timeout):
+            raise TimeoutError(
+                f"invocation {self.request_id} not complete within {timeout}s "
+                f"(served={bool(self.served_ns)}, responded={self.responded})"
+            )
+        return self.result()
+
+
+def _decode_body(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body.decode("utf-8", "replace")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client killed mid-request (a killed runtime, a timed-out exporter) is normal
+
+    api: RuntimeApi
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, addr = super().get_request()
+        # Without TCP_NODELAY each small request/response round trip waits ~40 ms (Nagle +
+        # delayed ACK); Lambda's own server does not have that latency.
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn, addr
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+        pass
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def reply(
+        self,
+        status: int,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+    ) -> None:
+        data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            pass  # the client died (killed runtime): nothing to tell it
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        self.server.api._dispatch(self, "GET", self.path.split("?", 1)[0], b"")
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib name
+        body = self._body()
+        self.server.api._dispatch(self, "POST", self.path.split("?", 1)[0], body)
+
+
+class RuntimeApi:
+    """Runtime API + Extensions API of one sandbox on 127.0.0.1 (ephemeral port)."""
+
+    def __init__(
+        self,
+        *,
+        function_name: str = "demo-fn",
+        function_version: str = "$LATEST",
+        handler: str = "",
+        region: str = "us-east-1",
+        account_id: str = "123456789012",
+        function_timeout_s: float = 30.0,
+    ) -> None:
+        self.function_name = function_name
+        self.function_version = function_version
+        self.handler = handler
+        self.function_timeout_s = function_timeout_s
+        self.function_arn = f"arn:aws:lambda:{region}:{account_id}:function:{function_name}"
+        self._cond = threading.Condition()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+        self._queue: deque[Invocation] = deque()
+        self._current: Invocation | None = None
+        self._by_id: dict[str, Invocation] = {}
+        self._extensions: dict[str, ExtensionInfo] = {}
+        self._expected_external: set[str] = set()
+        self._exited_external: set[str] = set()
+        self._generation = 0
+        self._runtime_exit: int | None = None
+        self._shutdown_reason: str | None = None
+        self._shutdown_deadline_ms = 0
+        self._restore_allowed = threading.Event()
+        # timestamps (time.time_ns()); reset on re-init
+        self.init_start_ns: int = 0
+        self.runtime_ready_ns: int = 0  # runtime's first next (or restore/next)
+        self.init_done_ns: int = 0  # runtime and every extension called next
+        self.restore_next_ns: int = 0
+        self.restored_ns: int = 0
+        self.runtime_next_ns: list[int] = []
+        self.init_error: dict[str, Any] | None = None
+        self.restore_error: dict[str, Any] | None = None
+        self.extension_errors: list[dict[str, Any]] = []
+        self.served: list[Invocation] = []
+
+    # lifecycle -------------------------------------------------------------------------------
+    def start(self) -> RuntimeApi:
+        if self._server is not None:
+            return self
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.api = self
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+        self._restore_allowed.set()
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        with self._cond:
+            for inv in [*self._queue, *([self._current] if self._current else [])]:
+                self._fail(inv, "Sandbox.Stopped", "the sandbox was stopped")
+            self._queue.clear()
+            self._current = None
+
+    def __enter__(self) -> RuntimeApi:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def address(self) -> str:
+        """host:port for AWS_LAMBDA_RUNTIME_API."""
+        if self._server is None:
+            raise RuntimeError("runtime API not started")
+        return f"127.0.0.1:{self._server.server_address[1]}"
+
+    # control (simulator side) ----------------------------------------------------------------
+    def mark_init_start(self, expected_external: set[str] | None = None) -> None:
+        """Begin (or re-begin) INIT: forget the previous runtime process and its extensions.
+
+        Long-polls of a killed runtime are released by the generation bump and never get an
+        event meant for its successor.
+        """
+        with self._cond:
+            self._generation += 1
+            self._extensions.clear()
+            self._expected_external = set(expected_external or ())
+            self._exited_external = set()
+            self._runtime_exit = None
+            self.init_start_ns = time.time_ns()
+            self.runtime_ready_ns = 0
+            self.init_done_ns = 0
+            self.restore_next_ns = 0
+            self.init_error = None
+            self._cond.notify_all()
+
+    def external_extension_exited(self, name: str) -> None:
+        """An external extension process ended: INIT no longer waits for it to register."""
+        with self._cond:
+            self._exited_external.add(name)
+            self._check_init_done()
+
+    def runtime_exited(self, code: int | None) -> None:
+        """The runtime process died: fail the current invocation as Lambda does."""
+        with self._cond:
+            self._runtime_exit = code
+            inv = self._current
+            if inv is not None and not inv.responded:
+                self._fail(
+                    inv,
+                    "Runtime.ExitError",
+                    f"RequestId: {inv.request_id} Error: Runtime exited "
+                    f"with error: exit status {code}",
+                )
+                self._current = None
+            self._cond.notify_all()
+
+    @property
+    def init_done(self) -> bool:
+        return bool(self.init_done_ns)
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def wait_init(self, timeout: float) -> bool:
+        """True once INIT is done (runtime and every extension called next)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not self.init_done_ns:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._stopped:
+                    return False
+                self._cond.wait(min(remaining, _POLL_S))
+            return True
+
+    def wait_event(self, timeout: float) -> None:
+        """Wait (bounded) for any state change; lets callers poll several conditions."""
+        with self._cond:
+            self._cond.wait(timeout)
+
+    def enqueue(
+        self,
+        event: Any,
+        *,
+        request_id: str | None = None,
+        trace_id: str | None = None,
+        deadline_ms: int | None = None,
+        client_context: str | dict[str, Any] | None = None,
+        cognito_identity: str | dict[str, Any] | None = None,
+        start_ns: int | None = None,
+    ) -> Invocation:
+        """Queue an event; the runtime gets it once INIT is done and the previous one completed."""
+        inv = Invocation(
+            event,
+            request_id or new_request_id(),
+            trace_id or new_xray_trace_header(),
+            deadline_ms,
+            json.dumps(client_context) if isinstance(client_context, dict) else client_context,
+            json.dumps(cognito_identity)
+            if isinstance(cognito_identity, dict)
+            else cognito_identity,
+            start_ns or time.time_ns(),
+        )
+        with self._cond:
+            self._by_id[inv.request_id] = inv
+            self._queue.append(inv)
+            self._cond.notify_all()
+        return inv
+
+    def allow_restore(self) -> None:
+        """Answer restore/next (SnapStart): the snapshot is being restored into this sandbox."""
+        self._restore_allowed.set()
+
+    def send_shutdown(self, reason: str = "spindown", deadline_ms: int | None = None) -> None:
+        """Queue SHUTDOWN for every extension registered for it; the runtime gets no more events."""
+        with self._cond:
+            self._shutdown_reason = reason
+            self._shutdown_deadline_ms = deadline_ms or int(time.time() * 1000) + 2000
+            for ext in self._extensions.values():
+                if "SHUTDOWN" in ext.events:
+                    ext.pending.append(
+                        {
+                            "eventType": "SHUTDOWN",
+                            "shutdownReason": reason,
+                            "deadlineMs": self._shutdown_deadline_ms,
+                        }
+                    )
+            self._cond.notify_all()
+
+    @property
+    def extensions(self) -> list[ExtensionInfo]:
+        with self._cond:
+            return list(self._extensions.values())
+
+    @property
+    def current(self) -> Invocation | None:
+        return self._current
+
+    @property
+    def pending(self) -> int:
+        with self._cond:
+            return len(self._queue) + (1 if self._current else 0)
+
+    @property
+    def busy(self) -> bool:
+        with self._cond:
+            return self._current is not None or bool(self._queue)
+
+    # request dispatch ------------------------------------------------------------------------
+    def _dispatch(self, h: _Handler, method: str, path: str, body: bytes) -> None:
+        try:
+            self._route(h, method, path, body)
+        except Exception as exc:  # never let a handler thread die silently
+            h.reply(500, {"errorMessage": repr(exc), "errorType": "Simulator.InternalError"})
+
+    def _route(self, h: _Handler, method: str, path: str, body: bytes) -> None:
+        if method == "GET" and path == f"{_RUNTIME}/invocation/next":
+            return self._runtime_next(h)
+        if method == "POST" and path.startswith(f"{_RUNTIME}/invocation/"):
+            parts = path[len(f"{_RUNTIME}/invocation/") :].split("/")
+            if len(parts) == 2 and parts[1] in ("response", "error"):
+                return self._runtime_result(h, parts[0], parts[1], body)
+        if method == "POST" and path == f"{_RUNTIME}/init/error":
+            return self._init_error(h, body)
+        if method == "GET" and path == f"{_RUNTIME}/restore/next":
+            return self._restore_next(h)
+        if method == "POST" and path == f"{_RUNTIME}/restore/error":
+            self.restore_error = {
+                "error_type": h.headers.get(_ERROR_TYPE_HEADER),
+                "body": _decode_body(body),
+            }
+            with self._cond:
+                self._cond.notify_all()
+            return h.reply(202, {"status": "OK"})
+        if method == "POST" and path == f"{_EXTENSION}/register":
+            return self._register(h, body)
+        if method == "GET" and path == f"{_EXTENSION}/event/next":
+            return self._extension_next(h)
+        if method == "POST" and path in (f"{_EXTENSION}/init/error", f"{_EXTENSION}/exit/error"):
+            with self._cond:
+                self.extension_errors.append(
+                    {
+                        "path": path,
+                        "extension_id": h.headers.get("Lambda-Extension-Identifier"),
+                        "error_type": h.headers.get("Lambda-Extension-Function-Error-Type"),
+                        "body": _decode_body(body),
+                    }
+                )
+            return h.reply(202, {"status": "OK"})
+        return h.reply(
+            404, {"errorMessage": f"unknown path {method} {path}", "errorType": "NotFound"}
+        )
+
+    # runtime ---------------------------------------------------------------------------------
+    def _runtime_next(self, h: _Handler) -> None:
+        now = time.time_ns()
+        with self._cond:
+            gen = self._generation
+            self.runtime_next_ns.append(now)
+            if not self.runtime_ready_ns:
+                self.runtime_ready_ns = now
+                self._check_init_done()
+            while True:
+                if self._stopped or gen != self._generation:
+                    return h.reply(500, {"errorType": "Runtime.Reset"})
+                if (
+                    self.init_done_ns
+                    and self._current is None
+                    and self._queue
+                    and self._shutdown_reason is None
+                ):
+                    break
+                self._cond.wait(_POLL_S)
+            inv = self._queue.popleft()
+            self._current = inv
+            inv.served_ns = time.time_ns()
+            self.served.append(inv)
+            deadline = inv.deadline_ms or int(inv.served_ns / 1e6 + self.function_timeout_s * 1000)
+            inv.deadline_ms = deadline
+            for ext in self._extensions.values():
+                if "INVOKE" in ext.events:
+                    ext.pending.append(
+                        {
+                            "eventType": "INVOKE",
+                            "requestId": inv.request_id,
+                            "deadlineMs": deadline,
+                            "invokedFunctionArn": self.function_arn,
+                            "tracing": {"type": "X-Amzn-Trace-Id", "value": inv.trace_id},
+                        }
+                    )
+                    ext.delivered_current = False
+                    ext.done_current = False
+            self._cond.notify_all()
+        headers = {
+            "Lambda-Runtime-Aws-Request-Id": inv.request_id,
+            "Lambda-Runtime-Deadline-Ms": str(deadline),
+            "Lambda-Runtime-Invoked-Function-Arn": self.function_arn,
+            "Lambda-Runtime-Trace-Id": inv.trace_id,
+        }
+        if inv.client_context:
+            headers["Lambda-Runtime-Client-Context"] = inv.client_context
+        if inv.cognito_identity:
+            headers["Lambda-Runtime-Cognito-Identity"] = inv.cognito_identity
+        h.reply(200, raw=inv.body(), headers=headers)
+
+    def _runtime_result(self, h: _Handler, request_id: str, kind: str, body: bytes) -> None:
+        now = time.time_ns()
+        with self._cond:
+            inv = self._by_id.get(request_id)
+            if inv is None or inv is not self._current or inv.responded:
+                return h.reply(
+                    400,
+                    {
+                        "errorMessage": f"unknown or finished request {request_id}",
+                        "errorType": "InvalidRequestID",
+                    },
+                )
+            inv.responded_ns = now
+            inv.status = "success" if kind == "response" else "error"
+            inv.payload = _decode_body(body)
+            if kind == "error":
+                inv.error_type = h.headers.get(_ERROR_TYPE_HEADER)
+                if isinstance(inv.payload, dict) and inv.payload.get("errorType"):
+                    inv.error_type = inv.payload["errorType"]
+            inv._responded.set()
+            self._check_complete()
+        h.reply(202, {"status": "OK"})
+
+    def _init_error(self, h: _Handler, body: bytes) -> None:
+        with self._cond:
+            self.init_error = {
+                "error_type": h.headers.get(_ERROR_TYPE_HEADER),
+                "body": _decode_body(body),
+                "time_ns": time.time_ns(),
+            }
+            self._cond.notify_all()
+        h.reply(202, {"status": "OK"})
+
+    def _restore_next(self, h: _Handler) -> None:
+        with self._cond:
+            gen = self._generation
+            self.restore_next_ns = time.time_ns()
+            # The runtime is ready for the snapshot: INIT (of the snapshot) is over.
+            if not self.runtime_ready_ns:
+                self.runtime_ready_ns = self.restore_next_ns
+                self._check_init_done()
+            self._cond.notify_all()
+        while not self._restore_allowed.wait(_POLL_S):
+            if self._stopped or gen != self._generation:
+                return h.reply(500, {"errorType": "Runtime.Reset"})
+        with self._cond:
+            self.restored_ns = time.time_ns()
+            self._cond.notify_all()
+        h.reply(200, {})
+
+    # extensions ------------------------------------------------------------------------------
+    def _register(self, h: _Handler, body: bytes) -> None:
+        name = h.headers.get("Lambda-Extension-Name") or ""
+        try:
+            events = list((_decode_body(body) or {}).get("events", []))
+        except AttributeError:
+            events = []
+        with self._cond:
+            if not name:
+                return h.reply(
+                    400,
+                    {"errorMessage": "missing Lambda-Extension-Name", "errorType": "InvalidName"},
+                )
+            if self.init_done_ns:
+                return h.reply(
+                    403,
+                    {
+                        "errorMessage": "Extensions can only register during INIT",
+                        "errorType": "Extension.RegistrationNotAllowed",
+                    },
+                )
+            external = name in self._expected_external
+            if "SHUTDOWN" in events and not external:
+                return h.reply(
+                    400,
+                    {
+                        "errorMessage": "internal extensions cannot register for SHUTDOWN",
+                        "errorType": "ShutdownEventNotSupportedForInternalExtension",
+                    },
+                )
+            ext = ExtensionInfo(
+                name=name,
+                id=str(uuid.uuid4()),
+                events=events,
+                registered_ns=time.time_ns(),
+                external=external,
+                generation=self._generation,
+            )
+            self._extensions[ext.id] = ext
+            self._cond.notify_all()
+        h.reply(
+            200,
+            {
+                "functionName": self.function_name,
+                "functionVersion": self.function_version,
+                "handler": self.handler,
+            },
+            headers={"Lambda-Extension-Identifier": ext.id},
+        )
+
+    def _extension_next(self, h: _Handler) -> None:
+        ext_id = h.headers.get("Lambda-Extension-Identifier") or ""
+        with self._cond:
+            ext = self._extensions.get(ext_id)
+            if ext is None:
+                return h.reply(
+                    403,
+                    {
+                        "errorMessage": "unknown extension identifier",
+                        "errorType": "Extension.UnknownExtensionIdentifier",
+                    },
+                )
+            gen = self._generation
+            ext.next_ns.append(time.time_ns())
+            if len(ext.next_ns) == 1:
+                self._check_init_done()
+            elif ext.delivered_current and not ext.done_current:
+                ext.done_current = True
+                self._check_complete()
+            while not ext.pending:
+                if self._stopped or gen != self._generation:
+                    return h.reply(500, {"errorType": "Extension.Reset"})
+                self._cond.wait(_POLL_S)
+            event = ext.pending.popleft()
+            if event["eventType"] == "INVOKE":
+                ext.delivered_current = True
+        h.reply(200, event, headers={"Lambda-Extension-Event-Identifier": str(uuid.uuid4())})
+
+    # bookkeeping (caller holds self._cond) ---------------------------------------------------
+    def _check_init_done(self) -> None:
+        if self.init_done_ns or not self.runtime_ready_ns:
+            return
+        if any(not ext.next_ns for ext in self._extensions.values()):
+            return
+        registered = {ext.name for ext in self._extensions.values()}
+        if self._expected_external - registered - self._exited_external:
+            return
+        self.init_done_ns = time.time_ns()
+        self._cond.notify_all()
+
+    def _check_complete(self) -> None:
+        inv = self._current
+        if inv is None or not inv.responded:
+            return
+        for ext in self._extensions.values():
+            if "INVOKE" in ext.events and not ext.done_current:
+                return
+        inv.completed_ns = time.time_ns()
+        self._current = None
+        inv._done.set()
+        self._cond.notify_all()
+
+    def _fail(self, inv: Invocation, error_type: str, message: str) -> None:
+        now = time.time_ns()
+        inv.status = "error"
+        inv.error_type = error_type
+        inv.payload = {"errorType": error_type, "errorMessage": message}
+        inv.responded_ns = inv.responded_ns or now
+        inv.completed_ns = now
+        inv._responded.set()
+        inv._done.set()
+
+    def fail_pending(self, error_type: str, payload: dict[str, Any]) -> None:
+        """Answer every queued and current invocation with an error (e.g. an INIT error)."""
+        with self._cond:
+            for inv in [*self._queue, *([self._current] if self._current else [])]:
+                self._fail(inv, error_type, str(payload.get("errorMessage", error_type)))
+                inv.payload = payload
+            self._queue.clear()
+            self._current = None
+            self._cond.notify_all()
+
+    def fail_invocation(self, inv: Invocation, error_type: str, payload: dict[str, Any]) -> None:
+        """Answer one invocation with an error the platform produced (INIT failure, timeout)."""
+        with self._cond:
+            if inv in self._queue:
+                self._queue.remove(inv)
+            if self._current is inv:
+                self._current = None
+            self._fail(inv, error_type, str(payload.get("errorMessage", error_type)))
+            inv.payload = payload
+            self._cond.notify_all()

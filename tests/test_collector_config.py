@@ -489,3 +489,144 @@ def test_otelcol_validate_accepts_extension_config(name):
         )
     result = _validate(binary, ["--config", str(COLLECTOR / name)])
     assert result.returncode == 0, result.stderr
+
+
+# --------------------------------------------------------------------------- our side, executed
+
+AUTHORIZATION = "Bearer e2e-token"
+
+
+def _extension_receiver_endpoint(name: str = "lambda-extension.yaml") -> tuple[str, str]:
+    """Host and traces path the extension's OTLP/HTTP receiver listens on, from the config."""
+    http = load_config(name)["receivers"]["otlp"]["protocols"]["http"]
+    host = http["endpoint"].rsplit(":", 1)[0]
+    return host, http.get("traces_url_path", "/v1/traces")
+
+
+def _exporter_env(port: int) -> dict[str, str]:
+    """What a function sets to export to the extension: its endpoint, our port, the header."""
+    host, _ = _extension_receiver_endpoint()
+    header_name = next(
+        iter(load_config("lambda-extension.yaml")["exporters"]["otlphttp"]["headers"])
+    )
+    return {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{host}:{port}",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_EXPORTER_OTLP_HEADERS": f"{header_name}={AUTHORIZATION.replace(' ', '%20')}",
+    }
+
+
+def test_our_tracer_scope_is_the_one_the_configs_match_on():
+    from otel_lambda_init.spans import TRACER_NAME
+
+    gateway = load_config("gateway.yaml")
+    keep = gateway["processors"]["tail_sampling"]["policies"][0]["ottl_condition"]["span"][0]
+    assert f'instrumentation_scope.name == "{TRACER_NAME}"' in keep
+    assert load_schema(LAMBDA_SCHEMA)["telemetryapi_scope_name"] != TRACER_NAME
+
+
+def test_sdk_exporter_configured_like_the_extension_delivers_our_spans(monkeypatch):
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.trace import Link, SpanKind
+
+    from otel_lambda_init.simulator.receiver import OtlpReceiver
+
+    with OtlpReceiver() as receiver:
+        for key, value in _exporter_env(receiver.port).items():
+            monkeypatch.setenv(key, value)
+        exporter = OTLPSpanExporter(timeout=5)  # everything else from the env, as in Lambda
+        resource = Resource.create({"service.name": "orders", "faas.name": "my-fn"})
+        provider = TracerProvider(resource=resource)
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        tracer = provider.get_tracer("otel_lambda_init")
+        t0 = 1_700_000_000_000_000_000
+        init = tracer.start_span(
+            "init my-fn",
+            kind=SpanKind.INTERNAL,
+            start_time=t0,
+            attributes={
+                "faas.coldstart": False,
+                "lambda_init.proactive_initialization": True,
+                "lambda_init.initialization_type": "on-demand",
+                "lambda_init.duration_ms": 812.5,
+                "lambda_init.gap_ms": 360_000.0,
+            },
+        )
+        init.end(end_time=t0 + 812_500_000)
+        invocation = tracer.start_span(
+            "my-fn",
+            kind=SpanKind.SERVER,
+            start_time=t0 + 361_000_000_000,
+            links=[Link(init.get_span_context())],
+            attributes={"faas.coldstart": False, "faas.invocation_id": "req-1"},
+        )
+        invocation.end(end_time=t0 + 361_050_000_000)
+        provider.shutdown()
+        spans = receiver.wait_for(lambda s: len(s) >= 2, timeout=10)
+        requests = receiver.requests
+
+    _, traces_path = _extension_receiver_endpoint()
+    assert {r.path for r in requests} == {traces_path}
+    for r in requests:
+        assert r.headers["content-type"] == "application/x-protobuf"
+        assert r.headers["authorization"] == AUTHORIZATION
+    got_init = next(s for s in spans if s.name == "init my-fn")
+    got_invocation = next(s for s in spans if s.name == "my-fn")
+    assert got_init.scope_name == "otel_lambda_init"
+    assert got_init.resource["faas.name"] == "my-fn"
+    assert got_init.attributes["lambda_init.proactive_initialization"] is True
+    assert got_init.attributes["lambda_init.duration_ms"] == 812.5
+    assert got_init.start_ns == t0 and got_init.end_ns == t0 + 812_500_000
+    assert got_init.trace_id == format(init.get_span_context().trace_id, "032x")
+    assert got_invocation.kind == "SERVER"
+    assert [(link.trace_id, link.span_id) for link in got_invocation.links] == [
+        (got_init.trace_id, got_init.span_id)
+    ]
+
+
+@pytest.mark.timeout(120)
+def test_simulated_cold_start_reaches_a_receiver_set_up_like_the_extension():
+    """A real handler in a simulated sandbox, exporting with the extension's settings."""
+    from lambda_harness import HANDLERS
+
+    from otel_lambda_init.simulator.receiver import OtlpReceiver
+    from otel_lambda_init.simulator.sandbox import Sandbox
+
+    with OtlpReceiver() as receiver:
+        env = {
+            **_exporter_env(receiver.port),
+            "OTEL_BSP_SCHEDULE_DELAY": "50",
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_METRICS_EXPORTER": "none",
+            "OTEL_LOGS_EXPORTER": "none",
+        }
+        with Sandbox("manual_app.handler", HANDLERS, env=env) as sandbox:
+            sandbox.start()
+            assert sandbox.wait_init(30).status == "done"
+            assert sandbox.invoke({"n": 1}, timeout=30).status == "success"
+            spans = receiver.wait_for(
+                lambda s: (
+                    any(x.name.startswith("init ") for x in s)
+                    and any("faas.invocation_id" in x.attributes for x in s)
+                ),
+                timeout=20,
+            )
+        requests = receiver.requests
+
+    assert requests and all(r.headers.get("authorization") == AUTHORIZATION for r in requests)
+    (init,) = [s for s in spans if s.name.startswith("init ")]
+    # What the gateway's connector and sampler read: scope, span attributes, resource faas.name.
+    assert init.scope_name == "otel_lambda_init"
+    # spanmetrics looks a dimension up on the span first, then on the resource.
+    faas_name = init.attributes.get("faas.name", init.resource.get("faas.name"))
+    assert init.name == f"init {faas_name}"
+    for key in (
+        "faas.coldstart",
+        "lambda_init.proactive_initialization",
+        "lambda_init.initialization_type",
+        "lambda_init.duration_ms",
+    ):
+        assert key in init.attributes, key

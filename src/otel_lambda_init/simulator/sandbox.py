@@ -295,7 +295,7 @@ class Sandbox:
             stderr=subprocess.STDOUT,
             # Its own process group (not a new session, so external extensions can join it):
             # killpg then reaches everything the sandbox started.
-            preexec_fn=_join_group(0),  # noqa: PLW1509 - only setpgid
+            **_group_kwargs(0),
         )
         self._proc = proc
         attempt = _Attempt(pid=proc.pid, started_ns=self.api.init_start_ns)
@@ -309,7 +309,7 @@ class Sandbox:
                 stdin=subprocess.DEVNULL,
                 stdout=self._log_fh,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_join_group(proc.pid),  # noqa: PLW1509 - only setpgid
+                **_group_kwargs(proc.pid),
             )
             self._ext_procs.append(_ExtensionProc(path.name, ext))
             threading.Thread(
@@ -544,13 +544,19 @@ class Sandbox:
             self.kill()  # on errors and Ctrl-C: no grace, just leave nothing behind
 
 
-def _join_group(pgid: int) -> Any:
-    """preexec_fn: setpgid only (0 = a new group led by the child)."""
+def _group_kwargs(pgid: int) -> dict[str, Any]:
+    """Popen arguments putting the child in process group pgid (0: a new group it leads).
+
+    process_group (3.11+) does it in C; preexec_fn is only a fallback, as it is not safe in a
+    process with many threads (a fleet has hundreds).
+    """
+    if sys.version_info >= (3, 11):
+        return {"process_group": pgid}
 
     def join() -> None:
         os.setpgid(0, pgid)
 
-    return join
+    return {"preexec_fn": join}
 
 
 def _signal(proc: subprocess.Popen[bytes], sig: int) -> None:

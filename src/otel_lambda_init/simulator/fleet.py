@@ -1,0 +1,387 @@
+"""A fleet of sandboxes for one function, placed the way Lambda's frontend places requests.
+
+Proactive initialization in the field comes from placement: a request that finds no idle
+sandbox makes Lambda start one, but with eager assignment the request goes to whichever
+sandbox frees first; the new sandbox finishes INIT and waits, warm, for a later request that
+never waited for it. Deploys and rotations start sandboxes nobody asked for. The fleet
+replays a Scenario in real time and records the ground truth (who waited for which INIT).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .runtime_api import InvocationResult
+from .sandbox import Sandbox
+from .scenarios import Scenario
+
+__all__ = ["Fleet", "FleetResult", "RequestRecord", "SandboxRecord"]
+
+_TICK_S = 0.02
+
+
+@dataclass
+class RequestRecord:
+    """Ground truth for one request."""
+
+    index: int
+    arrival_s: float
+    arrival_ns: int = 0
+    sandbox: str | None = None
+    waited_for_init: bool = False
+    init_rerun: bool = False
+    sandbox_invocation: int = 0
+    request_id: str = ""
+    status: str = ""
+    error_type: str | None = None
+    payload: Any = None
+    served_ns: int = 0
+    responded_ns: int = 0
+    completed_ns: int = 0
+
+    @property
+    def latency_ms(self) -> float:
+        return (self.responded_ns - self.arrival_ns) / 1e6 if self.responded_ns else 0.0
+
+
+@dataclass
+class SandboxRecord:
+    """Ground truth for one sandbox: why it started, when INIT ran, whether anyone waited."""
+
+    name: str
+    reason: str  # "request" | "deploy" | "rotation" | "prewarm"
+    log_stream: str | None
+    started_for: int | None = None  # index of the request whose arrival started it
+    init_start_ns: int = 0
+    init_end_ns: int = 0
+    init_status: str = ""
+    waited_for: bool = False  # its first invocation was pending while its INIT ran
+    invocations: int = 0
+    first_invocation_ns: int = 0
+    shutdown_reason: str | None = None
+    pid: int | None = None
+
+    @property
+    def proactive(self) -> bool:
+        """Served someone, but nobody waited for its INIT."""
+        return self.invocations > 0 and not self.waited_for
+
+
+@dataclass
+class FleetResult:
+    scenario: Scenario
+    requests: list[RequestRecord]
+    sandboxes: list[SandboxRecord]
+    started_ns: int
+    wall_s: float
+
+    def truth_summary(self) -> dict[str, Any]:
+        served = [s for s in self.sandboxes if s.invocations]
+        return {
+            "requests": len(self.requests),
+            "errors": sum(1 for r in self.requests if r.status != "success"),
+            "initializations": len(self.sandboxes),
+            "waited_for": sum(1 for s in self.sandboxes if s.waited_for),
+            "not_waited_for": sum(1 for s in served if not s.waited_for),
+            "unused": sum(1 for s in self.sandboxes if not s.invocations),
+            "cold_requests": sum(1 for r in self.requests if r.waited_for_init),
+            "init_reruns": sum(1 for r in self.requests if r.init_rerun),
+        }
+
+
+@dataclass
+class _Slot:
+    sandbox: Sandbox
+    record: SandboxRecord
+    state: str = "init"  # init | idle | busy | retiring | gone
+    idle_since: float = 0.0
+    retire: bool = False
+    created_at: float = 0.0
+    pending_for: list[int] = field(default_factory=list)
+
+
+class Fleet:
+    """Runs a Scenario against real sandboxes; run() returns the ground truth."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        handler: str | None = None,
+        code_dir: Path | str | None = None,
+        env: dict[str, str] | None = None,
+        progress: Callable[[str], None] | None = None,
+        progress_every_s: float = 1.0,
+        invocation_timeout_s: float = 120.0,
+    ) -> None:
+        self.scenario = scenario
+        self.handler = handler or scenario.handler
+        if not self.handler:
+            raise ValueError("no handler: give one in the scenario or as --handler")
+        self.code_dir = Path(code_dir or scenario.code_dir or ".").resolve()
+        self.env = {**scenario.sandbox_env(), **(env or {})}
+        self.progress = progress
+        self.progress_every_s = progress_every_s
+        self.invocation_timeout_s = invocation_timeout_s
+        self._events: queue.Queue[tuple[str, _Slot, Any]] = queue.Queue()
+        self._slots: list[_Slot] = []
+        self._bg: list[threading.Thread] = []
+        self._t0 = 0.0
+
+    # helpers ---------------------------------------------------------------------------------
+    def _now(self) -> float:
+        return time.monotonic() - self._t0
+
+    def _spawn(self, target: Callable[..., None], *args: Any) -> None:
+        t = threading.Thread(target=target, args=args, daemon=True)
+        t.start()
+        self._bg.append(t)
+
+    def _new_sandbox(self, reason: str, started_for: int | None = None) -> _Slot:
+        sc = self.scenario
+        sandbox = Sandbox(
+            self.handler or "",
+            self.code_dir,
+            env=self.env,
+            initialization_type=sc.initialization_type,
+            init_timeout_s=sc.init_timeout_s,
+            execution_env=sc.execution_env,
+            function_name=sc.function_name,
+            memory_mb=sc.memory_mb,
+            function_timeout_s=sc.function_timeout_s,
+            name=f"sbx{len(self._slots) + 1:03d}",
+        )
+        record = SandboxRecord(
+            name=sandbox.name,
+            reason=reason,
+            log_stream=sandbox.log_stream_name,
+            started_for=started_for,
+        )
+        slot = _Slot(sandbox, record, created_at=self._now())
+        self._slots.append(slot)
+        sandbox.start()
+        record.init_start_ns = sandbox.api.init_start_ns
+        record.pid = sandbox.pid
+        self._spawn(self._watch_init, slot)
+        return slot
+
+    def _watch_init(self, slot: _Slot) -> None:
+        try:
+            outcome = slot.sandbox.wait_init()
+            self._events.put(("ready", slot, outcome))
+        except Exception as exc:  # report, never hang the loop
+            self._events.put(("ready", slot, exc))
+
+    def _run_invocation(self, slot: _Slot, req: RequestRecord, event: Any) -> None:
+        result: InvocationResult | Exception
+        try:
+            inv = slot.sandbox.submit(event, start_ns=req.arrival_ns)
+            result = inv.wait(self.invocation_timeout_s)
+        except Exception as exc:
+            result = exc
+        self._events.put(("done", slot, (req, result)))
+
+    def _shutdown(self, slot: _Slot, reason: str) -> None:
+        slot.state = "gone"
+        slot.record.shutdown_reason = reason
+        self._spawn(slot.sandbox.shutdown, reason)
+
+    # the frontend ----------------------------------------------------------------------------
+    def run(self) -> FleetResult:
+        """Replay the scenario; always shuts every sandbox down (also on errors and Ctrl-C)."""
+        try:
+            return self._run()
+        finally:
+            for slot in self._slots:
+                slot.sandbox.kill()
+
+    def _run(self) -> FleetResult:
+        sc = self.scenario
+        arrivals = sc.arrival_times()
+        requests = [RequestRecord(i, t) for i, t in enumerate(arrivals)]
+        controls: list[tuple[float, str]] = sorted(
+            [(t, "deploy") for t in sc.deploys] + [(t, "rotate") for t in sc.rotations]
+        )
+        started_ns = time.time_ns()
+        self._t0 = time.monotonic()
+        pending: deque[RequestRecord] = deque()
+        next_arrival = 0
+        next_control = 0
+        outstanding = 0
+        last_progress = -1.0
+        if sc.prewarm:
+            for _ in range(sc.prewarm):
+                self._new_sandbox("prewarm")
+        deadline = (arrivals[-1] if arrivals else 0.0) + self.invocation_timeout_s + 60.0
+        while True:
+            now = self._now()
+            if now > deadline:
+                raise TimeoutError(f"scenario {sc.name!r} did not finish within {deadline:.0f}s")
+            while next_control < len(controls) and controls[next_control][0] <= now:
+                self._control(controls[next_control][1])
+                next_control += 1
+            while next_arrival < len(requests) and requests[next_arrival].arrival_s <= now:
+                req = requests[next_arrival]
+                req.arrival_ns = time.time_ns()
+                pending.append(req)
+                next_arrival += 1
+                outstanding += 1
+                if not self._idle_slots() and self._active_count() < sc.concurrency:
+                    # Lambda starts a sandbox for a request that found none idle.
+                    slot = self._new_sandbox("request", started_for=req.index)
+                    if not sc.eager_assignment:
+                        slot.pending_for.append(req.index)
+            self._assign(pending)
+            timeout = _TICK_S
+            try:
+                kind, slot, data = self._events.get(timeout=timeout)
+            except queue.Empty:
+                kind = ""
+            while kind:
+                if kind == "ready":
+                    slot.record.init_end_ns = slot.sandbox.api.init_done_ns or time.time_ns()
+                    slot.record.init_status = getattr(data, "status", "error")
+                    if slot.state == "init":
+                        slot.state = "idle"
+                        slot.idle_since = self._now()
+                        self._assign(pending, just_ready=slot)
+                elif kind == "done":
+                    req, result = data
+                    self._record_result(slot, req, result)
+                    outstanding -= 1
+                    slot.state = "idle"
+                    slot.idle_since = self._now()
+                    if slot.record.init_status != "done" and slot.sandbox.init_outcome is not None:
+                        slot.record.init_status = slot.sandbox.init_outcome.status
+                    if not slot.sandbox.running and slot.record.init_status != "done":
+                        self._shutdown(slot, "failure")
+                try:
+                    kind, slot, data = self._events.get_nowait()
+                except queue.Empty:
+                    kind = ""
+            self._assign(pending)
+            self._expire_and_retire()
+            if self.progress and now - last_progress >= self.progress_every_s:
+                last_progress = now
+                self.progress(self._status_line(now, next_arrival, len(requests), outstanding))
+            if next_arrival >= len(requests) and not outstanding and next_control >= len(controls):
+                break
+        drain_end = time.monotonic() + sc.drain_s
+        while time.monotonic() < drain_end:
+            time.sleep(_TICK_S)
+        for slot in self._slots:
+            if slot.state != "gone":
+                self._shutdown(slot, "spindown")
+        for t in self._bg:
+            t.join(timeout=5)
+        wall = time.monotonic() - self._t0
+        return FleetResult(sc, requests, [s.record for s in self._slots], started_ns, wall)
+
+    def _idle_slots(self) -> list[_Slot]:
+        return [s for s in self._slots if s.state == "idle" and not s.retire]
+
+    def _active_count(self) -> int:
+        return sum(1 for s in self._slots if s.state in ("init", "idle", "busy") and not s.retire)
+
+    def _assign(self, pending: deque[RequestRecord], just_ready: _Slot | None = None) -> None:
+        sc = self.scenario
+        while pending:
+            if sc.eager_assignment:
+                idle = self._idle_slots()
+                if not idle:
+                    return
+                # Prefer a sandbox that has never served (deterministic; Lambda does not say).
+                idle.sort(key=lambda s: (s.record.invocations > 0, s.idle_since))
+                slot = idle[0]
+                req = pending.popleft()
+            else:
+                match = None
+                for s in self._idle_slots():
+                    if s.pending_for and s.pending_for[0] == pending[0].index:
+                        match = s
+                        break
+                    if not s.pending_for:
+                        match = s
+                        break
+                if match is None:
+                    return
+                slot = match
+                req = pending.popleft()
+                if slot.pending_for and slot.pending_for[0] == req.index:
+                    slot.pending_for.pop(0)
+            # The request waited for this INIT if the sandbox only just became ready and the
+            # request arrived before INIT ended.
+            waited = (
+                slot.record.invocations == 0
+                and slot.record.init_end_ns >= req.arrival_ns
+                and (just_ready is slot or slot.record.init_status != "done")
+            )
+            if slot.record.init_status in ("timeout",):
+                waited = True  # INIT re-runs inside this invocation
+            if slot.record.invocations == 0:
+                slot.record.waited_for = waited
+                slot.record.first_invocation_ns = time.time_ns()
+            slot.record.invocations += 1
+            req.sandbox = slot.record.name
+            req.waited_for_init = waited
+            req.sandbox_invocation = slot.record.invocations
+            slot.state = "busy"
+            self._spawn(self._run_invocation, slot, req, sc.event_for(req.index))
+
+    def _record_result(
+        self, slot: _Slot, req: RequestRecord, result: InvocationResult | Exception
+    ) -> None:
+        if isinstance(result, Exception):
+            req.status = "error"
+            req.error_type = type(result).__name__
+            req.payload = str(result)
+            return
+        req.request_id = result.request_id
+        req.status = result.status
+        req.error_type = result.error_type
+        req.payload = result.payload
+        req.served_ns = result.served_ns
+        req.responded_ns = result.responded_ns
+        req.completed_ns = result.completed_ns
+        req.init_rerun = result.init_rerun
+        if result.init_rerun:
+            slot.record.init_end_ns = slot.sandbox.api.init_done_ns
+
+    def _control(self, kind: str) -> None:
+        live = [s for s in self._slots if s.state in ("init", "idle", "busy") and not s.retire]
+        if kind == "deploy":
+            # A new version: every current sandbox retires, Lambda pre-warms replacements.
+            for s in live:
+                s.retire = True
+            for _ in range(max(self.scenario.prewarm, 1)):
+                self._new_sandbox("deploy")
+        elif kind == "rotate" and live:
+            oldest = min(live, key=lambda s: s.created_at)
+            oldest.retire = True
+            self._new_sandbox("rotation")
+
+    def _expire_and_retire(self) -> None:
+        expiry = self.scenario.idle_expiry_s
+        now = self._now()
+        for s in self._slots:
+            if s.state != "idle":
+                continue
+            if s.retire:
+                self._shutdown(s, "spindown")
+            elif expiry is not None and now - s.idle_since > expiry:
+                self._shutdown(s, "spindown")
+
+    def _status_line(self, now: float, arrived: int, total: int, outstanding: int) -> str:
+        states = [s.state for s in self._slots]
+        return (
+            f"t={now:5.1f}s requests {arrived - outstanding}/{total} done, {outstanding} in flight; "
+            f"sandboxes {len(states)} (init {states.count('init')}, busy {states.count('busy')}, "
+            f"idle {states.count('idle')}, gone {states.count('gone')})"
+        )

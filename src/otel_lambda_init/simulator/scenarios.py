@@ -1,0 +1,129 @@
+"""Declarative scenarios: when requests arrive and how the fleet of sandboxes behaves.
+
+A scenario is plain data (a dataclass, or the same keys in YAML/JSON) so a test or a user can
+state a timeline (cold start, eager assignment, deploy, rotation) without writing fleet code.
+Times are seconds from the start of the run; durations are milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Scenario", "demo_scenario", "load_scenario"]
+
+# Env vars the bundled demo and test handlers honour, so a scenario can set INIT and handler
+# durations. Any other handler simply ignores them.
+INIT_MS_ENV = "SIM_INIT_MS"
+WORK_MS_KEY = "work_ms"
+
+
+@dataclass
+class Scenario:
+    """Everything a fleet run needs; unknown keys in a file are an error, said by name."""
+
+    name: str = "scenario"
+    handler: str | None = None
+    code_dir: str | None = None
+    function_name: str = "demo-fn"
+    initialization_type: str = "on-demand"
+    execution_env: str = "AWS_Lambda_python3.12"
+    memory_mb: int = 128
+    init_ms: float = 200.0
+    handler_ms: float = 50.0
+    init_timeout_s: float = 10.0
+    function_timeout_s: float = 30.0
+    concurrency: int = 10
+    eager_assignment: bool = True
+    idle_expiry_s: float | None = None
+    prewarm: int = 0
+    arrivals: list[float] = field(default_factory=list)
+    rate_per_s: float | None = None
+    duration_s: float | None = None
+    events: list[Any] = field(default_factory=list)
+    deploys: list[float] = field(default_factory=list)
+    rotations: list[float] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    drain_s: float = 0.5
+    description: str = ""
+
+    def arrival_times(self) -> list[float]:
+        """Explicit arrivals, or evenly spaced ones at rate_per_s for duration_s."""
+        if self.arrivals:
+            return sorted(float(t) for t in self.arrivals)
+        if self.rate_per_s and self.duration_s:
+            n = int(self.rate_per_s * self.duration_s)
+            return [i / self.rate_per_s for i in range(n)]
+        return []
+
+    def event_for(self, index: int) -> Any:
+        """The index-th request's event (cycled), with the scenario's handler duration added."""
+        base = self.events[index % len(self.events)] if self.events else {}
+        if isinstance(base, dict):
+            event = {WORK_MS_KEY: self.handler_ms, **base}
+            event.setdefault("request_index", index)
+            return event
+        return base
+
+    def sandbox_env(self) -> dict[str, str]:
+        return {INIT_MS_ENV: str(self.init_ms), **{k: str(v) for k, v in self.env.items()}}
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Scenario:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown scenario keys {unknown}; accepted keys: {sorted(known)}")
+        return cls(**data)
+
+
+def load_scenario(path: Path | str) -> Scenario:
+    """Read a scenario from YAML (.yaml/.yml, needs PyYAML) or JSON."""
+    p = Path(path)
+    text = p.read_text()
+    if p.suffix in (".yaml", ".yml"):
+        import yaml
+
+        data = yaml.safe_load(text)
+    else:
+        data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"{p}: a scenario is a mapping of keys, got {type(data).__name__}")
+    data.setdefault("name", p.stem)
+    return Scenario.from_dict(data)
+
+
+def demo_scenario(proactive_threshold_ms: float = 1500.0) -> Scenario:
+    """Cold start, an eager-assignment proactive init, and warm reuse, in about five seconds.
+
+    A (t=0) waits for sandbox 1's INIT. B (t=0.8) starts sandbox 2, but sandbox 1 frees first
+    and takes B (eager assignment), so nobody waits for sandbox 2's INIT. C (t=3.0) is sandbox
+    2's first invocation, 2.2 s after its INIT started: above the (scaled) threshold, so
+    proactive. D and E reuse warm sandboxes.
+    """
+    return Scenario(
+        name="demo",
+        description=(
+            "cold start, proactive initialization (eager assignment), warm reuse; "
+            f"proactive threshold scaled to {proactive_threshold_ms:.0f} ms"
+        ),
+        handler="app.handler",
+        init_ms=600.0,
+        handler_ms=400.0,
+        concurrency=4,
+        arrivals=[0.0, 0.8, 3.0, 3.2, 3.8],
+        events=[
+            {"path": "/orders/1"},
+            {"path": "/orders/2"},
+            {"path": "/orders/3"},
+            {"path": "/orders/4"},
+            {"path": "/orders/5"},
+        ],
+        env={"OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS": str(int(proactive_threshold_ms))},
+        drain_s=0.5,
+    )

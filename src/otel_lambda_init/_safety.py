@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 
 logger = logging.getLogger("otel_lambda_init")
@@ -18,3 +19,50 @@ def report_once(kind: str, message: str, *, exc_info: bool = True) -> None:
             return
         _reported.add(kind)
     logger.warning("otel-lambda-init: %s (reported once per sandbox)", message, exc_info=exc_info)
+
+
+# The SDK and its exporters log every failed batch; inside Lambda that is one line per
+# invocation for as long as a collector is down. These loggers get a filter that lets each
+# distinct message through once per sandbox.
+EXPORT_LOGGERS = (
+    "opentelemetry.sdk._shared_internal",
+    "opentelemetry.sdk.trace.export",
+    "opentelemetry.exporter.otlp.proto.http._common",
+    "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+    "opentelemetry.exporter.otlp.proto.http.metric_exporter",
+    "opentelemetry.exporter.otlp.proto.http._log_exporter",
+    "opentelemetry.exporter.otlp.proto.grpc.exporter",
+)
+_VOLATILE = re.compile(r"0x[0-9a-fA-F]+|\bid=\d+")
+
+
+class OncePerSandbox(logging.Filter):
+    """Passes the first record of each distinct message (addresses masked), drops repeats."""
+
+    def __init__(self) -> None:
+        super().__init__("otel-lambda-init-once")
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            key = f"{record.name}:{record.levelno}:" + _VOLATILE.sub("?", record.getMessage())[:300]
+        except Exception:
+            return True
+        with self._lock:
+            if key in self._seen:
+                return False
+            if len(self._seen) < 256:  # bounded: a flood of new texts cannot grow memory
+                self._seen.add(key)
+        return True
+
+
+_export_filter = OncePerSandbox()
+
+
+def quiet_repeated_export_errors() -> None:
+    """Install the once-per-sandbox filter on the SDK's export loggers (idempotent)."""
+    for name in EXPORT_LOGGERS:
+        export_logger = logging.getLogger(name)
+        if _export_filter not in export_logger.filters:
+            export_logger.addFilter(_export_filter)

@@ -17,7 +17,7 @@ class BoundedFlusher:
     """Runs ``provider.force_flush`` off the calling thread; waits no longer than asked."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a SIGTERM handler may flush during a flush
         self._pending: Any = None
         self._requested = threading.Event()
         self._finished = threading.Event()

@@ -84,7 +84,7 @@ def parent_context_of(event: Any) -> context_api.Context | None:
 
 def invocation_attributes(context: Any, trigger: str, state: SandboxState) -> dict[str, Any]:
     """Span attributes from the Lambda context object: identifiers only, never payloads."""
-    attrs: dict[str, Any] = {"faas.trigger": trigger}
+    attrs: dict[str, Any] = {"faas.trigger": trigger, "faas.name": state.env.function_name}
     request_id = getattr(context, "aws_request_id", None)
     if isinstance(request_id, str):
         attrs["faas.invocation_id"] = request_id
@@ -160,15 +160,32 @@ class HandlerInstrumentation:
         token = context_api.attach(trace.set_span_in_context(span, parent))
         return _Invocation(span, token, provider)
 
-    def finish(self, invocation: _Invocation, error: BaseException | None) -> None:
-        span = invocation.span
-        if error is not None:
-            record_handler_error(span, error)
-        span.end()
-        with contextlib.suppress(Exception):  # the handler switched contexts: nothing to undo
-            context_api.detach(invocation.token)  # type: ignore[arg-type]
-        if self.state.config.flush in ("sync", "after-response"):
-            flusher.flush(invocation.provider, self.state.config.flush_timeout_ms / 1000.0)
+    def finish(
+        self, invocation: _Invocation | None, context: Any, error: BaseException | None
+    ) -> None:
+        """End the span, then hand it to the flush mode; the extension is always told the
+        handler finished, even when the span could not be created."""
+        provider = self.provider()
+        try:
+            if invocation is not None:
+                provider = invocation.provider
+                if error is not None:
+                    record_handler_error(invocation.span, error)
+                invocation.span.end()
+                with contextlib.suppress(Exception):  # handler switched contexts: nothing to undo
+                    context_api.detach(invocation.token)  # type: ignore[arg-type]
+        finally:
+            flush = self.state.config.flush
+            extension = None
+            if flush == "after-response":
+                from .extension import active_extension
+
+                extension = active_extension()
+            request_id = getattr(context, "aws_request_id", None)
+            if extension is not None and isinstance(request_id, str):
+                extension.handler_finished(request_id, provider)
+            elif flush != "none":
+                flusher.flush(provider, self.state.config.flush_timeout_ms / 1000.0)
 
 
 @overload
@@ -204,7 +221,9 @@ def instrument_handler(
             if state.config.disabled:
                 return fn
             instrumentation = HandlerInstrumentation(state, tracer_provider, attributes)
+            state.get_provider = instrumentation.provider
             state.emitter.open_during_init(instrumentation.provider)
+            state.start_delivery()
         except Exception as error:
             if isinstance(error, ValueError) and (flush or trace_mode):
                 raise  # a bad keyword is the caller's bug, said at decoration time
@@ -220,17 +239,17 @@ def instrument_handler(
 def _wrap(fn: F, instrumentation: HandlerInstrumentation) -> F:
     @functools.wraps(fn)
     def traced_handler(event: Any, context: Any) -> Any:
+        invocation = None
         try:
             invocation = instrumentation.start(event, context)
         except Exception:
             report_once("invocation-start", "could not start the invocation span")
-            return fn(event, context)
         try:
             result = fn(event, context)
         except BaseException as error:
-            _finish_quietly(instrumentation, invocation, error)
+            _finish_quietly(instrumentation, invocation, context, error)
             raise
-        _finish_quietly(instrumentation, invocation, None)
+        _finish_quietly(instrumentation, invocation, context, None)
         return result
 
     traced_handler.__otel_lambda_init__ = True  # type: ignore[attr-defined]
@@ -238,9 +257,12 @@ def _wrap(fn: F, instrumentation: HandlerInstrumentation) -> F:
 
 
 def _finish_quietly(
-    instrumentation: HandlerInstrumentation, invocation: _Invocation, error: BaseException | None
+    instrumentation: HandlerInstrumentation,
+    invocation: _Invocation | None,
+    context: Any,
+    error: BaseException | None,
 ) -> None:
     try:
-        instrumentation.finish(invocation, error)
+        instrumentation.finish(invocation, context, error)
     except Exception:
         report_once("invocation-finish", "could not end or flush the invocation span")

@@ -174,6 +174,34 @@ class InitSpanEmitter:
         span.end(end_time=timeline.end_ns)
         return span.get_span_context()
 
+    def emit_unused(self, provider: Any, now_ns: int) -> bool:
+        """At shutdown, export the init span of a sandbox that never served an invocation,
+        as its own trace with ``lambda_init.unused=true``. Returns False if it was emitted."""
+        with self._lock:
+            if self._emitted is not None:
+                return False
+            init = self.timeline.init
+            end_ns = init.end_ns if init.end_ns is not None else now_ns
+            timeline = classify.InitTimeline(init.start_ns, end_ns, init.phase)
+            verdict = classify.classify_first_invocation(
+                timeline, now_ns, self.env.initialization_type, self.config.proactive_threshold_ms
+            )
+            attributes = {**self._base_attributes(), **classify.init_attributes(verdict)}
+            attributes.pop("lambda_init.gap_ms", None)  # there is no first invocation
+            attributes["faas.coldstart"] = False
+            attributes["lambda_init.unused"] = True
+            tracer = init_tracer(provider, self.config.record_unsampled_init)
+            span = tracer.start_span(
+                init_span_name(self.env),
+                context=context_api.Context(),
+                kind=SpanKind.INTERNAL,
+                start_time=init.start_ns,
+                attributes=attributes,
+            )
+            span.end(end_time=end_ns)
+            self._emitted = span.get_span_context()
+            return True
+
     def _base_attributes(self) -> dict[str, Any]:
         init = self.timeline.init
         attrs: dict[str, Any] = {

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from opentelemetry import trace
+
+from ._safety import quiet_repeated_export_errors, report_once
 from .config import Config, load_config
 from .environment import SandboxEnvironment, read_environment
+from .flush import flusher
 from .spans import InitSpanEmitter
 from .timeline import SandboxTimeline, sandbox_timeline, watch_runtime_next
 
@@ -20,11 +26,44 @@ class SandboxState:
     env: SandboxEnvironment
     timeline: SandboxTimeline
     emitter: InitSpanEmitter
+    get_provider: Callable[[], Any] = trace.get_tracer_provider
+    _delivery_started: bool = False
 
     def apply_overrides(self, **overrides: Any) -> None:
         """Keyword arguments of the public API win over environment variables."""
         self.config = self.config.with_overrides(**overrides)
         self.emitter.config = self.config
+
+    def start_delivery(self) -> None:
+        """During INIT, set up how spans leave the sandbox: the after-response extension
+        (which also brings SIGTERM at shutdown), or a fallback to ``sync`` said once."""
+        if self._delivery_started:
+            return
+        self._delivery_started = True
+        if self.config.flush != "after-response":
+            return
+        from .extension import install_sigterm_export, start_after_response
+
+        if self.env.runtime_api and self.timeline.init.end_ns is None:
+            started = start_after_response(self.env.runtime_api, self.config.flush_timeout_ms)
+        else:
+            report_once(
+                "extension-late",
+                "after-response flushing needs the package set up during INIT (or a Runtime "
+                "API); falling back to OTEL_LAMBDA_INIT_FLUSH=sync",
+                exc_info=False,
+            )
+            started = False
+        if not started:
+            self.apply_overrides(flush="sync")
+            return
+        install_sigterm_export(self.export_at_shutdown)
+
+    def export_at_shutdown(self, seconds: float) -> None:
+        """Lambda is shutting the sandbox down: export an INIT nobody used, then the rest."""
+        provider = self.get_provider()
+        self.emitter.emit_unused(provider, time.time_ns())
+        flusher.flush(provider, seconds)
 
 
 _state: SandboxState | None = None
@@ -41,6 +80,7 @@ def sandbox_state() -> SandboxState:
                 env = read_environment()
                 timeline = sandbox_timeline()
                 watch_runtime_next()
+                quiet_repeated_export_errors()
                 _state = SandboxState(config, env, timeline, InitSpanEmitter(config, env, timeline))
     return _state
 

@@ -25,6 +25,8 @@ time.sleep(float(os.environ.get("TEST_INIT_SLEEP_S", "0")))
 def handler(event, context):
     if isinstance(event, dict) and event.get("raise"):
         raise ValueError("the handler failed on purpose")
+    if isinstance(event, dict) and event.get("sleep_s"):
+        time.sleep(float(event["sleep_s"]))
     with trace.get_tracer("manual-app").start_as_current_span("work"):
         pass
     return {"ok": True, "first_line_ns": FIRST_LINE_NS, "n": event.get("n")}

@@ -1,0 +1,229 @@
+"""Internal Lambda extension: export after the caller has its response, and at shutdown.
+
+Lambda sends INVOKE to a registered extension and considers the invocation complete only when
+the runtime has posted its result and the extension has called ``next`` again. Exporting in
+between is off the caller's latency path. Registering also makes Lambda send SIGTERM (with
+500 ms) before it shuts the sandbox down, our only chance to export an INIT nobody used.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ._safety import logger, report_once
+from .flush import flusher
+from .runtime_client import hook_runtime_client, runtime_client_loaded
+
+EXTENSION_NAME = "otel-lambda-init"
+_REGISTER_PATH = "/2020-01-01/extension/register"
+_NEXT_PATH = "/2020-01-01/extension/event/next"
+# Set to the runtime's pid when it registers: a child process inheriting the environment must
+# not register a second extension (Lambda would wait for it forever).
+_OWNER_ENV = "_OTEL_LAMBDA_INIT_EXTENSION_PID"
+# Time kept free before the invocation deadline, so our own work never makes it time out.
+DEADLINE_MARGIN_MS = 100.0
+# Of Lambda's 500 ms SIGTERM grace period for internal extensions, what we spend exporting.
+SHUTDOWN_EXPORT_S = 0.4
+
+
+class _Signals:
+    """What the extension waits for in one invocation, set by the handler and the runtime."""
+
+    __slots__ = ("handler_done", "posted", "provider")
+
+    def __init__(self) -> None:
+        self.handler_done = threading.Event()
+        self.posted = threading.Event()
+        self.provider: Any = None
+
+
+class AfterResponseExtension:
+    """One internal extension per runtime process, registered during INIT."""
+
+    def __init__(self, runtime_api: str, flush_timeout_ms: float):
+        self.runtime_api = runtime_api
+        self.flush_timeout_ms = flush_timeout_ms
+        self.extension_id: str | None = None
+        self.sees_posting = False
+        self._signals: dict[str, _Signals] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.last_provider: Any = None
+
+    # -- called from the handler wrapper and the runtime client hooks --------------------
+    def _signals_for(self, request_id: str) -> _Signals:
+        with self._lock:
+            signals = self._signals.get(request_id)
+            if signals is None:
+                signals = self._signals[request_id] = _Signals()
+                if len(self._signals) > 64:  # requests we never saw an INVOKE for: drop oldest
+                    self._signals.pop(next(iter(self._signals)))
+            return signals
+
+    def handler_finished(self, request_id: str, provider: Any) -> None:
+        """Our wrapper ended the invocation's spans (sampled or not)."""
+        signals = self._signals_for(request_id)
+        signals.provider = provider
+        self.last_provider = provider
+        signals.handler_done.set()
+
+    def response_posted(self, request_id: str) -> None:
+        self._signals_for(request_id).posted.set()
+
+    # -- registration and the event loop -------------------------------------------------
+    def register(self) -> None:
+        """Register for INVOKE; raises if Lambda refuses (e.g. INIT is already over)."""
+        conn = http.client.HTTPConnection(self.runtime_api, timeout=2.0)
+        try:
+            conn.request(
+                "POST",
+                _REGISTER_PATH,
+                body=json.dumps({"events": ["INVOKE"]}),
+                headers={"Lambda-Extension-Name": EXTENSION_NAME},
+            )
+            response = conn.getresponse()
+            body = response.read()
+            if response.status != 200:
+                raise RuntimeError(f"register answered {response.status}: {body[:200]!r}")
+            extension_id = response.getheader("Lambda-Extension-Identifier")
+            if not extension_id:
+                raise RuntimeError("register answered without Lambda-Extension-Identifier")
+            self.extension_id = extension_id
+        finally:
+            conn.close()
+        os.environ[_OWNER_ENV] = str(os.getpid())
+        self.sees_posting = hook_runtime_client(
+            "post_invocation_result", "after-response", after=self._posted_hook
+        ) & hook_runtime_client("post_invocation_error", "after-response", after=self._posted_hook)
+
+    def _posted_hook(self, args: tuple[Any, ...]) -> None:
+        if args and isinstance(args[0], str):
+            self.response_posted(args[0])
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="otel-lambda-init-ext", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        # INIT cannot end until every extension calls next: call it at once, then forever.
+        conn = http.client.HTTPConnection(self.runtime_api)
+        while True:
+            try:
+                event = self._next(conn)
+            except Exception:
+                report_once("extension-next", "the extension's event/next call failed")
+                conn.close()
+                time.sleep(0.05)
+                conn = http.client.HTTPConnection(self.runtime_api)
+                continue
+            if event.get("eventType") == "INVOKE":
+                try:
+                    self._after_response(event)
+                except Exception:
+                    report_once("extension-invoke", "after-response export failed")
+            elif event.get("eventType") == "SHUTDOWN":
+                return
+
+    def _next(self, conn: http.client.HTTPConnection) -> dict[str, Any]:
+        conn.request(
+            "GET", _NEXT_PATH, headers={"Lambda-Extension-Identifier": self.extension_id or ""}
+        )
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"event/next answered {response.status}")
+        event: dict[str, Any] = json.loads(body or b"{}")
+        return event
+
+    def _after_response(self, event: dict[str, Any]) -> None:
+        request_id = str(event.get("requestId", ""))
+        deadline_ms = float(event.get("deadlineMs") or (time.time() * 1000 + 3_000))
+        signals = self._signals_for(request_id)
+        try:
+            budget_s = _until(deadline_ms)
+            if not signals.handler_done.wait(budget_s):
+                return  # the handler is still running at the deadline: let Lambda time it out
+            if self.sees_posting:
+                # The runtime client holds the GIL while it posts: exporting before that
+                # would compete with the caller's response.
+                signals.posted.wait(_until(deadline_ms))
+            timeout_s = min(self.flush_timeout_ms / 1000.0, _until(deadline_ms))
+            if timeout_s > 0:
+                flusher.flush(signals.provider, timeout_s)
+        finally:
+            with self._lock:
+                self._signals.pop(request_id, None)
+
+
+def _until(deadline_ms: float) -> float:
+    """Seconds left before the deadline minus our margin (never negative)."""
+    return max(0.0, (deadline_ms - DEADLINE_MARGIN_MS) / 1000.0 - time.time())
+
+
+_extension: AfterResponseExtension | None = None
+
+
+def active_extension() -> AfterResponseExtension | None:
+    return _extension
+
+
+def start_after_response(runtime_api: str, flush_timeout_ms: float) -> bool:
+    """Register and start the internal extension; False (logged once) when it cannot be done.
+
+    Only the runtime process registers: a child process that inherited the environment has no
+    runtime client loaded and a foreign owner pid.
+    """
+    global _extension
+    if _extension is not None:
+        return True
+    owner = os.environ.get(_OWNER_ENV)
+    if (owner and owner != str(os.getpid())) or not runtime_client_loaded():
+        logger.info("otel-lambda-init: not the runtime process; flushing synchronously")
+        return False
+    extension = AfterResponseExtension(runtime_api, flush_timeout_ms)
+    try:
+        extension.register()
+    except Exception as error:
+        report_once(
+            "extension-register",
+            f"could not register the internal extension ({error}); "
+            "falling back to OTEL_LAMBDA_INIT_FLUSH=sync",
+            exc_info=False,
+        )
+        return False
+    extension.start()
+    _extension = extension
+    return True
+
+
+def install_sigterm_export(export: Callable[[float], None]) -> bool:
+    """On SIGTERM, run ``export(seconds)`` then let the previous disposition act.
+
+    Python runs signal handlers on the main thread only; awslambdaric lets it run while it
+    waits for the next event only in helper-thread mode (python3.12+ managed runtimes). On
+    python3.10/3.11 runtimes the handler is installed but the process is killed first.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        try:
+            export(SHUTDOWN_EXPORT_S)
+        except Exception:
+            report_once("shutdown-export", "export at shutdown failed")
+        if callable(previous):
+            previous(signum, frame)
+        elif previous != signal.SIG_IGN:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    return True

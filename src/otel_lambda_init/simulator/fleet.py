@@ -67,6 +67,9 @@ class SandboxRecord:
     first_invocation_ns: int = 0
     shutdown_reason: str | None = None
     pid: int | None = None
+    init_error_type: str | None = None
+    init_error_message: str = ""
+    logs_tail: str = ""
 
     @property
     def proactive(self) -> bool:
@@ -139,7 +142,7 @@ class Fleet:
     def _now(self) -> float:
         return time.monotonic() - self._t0
 
-    def _spawn(self, target: Callable[..., None], *args: Any) -> None:
+    def _spawn(self, target: Callable[..., object], *args: Any) -> None:
         t = threading.Thread(target=target, args=args, daemon=True)
         t.start()
         self._bg.append(t)
@@ -248,6 +251,10 @@ class Fleet:
                 if kind == "ready":
                     slot.record.init_end_ns = slot.sandbox.api.init_done_ns or time.time_ns()
                     slot.record.init_status = getattr(data, "status", "error")
+                    if slot.record.init_status in ("error", "exited"):
+                        slot.record.init_error_type = getattr(data, "error_type", None)
+                        slot.record.init_error_message = getattr(data, "message", str(data))
+                        slot.record.logs_tail = slot.sandbox.logs()[-4000:]
                     if slot.state == "init":
                         slot.state = "idle"
                         slot.idle_since = self._now()
@@ -373,15 +380,14 @@ class Fleet:
         for s in self._slots:
             if s.state != "idle":
                 continue
-            if s.retire:
-                self._shutdown(s, "spindown")
-            elif expiry is not None and now - s.idle_since > expiry:
+            if s.retire or (expiry is not None and now - s.idle_since > expiry):
                 self._shutdown(s, "spindown")
 
     def _status_line(self, now: float, arrived: int, total: int, outstanding: int) -> str:
         states = [s.state for s in self._slots]
         return (
-            f"t={now:5.1f}s requests {arrived - outstanding}/{total} done, {outstanding} in flight; "
+            f"t={now:5.1f}s requests {arrived - outstanding}/{total} done, "
+            f"{outstanding} in flight; "
             f"sandboxes {len(states)} (init {states.count('init')}, busy {states.count('busy')}, "
             f"idle {states.count('idle')}, gone {states.count('gone')})"
         )

@@ -17,6 +17,7 @@ from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind
 
+from . import _claims
 from ._safety import report_once
 from .flush import flusher
 from .spans import TRACER_NAME, TRACER_VERSION, bounded_attributes, record_handler_error
@@ -135,7 +136,9 @@ class HandlerInstrumentation:
             self._tracer_of = provider
         return self._tracer
 
-    def start(self, event: Any, context: Any) -> _Invocation:
+    def start(self, event: Any, context: Any) -> _Invocation | None:
+        if _claims.decorated_current_span() is not None:
+            return None  # an outer instrumentor's invocation span, already decorated by us
         start_ns = time.time_ns()
         state = self.state
         number = state.timeline.begin_invocation(start_ns)

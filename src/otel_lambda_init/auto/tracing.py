@@ -1,0 +1,110 @@
+"""TracerProvider and exporter from the standard ``OTEL_*`` variables, for the wrapper route.
+
+A provider that is already set (``opentelemetry-instrument``'s distro, the user's code) is
+kept. Otherwise: the sandbox's Resource (``cloud.*``/``faas.*``) under whatever
+``OTEL_RESOURCE_ATTRIBUTES``/``OTEL_SERVICE_NAME`` say, the service name defaulting to the
+function name, and the exporters ``OTEL_TRACES_EXPORTER`` names (``otlp`` by default).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from opentelemetry import trace
+
+from .._safety import logger, report_once
+from ..environment import SandboxEnvironment
+
+_PROTOCOL_VARS = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
+_ENDPOINT_VARS = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+
+
+def user_named_service(environ: Any = None) -> bool:
+    env = os.environ if environ is None else environ
+    if (env.get("OTEL_SERVICE_NAME") or "").strip():
+        return True
+    attributes = env.get("OTEL_RESOURCE_ATTRIBUTES") or ""
+    return any(part.strip().startswith("service.name=") for part in attributes.split(","))
+
+
+def sandbox_resource(env: SandboxEnvironment) -> Any:
+    """The sandbox's semconv attributes, overridden by anything the user set in OTEL_*."""
+    from opentelemetry.sdk.resources import Resource
+
+    ours: dict[str, Any] = dict(env.resource_attributes())
+    if not user_named_service():
+        ours["service.name"] = env.function_name
+        return Resource.create(ours)
+    return Resource(ours).merge(Resource.create())
+
+
+def configure_tracer_provider(env: SandboxEnvironment) -> Any:
+    """The global TracerProvider, created from the environment if nobody set one."""
+    current = trace.get_tracer_provider()
+    if not isinstance(current, trace.ProxyTracerProvider):
+        return current
+    from opentelemetry.sdk.trace import TracerProvider
+
+    provider = TracerProvider(resource=sandbox_resource(env))
+    names = os.environ.get("OTEL_TRACES_EXPORTER") or "otlp"
+    for name in (n.strip().lower() for n in names.split(",")):
+        try:
+            _add_exporter(provider, name)
+        except Exception:
+            report_once(f"exporter-{name}", f"could not set up the {name!r} span exporter")
+    trace.set_tracer_provider(provider)
+    return trace.get_tracer_provider()
+
+
+def _add_exporter(provider: Any, name: str) -> None:
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+
+    if name in ("", "none"):
+        return
+    if name == "console":
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+        return
+    if name != "otlp":
+        report_once(
+            f"exporter-{name}",
+            f"OTEL_TRACES_EXPORTER names {name!r}; the wrapper knows otlp, console and none",
+            exc_info=False,
+        )
+        return
+    provider.add_span_processor(BatchSpanProcessor(_otlp_exporter()))
+
+
+def _otlp_exporter() -> Any:
+    protocol = next((os.environ[v] for v in _PROTOCOL_VARS if os.environ.get(v)), "")
+    protocol = protocol.strip().lower() or "http/protobuf"
+    if not any(os.environ.get(v) for v in _ENDPOINT_VARS):
+        logger.warning(
+            "otel-lambda-init: no OTEL_EXPORTER_OTLP_ENDPOINT set; spans go to the OTLP "
+            "default on localhost (a collector extension's address)"
+        )
+    if protocol == "grpc":
+        try:
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+                OTLPSpanExporter as GrpcExporter,
+            )
+
+            return GrpcExporter()
+        except ImportError:
+            report_once(
+                "exporter-grpc",
+                "OTEL_EXPORTER_OTLP_PROTOCOL=grpc but the gRPC exporter is not installed; "
+                "using http/protobuf",
+                exc_info=False,
+            )
+    elif protocol != "http/protobuf":
+        report_once(
+            "exporter-protocol",
+            f"OTLP protocol {protocol!r} is not supported here; using http/protobuf",
+            exc_info=False,
+        )
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter()

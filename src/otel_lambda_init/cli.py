@@ -38,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
             help="OTLP/HTTP base URL to send spans to (default: OTEL_EXPORTER_OTLP_ENDPOINT, "
             "else an embedded receiver that writes JSON lines and an HTML view)",
         )
-        sp.add_argument("--out", type=Path, help="output directory (default ./otel-lambda-init-out)")
+        sp.add_argument(
+            "--out", type=Path, help="output directory (default ./otel-lambda-init-out)"
+        )
         sp.add_argument("--quiet", action="store_true", help="no progress lines")
 
     demo = sub.add_parser("demo", help="run the bundled demo function through a short scenario")
@@ -135,7 +137,9 @@ def _simulate(args: argparse.Namespace) -> int:
             f"({len(scenario.arrival_times())} requests)",
             file=sys.stderr,
         )
-        result = Fleet(scenario, handler=handler, code_dir=code_dir, env=env, progress=progress).run()
+        result = Fleet(
+            scenario, handler=handler, code_dir=code_dir, env=env, progress=progress
+        ).run()
         truth = result.truth_summary()
         failures = _init_failures(result)
         if receiver is None:
@@ -175,9 +179,7 @@ def _init_failures(result: Any) -> list[str]:
     lines = []
     for sb in result.sandboxes:
         if sb.init_status in ("error", "exited"):
-            lines.append(
-                f"INIT failed in {sb.name}: {sb.init_error_type}: {sb.init_error_message}"
-            )
+            lines.append(f"INIT failed in {sb.name}: {sb.init_error_type}: {sb.init_error_message}")
             if sb.logs_tail.strip():
                 lines.append("  runtime output (last lines):")
                 lines.extend(f"    {ln}" for ln in sb.logs_tail.strip().splitlines()[-8:])

@@ -309,20 +309,19 @@ class Fleet:
                 slot = idle[0]
                 req = pending.popleft()
             else:
-                match = None
-                for s in self._idle_slots():
-                    if s.pending_for and s.pending_for[0] == pending[0].index:
-                        match = s
-                        break
-                    if not s.pending_for:
-                        match = s
-                        break
+                # Without eager assignment a request is bound to the sandbox started for it.
+                head = pending[0].index
+                owner = next((s for s in self._slots if head in s.pending_for), None)
+                candidates = [owner] if owner is not None else []
+                if owner is None:
+                    candidates = [s for s in self._idle_slots() if not s.pending_for]
+                match = next((s for s in candidates if s.state == "idle" and not s.retire), None)
                 if match is None:
                     return
                 slot = match
                 req = pending.popleft()
-                if slot.pending_for and slot.pending_for[0] == req.index:
-                    slot.pending_for.pop(0)
+                if req.index in slot.pending_for:
+                    slot.pending_for.remove(req.index)
             # The request waited for this INIT if the sandbox only just became ready and the
             # request arrived before INIT ended.
             waited = (

@@ -73,6 +73,9 @@ class Scenario:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Scenario:
         known = {f.name for f in fields(cls)}

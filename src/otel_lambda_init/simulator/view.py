@@ -149,10 +149,23 @@ def _flame(trace_id: str, spans: list[ReceivedSpan], by_id: Mapping[str, Receive
     for ghost, source in ghosts:
         body.append(
             f'<text x="4" y="{y + 15}" class="name">linked INIT (other trace)</text>'
-            + _bar(scale, y, ghost.start_ns, ghost.end_ns, _COLORS["ghost"], ghost.name,
-                   _tooltip(ghost), "bar ghost")
-            + _gap(scale, y, ghost.end_ns, source.start_ns,
-                   f"gap {(source.start_ns - ghost.end_ns) / 1e6:.0f} ms")
+            + _bar(
+                scale,
+                y,
+                ghost.start_ns,
+                ghost.end_ns,
+                _COLORS["ghost"],
+                ghost.name,
+                _tooltip(ghost),
+                "bar ghost",
+            )
+            + _gap(
+                scale,
+                y,
+                ghost.end_ns,
+                source.start_ns,
+                f"gap {(source.start_ns - ghost.end_ns) / 1e6:.0f} ms",
+            )
         )
         y += _ROW_H
     inits = [s for _, s in rows if is_init_span(s)]
@@ -161,14 +174,29 @@ def _flame(trace_id: str, spans: list[ReceivedSpan], by_id: Mapping[str, Receive
         label = ("\u00a0\u00a0" * depth) + s.name
         body.append(
             f'<text x="4" y="{y + 15}" class="name">{_esc(label[:28])}</text>'
-            + _bar(scale, y, s.start_ns, s.end_ns, _COLORS[_role(s)],
-                   f"{s.name} {s.duration_ms:.0f} ms", _tooltip(s), f"bar {_role(s)}")
+            + _bar(
+                scale,
+                y,
+                s.start_ns,
+                s.end_ns,
+                _COLORS[_role(s)],
+                f"{s.name} {s.duration_ms:.0f} ms",
+                _tooltip(s),
+                f"bar {_role(s)}",
+            )
         )
         if is_invocation_span(s):
             for init in inits:
                 if init.end_ns < s.start_ns:
-                    body.append(_gap(scale, y, init.end_ns, s.start_ns,
-                                     f"gap {(s.start_ns - init.end_ns) / 1e6:.0f} ms"))
+                    body.append(
+                        _gap(
+                            scale,
+                            y,
+                            init.end_ns,
+                            s.start_ns,
+                            f"gap {(s.start_ns - init.end_ns) / 1e6:.0f} ms",
+                        )
+                    )
         y += _ROW_H
     body.append(_axis(scale, y + 2))
     height = y + 24
@@ -188,7 +216,7 @@ def _flame(trace_id: str, spans: list[ReceivedSpan], by_id: Mapping[str, Receive
         kind = "proactive"
     return (
         f'<section class="trace" id="t-{trace_id}"><h3>{_esc(title)} '
-        f'<small>trace {trace_id} {_esc(kind)}</small></h3>'
+        f"<small>trace {trace_id} {_esc(kind)}</small></h3>"
         f'<svg width="{_WIDTH}" height="{height}" xmlns="http://www.w3.org/2000/svg">{_DEFS}'
         + "".join(body)
         + "</svg>"
@@ -209,27 +237,58 @@ def _timeline(spans: list[ReceivedSpan]) -> str:
     order = sorted(per_sandbox.items(), key=lambda kv: min(s.start_ns for s in kv[1]))
     body, y = [], 4
     for n, (key, group) in enumerate(order, 1):
-        body.append(f'<text x="4" y="{y + 15}" class="name">sandbox {n} '
-                    f'<title>{_esc(key)}</title>{_esc(key[-8:])}</text>')
+        body.append(
+            f'<text x="4" y="{y + 15}" class="name">sandbox {n} '
+            f"<title>{_esc(key)}</title>{_esc(key[-8:])}</text>"
+        )
         inits = sorted((s for s in group if is_init_span(s)), key=lambda s: s.start_ns)
         invs = sorted((s for s in group if is_invocation_span(s)), key=lambda s: s.start_ns)
         for init in inits:
-            body.append(_bar(scale, y, init.start_ns, init.end_ns, _COLORS["init"], "INIT",
-                             _tooltip(init), "bar init"))
+            body.append(
+                _bar(
+                    scale,
+                    y,
+                    init.start_ns,
+                    init.end_ns,
+                    _COLORS["init"],
+                    "INIT",
+                    _tooltip(init),
+                    "bar init",
+                )
+            )
             nxt = next((s for s in invs if s.start_ns >= init.end_ns), None)
             if nxt is not None:
-                body.append(_gap(scale, y, init.end_ns, nxt.start_ns,
-                                 f"gap {(nxt.start_ns - init.end_ns) / 1e6:.0f} ms"))
+                body.append(
+                    _gap(
+                        scale,
+                        y,
+                        init.end_ns,
+                        nxt.start_ns,
+                        f"gap {(nxt.start_ns - init.end_ns) / 1e6:.0f} ms",
+                    )
+                )
         for inv in invs:
             label = "cold" if inv.attributes.get("faas.coldstart") else "inv"
             if inv.attributes.get("lambda_init.proactive_initialization"):
                 label = "proactive"
-            body.append(_bar(scale, y, inv.start_ns, inv.end_ns, _COLORS["invocation"], label,
-                             _tooltip(inv), "bar invocation"))
+            body.append(
+                _bar(
+                    scale,
+                    y,
+                    inv.start_ns,
+                    inv.end_ns,
+                    _COLORS["invocation"],
+                    label,
+                    _tooltip(inv),
+                    "bar invocation",
+                )
+            )
         y += _ROW_H + 4
     body.append(_axis(scale, y + 2))
-    return (f'<svg width="{_WIDTH}" height="{y + 24}" xmlns="http://www.w3.org/2000/svg">'
-            f"{_DEFS}{''.join(body)}</svg>")
+    return (
+        f'<svg width="{_WIDTH}" height="{y + 24}" xmlns="http://www.w3.org/2000/svg">'
+        f"{_DEFS}{''.join(body)}</svg>"
+    )
 
 
 _CSS = """
@@ -272,7 +331,8 @@ def render_html(
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{_esc(title)}</h1>{legend}<pre>{_esc(summary)}</pre>"
-        "<h2>Sandbox timeline</h2>" + _timeline(spans)
+        "<h2>Sandbox timeline</h2>"
+        + _timeline(spans)
         + f"<h2>Traces ({len(order)})</h2>"
         + "".join(_flame(tid, group, by_id) for tid, group in order)
         + "</body></html>"

@@ -113,3 +113,25 @@ def init_attributes(verdict: InitVerdict) -> dict[str, bool | float | str]:
         "lambda_init.initialization_type": verdict.initialization_type,
         "lambda_init.phase": verdict.phase,
     }
+
+
+def price_per_gb_second(architecture: str, price_x86_64: float, price_arm64: float) -> float:
+    """The on-demand price for the function's architecture (``x86_64`` or ``arm64``)."""
+    return price_arm64 if architecture == "arm64" else price_x86_64
+
+
+def cost_attributes(
+    duration_ms: float, memory_mb: int | None, price_per_gb_second: float
+) -> dict[str, int | float]:
+    """``lambda_init.billed_duration_ms`` and ``lambda_init.estimated_cost_usd`` of an INIT.
+
+    An estimate of the in-process INIT only (extensions' INIT is not seen from here), at the
+    on-demand list price; without a memory size there is no cost.
+    """
+    billed = billed_duration_ms(duration_ms)
+    attrs: dict[str, int | float] = {"lambda_init.billed_duration_ms": billed}
+    if memory_mb:
+        attrs["lambda_init.estimated_cost_usd"] = estimated_cost_usd(
+            billed, memory_mb, price_per_gb_second
+        )
+    return attrs

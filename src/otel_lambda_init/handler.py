@@ -146,7 +146,7 @@ class HandlerInstrumentation:
         parent = parent_context_of(event)
         trigger, kind = trigger_of(event)
         attrs = invocation_attributes(context, trigger, state)
-        attrs["lambda_init.sandbox_invocation"] = number
+        attrs["lambda_init.sandbox_invocation"] = number + state.timeline.invocations_before
         attrs.update(self._attributes)
         if number > 1:
             attrs["faas.coldstart"] = False

@@ -27,8 +27,9 @@ TRACER_NAME = "otel_lambda_init"
 TRACER_VERSION = "0.1.0"
 
 
-def init_span_name(env: SandboxEnvironment) -> str:
-    return f"init {env.function_name}"
+def init_span_name(env: SandboxEnvironment, phase: str = "init") -> str:
+    """``init {faas.name}``; a SnapStart sandbox's cold start is ``restore {faas.name}``."""
+    return f"{'restore' if phase == classify.PHASE_RESTORE else 'init'} {env.function_name}"
 
 
 def init_tracer(provider: Any, record_unsampled: bool) -> trace.Tracer:
@@ -79,7 +80,7 @@ class InitSpanEmitter:
     def _start_separate(self, provider: Any) -> Span:
         tracer = init_tracer(provider, self.config.record_unsampled_init)
         span = tracer.start_span(
-            init_span_name(self.env),
+            init_span_name(self.env, self.timeline.init.phase),
             context=context_api.Context(),
             kind=SpanKind.INTERNAL,
             start_time=self.timeline.init.start_ns,
@@ -106,6 +107,7 @@ class InitSpanEmitter:
             "lambda_init.duration_ms",
             round((end_ns - self.timeline.init.start_ns) / classify.NS_PER_MS, 3),
         )
+        self._anatomy(provider, span, self.timeline.init.start_ns, end_ns)
         span.end(end_time=end_ns)
         flusher.flush(provider, self.config.flush_timeout_ms / 1000.0)
 
@@ -165,12 +167,13 @@ class InitSpanEmitter:
         attributes = {**self._base_attributes(), **classify.init_attributes(verdict)}
         tracer = init_tracer(provider, self.config.record_unsampled_init)
         span = tracer.start_span(
-            init_span_name(self.env),
+            init_span_name(self.env, self.timeline.init.phase),
             context=ctx,
             kind=SpanKind.INTERNAL,
             start_time=timeline.start_ns,
             attributes=attributes,
         )
+        self._anatomy(provider, span, timeline.start_ns, timeline.end_ns)
         span.end(end_time=timeline.end_ns)
         return span.get_span_context()
 
@@ -192,15 +195,99 @@ class InitSpanEmitter:
             attributes["lambda_init.unused"] = True
             tracer = init_tracer(provider, self.config.record_unsampled_init)
             span = tracer.start_span(
-                init_span_name(self.env),
+                init_span_name(self.env, self.timeline.init.phase),
                 context=context_api.Context(),
                 kind=SpanKind.INTERNAL,
                 start_time=init.start_ns,
                 attributes=attributes,
             )
+            self._anatomy(provider, span, init.start_ns, end_ns)
             span.end(end_time=end_ns)
             self._emitted = span.get_span_context()
             return True
+
+    def on_init_error(self, now_ns: int, error: Mapping[str, Any]) -> None:
+        """INIT raised: end the init span with ERROR and the runtime's view of the exception,
+        and export it (bounded) before the runtime reports the error and exits."""
+        provider = self._get_provider()
+        with self._lock:
+            span, token = self._separate_span, self._separate_token
+            self._separate_span = self._separate_token = None
+            if span is None:
+                if self._emitted is not None or isinstance(provider, trace.ProxyTracerProvider):
+                    return  # already exported, or nothing to export with
+                span = init_tracer(provider, self.config.record_unsampled_init).start_span(
+                    init_span_name(self.env, self.timeline.init.phase),
+                    context=context_api.Context(),
+                    kind=SpanKind.INTERNAL,
+                    start_time=self.timeline.init.start_ns,
+                    attributes=self._base_attributes(),
+                )
+                self._emitted = span.get_span_context()
+        if token is not None:
+            with contextlib.suppress(Exception):
+                context_api.detach(token)  # type: ignore[arg-type]
+        error_type = str(error.get("errorType") or "Runtime.Unknown")
+        message = str(error.get("errorMessage") or "")
+        stack = error.get("stackTrace")
+        stacktrace = "".join(map(str, stack)) if isinstance(stack, list) else str(stack or "")
+        span.add_event(
+            "exception",
+            {
+                "exception.type": error_type,
+                "exception.message": message[:1024],
+                "exception.stacktrace": stacktrace[:4096],
+            },
+            timestamp=now_ns,
+        )
+        span.set_status(Status(StatusCode.ERROR, f"{error_type}: {message}"[:256]))
+        start_ns = self.timeline.init.start_ns
+        span.set_attribute(
+            "lambda_init.duration_ms", round((now_ns - start_ns) / classify.NS_PER_MS, 3)
+        )
+        self._anatomy(provider, span, start_ns, now_ns)
+        span.end(end_time=now_ns)
+        flusher.flush(provider, self.config.flush_timeout_ms / 1000.0)
+
+    def emit_own_trace(self, provider: Any, end_ns: int) -> bool:
+        """Export the init span now, as its own trace (SnapStart's publish-time INIT, reported
+        once before the snapshot). Returns False if it was already exported."""
+        with self._lock:
+            if self._emitted is not None or isinstance(provider, trace.ProxyTracerProvider):
+                return False
+            init = self.timeline.init
+            span = init_tracer(provider, self.config.record_unsampled_init).start_span(
+                init_span_name(self.env, init.phase),
+                context=context_api.Context(),
+                kind=SpanKind.INTERNAL,
+                start_time=init.start_ns,
+                attributes={
+                    **self._base_attributes(),
+                    "faas.coldstart": False,  # nobody waits for a publish-time INIT
+                    "lambda_init.duration_ms": round(
+                        (end_ns - init.start_ns) / classify.NS_PER_MS, 3
+                    ),
+                },
+            )
+            self._anatomy(provider, span, init.start_ns, end_ns)
+            span.end(end_time=end_ns)
+            self._emitted = span.get_span_context()
+            return True
+
+    def begin_restore(self) -> None:
+        """A SnapStart sandbox was restored: its restore is a new cold start to report."""
+        with self._lock:
+            self._emitted = None
+            self._separate_span = self._separate_token = None
+
+    def _anatomy(self, provider: Any, span: Span, start_ns: int, end_ns: int) -> None:
+        """Children (runtime, setup, imports, phases, failed attempts), cost and CPU."""
+        try:
+            from .anatomy import decorate_init_span
+
+            decorate_init_span(self, provider, span, start_ns, end_ns)
+        except Exception:
+            report_once("init-anatomy", "could not add the INIT's children and cost")
 
     def _base_attributes(self) -> dict[str, Any]:
         init = self.timeline.init

@@ -61,6 +61,7 @@ class SandboxTimeline:
     init: InitRecord
     invocations: int = 0
     first_invocation_start_ns: int | None = None
+    invocations_before: int = 0  # served by earlier runtime processes of this sandbox
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _init_end_listeners: list[Callable[[int], None]] = field(default_factory=list, repr=False)
 

@@ -1,0 +1,125 @@
+"""User phases of INIT (``init_phase``) and an explicit INIT end (``init_done``).
+
+A phase used during INIT is buffered (no TracerProvider is needed yet) and emitted as a child
+of the init span, nested under the enclosing phase or import. Used after INIT, e.g. for lazy
+loading inside a handler, it is an ordinary span in the current trace.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+
+from .anatomy import KIND_PHASE, anatomy, in_lambda
+
+TYPE_CHECKING = False  # typing costs ms at import; this module is on the INIT path
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import TracebackType
+    from typing import Any, TypeVar
+
+    F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _init_over() -> bool:
+    if not in_lambda():
+        return True  # outside a sandbox there is no INIT to buffer for
+    timeline = sys.modules.get("otel_lambda_init.timeline")
+    if timeline is None:
+        return False
+    return timeline.sandbox_timeline().init.end_ns is not None
+
+
+class init_phase:  # noqa: N801 - used like a function: ``with init_phase("load model"):``
+    """Time a part of INIT as a child span of the init span: a context manager and a
+    decorator. Nesting follows the code: a phase inside a phase is its child."""
+
+    def __init__(self, name: str, attributes: dict[str, Any] | None = None) -> None:
+        self.name = name
+        self.attributes = dict(attributes or {})
+        self._record: Any = None
+        self._span: Any = None
+
+    def __enter__(self) -> init_phase:
+        try:
+            if _init_over():
+                from opentelemetry import trace
+
+                tracer = trace.get_tracer("otel_lambda_init")
+                attrs = {"lambda_init.child": KIND_PHASE, **self.attributes}
+                self._span = tracer.start_span(self.name, attributes=attrs)
+                self._token = _attach(self._span)
+            else:
+                self._record = anatomy.open(
+                    self.name, KIND_PHASE, time.time_ns(), dict(self.attributes)
+                )
+        except Exception:
+            from ._safety import report_once
+
+            report_once("init-phase", "could not start an init phase")
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            record, self._record = self._record, None
+            if record is not None:
+                if exc is not None:
+                    record.error = f"{type(exc).__name__}: {exc}"[:256]
+                anatomy.close(record, time.time_ns())
+            span, self._span = self._span, None
+            if span is not None:
+                _detach(self._token)
+                if exc is not None:
+                    from .spans import record_handler_error
+
+                    record_handler_error(span, exc)
+                span.end()
+        except Exception:
+            from ._safety import report_once
+
+            report_once("init-phase", "could not end an init phase")
+
+    def __call__(self, fn: F) -> F:
+        name, attributes = self.name, self.attributes
+
+        @functools.wraps(fn)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            with init_phase(name, attributes):  # a fresh one per call: re-entrant
+                return fn(*args, **kwargs)
+
+        return timed  # type: ignore[return-value]
+
+
+def _attach(span: Any) -> object:
+    from opentelemetry import context, trace
+
+    return context.attach(trace.set_span_in_context(span))
+
+
+def _detach(token: object) -> None:
+    from opentelemetry import context
+
+    try:  # noqa: SIM105
+        context.detach(token)  # type: ignore[arg-type]
+    except Exception:
+        pass  # the phase's body switched contexts: nothing left to undo
+
+
+def init_done() -> None:
+    """Mark INIT as finished now, where the runtime's first request for an event cannot be
+    observed (a custom runtime loop, a test). Later calls, and the runtime's own signal after
+    this one, change nothing."""
+    try:
+        from .timeline import sandbox_timeline
+
+        sandbox_timeline().mark_init_end(time.time_ns(), "init-done")
+    except Exception:
+        from ._safety import report_once
+
+        report_once("init-done", "could not mark INIT end")

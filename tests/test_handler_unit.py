@@ -48,8 +48,8 @@ def test_handler_result_and_spans_outside_lambda(exporter: InMemorySpanExporter)
 
     assert handler({"n": 7}, CONTEXT) == {"echo": 7}
     assert handler({"n": 8}, CONTEXT) == {"echo": 8}
-    names = sorted(span.name for span in exporter.get_finished_spans())
-    assert names == ["fn", "fn", "init fn"]
+    names = [span.name for span in exporter.get_finished_spans()]
+    assert (names.count("fn"), names.count("init fn")) == (2, 1)
     first = [s for s in exporter.get_finished_spans() if s.name == "fn"][0]
     assert first.attributes["cloud.account.id"] == "123456789012"
     assert first.attributes["cloud.resource_id"] == (

@@ -1,0 +1,79 @@
+"""Shared helpers for the benchmark scripts: arguments, alternating runs, tables.
+
+Every script measures its variants in rounds, one run of each variant per round in turn, so
+a slow moment of a busy machine lands on every variant alike; it prints medians and ratios
+against baselines measured in the same run. No figure here is compared with a constant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
+
+
+def parse_args(description: str, default_rounds: int, quick_rounds: int = 2) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--quick", action="store_true", help="a few rounds only: checks the script runs (CI)"
+    )
+    parser.add_argument("--rounds", type=int, default=None, help=f"default {default_rounds}")
+    args = parser.parse_args()
+    if args.rounds is None:
+        args.rounds = quick_rounds if args.quick else default_rounds
+    return args
+
+
+def alternate(
+    variants: Sequence[tuple[str, Callable[[], float | None]]], rounds: int
+) -> dict[str, list[float]]:
+    """Run every variant once per round, in turn; a variant returning None is not recorded."""
+    results: dict[str, list[float]] = {name: [] for name, _ in variants}
+    for r in range(rounds):
+        # Rotate the order so no variant always runs right after the same neighbour.
+        order = list(variants[r % len(variants) :]) + list(variants[: r % len(variants)])
+        for name, run in order:
+            value = run()
+            if value is not None:
+                results[name].append(value)
+    return results
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    if value != value:  # NaN
+        return "n/a"
+    return f"{value:.{digits}f}"
+
+
+def ratio(value: float, base: float) -> str:
+    if base != base or value != value or base == 0:
+        return "n/a"
+    return f"{value / base:.2f}x"
+
+
+def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A Markdown table, so the output can be pasted into the README as is."""
+    print(f"\n### {title}\n")
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers)]
+    print("| " + " | ".join(str(h).ljust(w) for h, w in zip(headers, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+    sys.stdout.flush()
+
+
+def machine_line() -> str:
+    return (
+        f"python {sys.version.split()[0]} on {os.cpu_count()} CPUs; "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )

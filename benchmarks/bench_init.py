@@ -1,0 +1,212 @@
+"""INIT cost and peak memory of each way in, through real awslambdaric sandboxes.
+
+INIT = from the moment the simulator starts the runtime process (just before Popen of the
+managed runtime's bootstrap script) to the runtime's first ``next``, as the simulator's
+Runtime API records it. Each round starts one sandbox per route, in turn, invokes it (one
+cold, three warm invocations), checks that its spans reached the local OTLP/HTTP receiver and
+reads the runtime process's peak RSS (VmHWM) before killing it.
+
+    python benchmarks/bench_init.py [--quick] [--rounds N]
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from _bench import (
+    HERE,
+    alternate,
+    fmt,
+    machine_line,
+    median,
+    parse_args,
+    print_table,
+    ratio,
+)
+
+from otel_lambda_init.simulator.receiver import OtlpReceiver
+from otel_lambda_init.simulator.sandbox import Sandbox
+
+HANDLERS = HERE / "handlers"
+UPSTREAM_LAYER = HERE / "upstream_layer"
+WARM_INVOCATIONS = 3
+
+
+@dataclass
+class Route:
+    name: str
+    handler: str
+    env: dict[str, str] = field(default_factory=dict)
+    layer_dirs: list[Path] = field(default_factory=list)
+    exports: bool = True
+    init_ms: list[float] = field(default_factory=list)
+    first_ms: list[float] = field(default_factory=list)
+    first_done_ms: list[float] = field(default_factory=list)
+    rss_mb: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def wrapper_path() -> str | None:
+    """Our exec wrapper, once the wrapper route is installed (issue 4)."""
+    beside = Path(sys.executable).parent / "otel-lambda-init-wrapper"
+    if beside.exists():
+        return str(beside)
+    return shutil.which("otel-lambda-init-wrapper")
+
+
+def routes() -> list[Route]:
+    found = [
+        Route("bare handler", "app.handler", exports=False),
+        Route("manual route (eager OTLP/HTTP)", "manual_app.handler"),
+        Route("manual route (lazy exporter)", "manual_lazy_app.handler"),
+    ]
+    wrapper = wrapper_path()
+    if wrapper:
+        found.append(Route("wrapper route", "app.handler", {"AWS_LAMBDA_EXEC_WRAPPER": wrapper}))
+    found.append(
+        Route(
+            "upstream opentelemetry-instrument",
+            "app.handler",
+            {"AWS_LAMBDA_EXEC_WRAPPER": str(UPSTREAM_LAYER / "bin" / "otel-instrument")},
+            [UPSTREAM_LAYER],
+        )
+    )
+    return found
+
+
+def peak_rss_mb(pid: int | None) -> float | None:
+    if pid is None:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        return None
+    return None
+
+
+def run_once(route: Route, receiver: OtlpReceiver) -> Callable[[], float | None]:
+    env = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+        "OTEL_SERVICE_NAME": "bench-fn",
+        **route.env,
+    }
+
+    def run() -> float | None:
+        before = len(receiver.spans())
+        sandbox = Sandbox(
+            route.handler, HANDLERS, env=env, layer_dirs=route.layer_dirs, function_name="bench-fn"
+        )
+        try:
+            sandbox.start()
+            outcome = sandbox.wait_init(30)
+            if not outcome.ok:
+                route.failures.append(f"INIT {outcome.status}: {outcome.message}")
+                return None
+            init_ms = (sandbox.api.runtime_ready_ns - sandbox.api.init_start_ns) / 1e6
+            first = sandbox.invoke({"n": 0}, timeout=30)
+            for n in range(WARM_INVOCATIONS):
+                sandbox.invoke({"n": n + 1}, timeout=30)
+            if first.status != "success":
+                route.failures.append(f"first invocation {first.status}: {first.payload}")
+                return None
+            if route.exports:
+                try:
+                    receiver.wait_for(lambda spans: len(spans) > before, timeout=10)
+                except TimeoutError:
+                    route.failures.append("no span reached the receiver")
+                    return None
+            rss = peak_rss_mb(sandbox.pid)
+        finally:
+            logs = sandbox.logs()
+            sandbox.kill()
+        if "Traceback" in logs:
+            route.failures.append("traceback in the sandbox log:\n" + logs[-2000:])
+        route.init_ms.append(init_ms)
+        route.first_ms.append(first.duration_ms)
+        route.first_done_ms.append((first.completed_ns - first.start_ns) / 1e6)
+        if rss is not None:
+            route.rss_mb.append(rss)
+        return init_ms
+
+    return run
+
+
+def main() -> int:
+    args = parse_args(__doc__.splitlines()[0], default_rounds=11)
+    all_routes = routes()
+    print(f"INIT benchmark: {args.rounds} rounds, {machine_line()}")
+    if wrapper_path() is None:
+        print("(no otel-lambda-init-wrapper on PATH yet: the wrapper route row is left out)")
+    t0 = time.monotonic()
+    with OtlpReceiver() as receiver:
+        # One unmeasured sandbox per route first: compiles .pyc files, warms the page cache.
+        for route in all_routes:
+            run_once(route, receiver)()
+            route.init_ms.clear(), route.first_ms.clear(), route.first_done_ms.clear()
+            route.rss_mb.clear()
+        alternate([(r.name, run_once(r, receiver)) for r in all_routes], args.rounds)
+    bare = all_routes[0]
+    upstream = all_routes[-1]
+    base_init = median(bare.init_ms)
+    up_added = median(upstream.init_ms) - base_init
+    rows = []
+    for r in all_routes:
+        init = median(r.init_ms)
+        added = init - base_init
+        rows.append(
+            [
+                r.name,
+                str(len(r.init_ms)),
+                fmt(init),
+                fmt(added) if r is not bare else "-",
+                ratio(added, up_added) if r is not bare else "-",
+                fmt(median(r.first_ms)),
+                fmt(median(r.first_done_ms)),
+            ]
+        )
+    print_table(
+        "INIT, process start to the runtime's first next (ms, medians)",
+        [
+            "route",
+            "runs",
+            "INIT",
+            "added over bare",
+            "added / upstream's added",
+            "1st invocation, caller",
+            "1st invocation, complete",
+        ],
+        rows,
+    )
+    base_rss = median(bare.rss_mb)
+    print_table(
+        "Peak RSS of the runtime process (VmHWM after 1 cold + 3 warm invocations, MB, medians)",
+        ["route", "peak RSS", "added over bare"],
+        [
+            [
+                r.name,
+                fmt(median(r.rss_mb)),
+                fmt(median(r.rss_mb) - base_rss) if r is not bare else "-",
+            ]
+            for r in all_routes
+        ],
+    )
+    failed = [r for r in all_routes if r.failures]
+    for r in failed:
+        print(f"\n{r.name}: {len(r.failures)} failed run(s); first: {r.failures[0]}")
+    print(f"\n({time.monotonic() - t0:.0f} s)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""A span exporter that imports and builds the real OTLP exporter on its first export.
+
+Importing the SDK's OTLP/HTTP exporter (protobuf classes, an HTTP client) costs tens of
+milliseconds, and INIT is on the caller's path for every cold start somebody waited for.
+With ``OTEL_LAMBDA_INIT_FLUSH=after-response`` the first export runs after the caller has its
+response, so deferring the import there takes it off the caller's path altogether
+(``benchmarks/`` has the figures). In ``sync`` mode the cost only moves from INIT into the
+first invocation.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from ._safety import report_once
+
+__all__ = ["LazySpanExporter", "otlp_exporter_factory"]
+
+# OTLP protocol (OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL) -> module and class of its exporter.
+_EXPORTERS = {
+    "http/protobuf": ("opentelemetry.exporter.otlp.proto.http.trace_exporter", "OTLPSpanExporter"),
+    "http/json": ("opentelemetry.exporter.otlp.json.http.trace_exporter", "OTLPSpanExporter"),
+    "grpc": ("opentelemetry.exporter.otlp.proto.grpc.trace_exporter", "OTLPSpanExporter"),
+}
+_DEFAULT_PROTOCOL = "http/protobuf"
+
+
+def otlp_exporter_factory(protocol: str | None = None, **kwargs: Any) -> Callable[[], SpanExporter]:
+    """A factory for the OTLP span exporter of ``protocol`` (default: the standard
+    ``OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`` / ``OTEL_EXPORTER_OTLP_PROTOCOL``, then
+    ``http/protobuf``); ``kwargs`` go to the exporter's constructor."""
+    if protocol is None:
+        protocol = (
+            os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+            or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+            or _DEFAULT_PROTOCOL
+        ).strip()
+    if protocol not in _EXPORTERS:
+        report_once(
+            "lazy-exporter-protocol",
+            f"unknown OTLP protocol {protocol!r} (accepted: {', '.join(_EXPORTERS)}); "
+            f"using {_DEFAULT_PROTOCOL}",
+            exc_info=False,
+        )
+        protocol = _DEFAULT_PROTOCOL
+    module_name, class_name = _EXPORTERS[protocol]
+
+    def build() -> SpanExporter:
+        import importlib
+
+        exporter_class = getattr(importlib.import_module(module_name), class_name)
+        exporter: SpanExporter = exporter_class(**kwargs)
+        return exporter
+
+    return build
+
+
+class LazySpanExporter(SpanExporter):
+    """Defers building the real exporter (``factory()``) to the first export.
+
+    ``shutdown`` and ``force_flush`` never build it: before the first export there is
+    nothing to flush. If building fails, it is said once and every export reports FAILURE;
+    the user's function is never affected.
+    """
+
+    def __init__(self, factory: Callable[[], SpanExporter] | None = None):
+        self._factory = factory if factory is not None else otlp_exporter_factory()
+        self._exporter: SpanExporter | None = None
+        self._failed = False
+        self._shutdown = False
+        self._lock = threading.Lock()
+
+    @property
+    def built(self) -> bool:
+        """True once the real exporter exists (tests and benchmarks look at this)."""
+        return self._exporter is not None
+
+    def _real(self) -> SpanExporter | None:
+        exporter = self._exporter
+        if exporter is not None or self._failed:
+            return exporter
+        with self._lock:
+            if self._exporter is None and not self._failed and not self._shutdown:
+                try:
+                    self._exporter = self._factory()
+                except Exception:
+                    self._failed = True
+                    report_once(
+                        "lazy-exporter-build", "could not build the span exporter; spans dropped"
+                    )
+            return self._exporter
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        if self._shutdown:
+            return SpanExportResult.FAILURE
+        exporter = self._real()
+        if exporter is None:
+            return SpanExportResult.FAILURE
+        return exporter.export(spans)
+
+    def shutdown(self) -> None:
+        # Under the lock: an exporter being built right now is shut down once it exists.
+        with self._lock:
+            self._shutdown = True
+            exporter = self._exporter
+        if exporter is not None:
+            exporter.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        exporter = self._exporter
+        if exporter is None:
+            return True
+        return exporter.force_flush(timeout_millis)

@@ -364,3 +364,17 @@ def test_every_server_binds_loopback_only(marker: str) -> None:
         ]
         assert len(listening) >= 2
         assert all(cols[1].startswith("0100007F:") for cols in listening)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_two_hundred_sandboxes_run_with_bounded_memory() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "fleet_200.py"), "200"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    print(proc.stdout)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "200 sandboxes:      {'sandboxes': 200, 'ok': 200" in proc.stdout

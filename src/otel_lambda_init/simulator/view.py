@@ -293,7 +293,7 @@ def _timeline(spans: list[ReceivedSpan]) -> str:
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:16px;color:#222}
-pre{background:#f6f6f6;padding:10px;border-radius:4px;font-size:13px}
+pre{white-space:pre-wrap;background:#f6f6f6;padding:10px;border-radius:4px;font-size:13px}
 .lbl{font-size:11px;fill:#fff}.gaplbl{font-size:11px;fill:#555}
 .name{font-size:12px;fill:#333}.axis{font-size:10px;fill:#666}
 section.trace{margin:10px 0 18px;border-top:1px solid #ddd}

@@ -54,9 +54,11 @@ def run_sandbox(trace_mode: str, memory_mb: int = 128, architecture: str = "x86_
             result = sandbox.invoke({}, timeout=30)
             assert result.status == "success", result.payload
             receiver.wait_for(
-                lambda s: len(init_spans(s)) == 1
-                and len(invocation_spans(s)) == 1
-                and any(x.name == "load model" for x in s),
+                lambda s: (
+                    len(init_spans(s)) == 1
+                    and len(invocation_spans(s)) == 1
+                    and any(x.name == "load model" for x in s)
+                ),
                 timeout=20,
             )
             time.sleep(0.3)  # late children, if any, would arrive now
@@ -145,7 +147,9 @@ def test_cost_attributes_for_1769_mb_arm64() -> None:
     billed = run.init.attributes["lambda_init.billed_duration_ms"]
     assert billed >= run.init.duration_ms - 0.001
     expected = 1769 / 1024 * (billed / 1000) * ARM_PRICE
-    assert run.init.attributes["lambda_init.estimated_cost_usd"] == pytest.approx(expected, rel=1e-9)
+    assert run.init.attributes["lambda_init.estimated_cost_usd"] == pytest.approx(
+        expected, rel=1e-9
+    )
 
 
 @pytest.fixture

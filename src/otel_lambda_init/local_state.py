@@ -139,7 +139,7 @@ def failed_attempt_record(previous: Previous, this_start_ns: int) -> ChildRecord
     end = max(start, min(start + INIT_CAP_NS, this_start_ns))
     timed_out = previous.failed_status == RUNNING
     record = ChildRecord(
-        f"init attempt {previous.attempt - 1}",
+        f"failed attempt {previous.attempt - 1}",
         KIND_FAILED_ATTEMPT,
         start,
         {"lambda_init.attempt.outcome": "timeout" if timed_out else "error"},

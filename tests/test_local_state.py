@@ -1,0 +1,76 @@
+"""The sandbox-local state machine: fresh INIT, timed-out or failed attempt, restarted runtime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from otel_lambda_init import local_state
+from otel_lambda_init.local_state import LocalState, failed_attempt_record, state_path
+
+S = 1_000_000_000
+
+
+def state(tmp_path: Path, pid: int) -> LocalState:
+    return LocalState(state_path("2026/11/23/[$LATEST]abc", str(tmp_path)), pid)
+
+
+def test_first_process_of_a_sandbox_is_attempt_one(tmp_path: Path) -> None:
+    found = state(tmp_path, 10).begin(100 * S)
+    assert found.attempt == 1 and not found.reran and found.failed_status is None
+
+
+def test_an_attempt_that_never_finished_makes_the_next_a_rerun_with_a_failed_child(
+    tmp_path: Path,
+) -> None:
+    state(tmp_path, 10).begin(100 * S)  # killed by the cap: status stays "running"
+    found = state(tmp_path, 11).begin(200 * S)
+    assert found.reran and found.failed_status == "running" and found.attempt == 2
+    record = failed_attempt_record(found, 200 * S)
+    assert record is not None
+    assert record.start_ns == 100 * S and record.end_ns == 110 * S  # start + the 10 s cap
+    assert record.error and record.attributes["lambda_init.attempt.outcome"] == "timeout"
+
+
+def test_a_scaled_cap_ends_the_failed_attempt_when_the_rerun_started(tmp_path: Path) -> None:
+    state(tmp_path, 10).begin(100 * S)
+    found = state(tmp_path, 11).begin(int(101.6 * S))
+    record = failed_attempt_record(found, int(101.6 * S))
+    assert record is not None and record.end_ns == int(101.6 * S)
+
+
+def test_an_init_error_is_a_failed_attempt_with_outcome_error(tmp_path: Path) -> None:
+    first = state(tmp_path, 10)
+    first.begin(100 * S)
+    first.set_status(local_state.ERROR)
+    found = state(tmp_path, 11).begin(120 * S)
+    record = failed_attempt_record(found, 120 * S)
+    assert record is not None and record.attributes["lambda_init.attempt.outcome"] == "error"
+
+
+def test_a_restarted_runtime_continues_the_invocation_counter(tmp_path: Path) -> None:
+    first = state(tmp_path, 10)
+    first.begin(100 * S)
+    first.set_status(local_state.DONE)
+    for _ in range(3):
+        first.count_invocation()
+    found = state(tmp_path, 11).begin(300 * S)
+    assert found.restarted and found.reran and found.invocations == 3
+    assert failed_attempt_record(found, 300 * S) is None
+
+
+def test_a_corrupt_state_file_counts_as_a_fresh_sandbox(tmp_path: Path) -> None:
+    s = state(tmp_path, 10)
+    Path(s.path).write_text("{not json")
+    found = s.begin(100 * S)
+    assert found.attempt == 1 and not found.reran
+
+
+def test_state_is_keyed_per_sandbox(tmp_path: Path) -> None:
+    state(tmp_path, 10).begin(100 * S)
+    other = LocalState(state_path("2026/11/23/[$LATEST]def", str(tmp_path)), 11)
+    assert other.begin(200 * S).attempt == 1
+
+
+def test_state_dir_honours_tmpdir(tmp_path: Path) -> None:
+    assert local_state.state_dir({"TMPDIR": str(tmp_path)}) == str(tmp_path)
+    assert local_state.state_dir({"TMPDIR": str(tmp_path / "missing")}) == "/tmp"

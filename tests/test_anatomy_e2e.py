@@ -46,23 +46,25 @@ class Run:
 
 def run_sandbox(trace_mode: str, memory_mb: int = 128, architecture: str = "x86_64") -> Run:
     env = {"OTEL_LAMBDA_INIT_TRACE": trace_mode, "OTEL_LAMBDA_INIT_ARCHITECTURE": architecture}
-    with OtlpReceiver() as receiver:
-        with running_sandbox(
+    with (
+        OtlpReceiver() as receiver,
+        running_sandbox(
             "anatomy_app.handler", receiver, code_dir=HANDLERS, env=env, memory_mb=memory_mb
-        ) as sandbox:
-            assert sandbox.wait_init(30).status == "done"
-            result = sandbox.invoke({}, timeout=30)
-            assert result.status == "success", result.payload
-            receiver.wait_for(
-                lambda s: (
-                    len(init_spans(s)) == 1
-                    and len(invocation_spans(s)) == 1
-                    and any(x.name == "load model" for x in s)
-                ),
-                timeout=20,
-            )
-            time.sleep(0.3)  # late children, if any, would arrive now
-            return Run(receiver.spans(), result.payload)
+        ) as sandbox,
+    ):
+        assert sandbox.wait_init(30).status == "done"
+        result = sandbox.invoke({}, timeout=30)
+        assert result.status == "success", result.payload
+        receiver.wait_for(
+            lambda s: (
+                len(init_spans(s)) == 1
+                and len(invocation_spans(s)) == 1
+                and any(x.name == "load model" for x in s)
+            ),
+            timeout=20,
+        )
+        time.sleep(0.3)  # late children, if any, would arrive now
+        return Run(receiver.spans(), result.payload)
 
 
 @pytest.fixture(scope="module", params=["auto", "separate"])
@@ -132,7 +134,7 @@ def test_every_child_is_in_the_init_spans_trace(run: Run) -> None:
 
 def test_cpu_and_cost_attributes_for_128_mb_x86(run: Run) -> None:
     attrs = run.init.attributes
-    assert 0 < attrs["lambda_init.cpu_ms"]
+    assert attrs["lambda_init.cpu_ms"] > 0
     billed = attrs["lambda_init.billed_duration_ms"]
     assert billed == math.ceil(attrs["lambda_init.duration_ms"] - 1e-3) or billed == math.ceil(
         attrs["lambda_init.duration_ms"]

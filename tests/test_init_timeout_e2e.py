@@ -15,27 +15,29 @@ CAP_S = 1.5
 
 
 def test_timed_out_init_shows_the_failed_attempt_and_the_rerun_in_the_first_trace() -> None:
-    with OtlpReceiver() as receiver:
-        with running_sandbox(
+    with (
+        OtlpReceiver() as receiver,
+        running_sandbox(
             "slow_init_app.handler",
             receiver,
             code_dir=HANDLERS,
             init_timeout_s=CAP_S,
             env={"SLOW_INIT_S": "2.5"},
-        ) as sandbox:
-            assert sandbox.wait_init(30).status == "timeout"
-            first = sandbox.invoke({}, timeout=60)
-            second = sandbox.invoke({}, timeout=30)
-            assert first.status == second.status == "success"
-            receiver.wait_for(
-                lambda s: (
-                    len(invocation_spans(s)) == 2 and any(x.name == "failed attempt 1" for x in s)
-                ),
-                timeout=20,
-            )
-            time.sleep(0.3)
-            spans = receiver.spans()
-            killed_attempt = sandbox.attempts[0]
+        ) as sandbox,
+    ):
+        assert sandbox.wait_init(30).status == "timeout"
+        first = sandbox.invoke({}, timeout=60)
+        second = sandbox.invoke({}, timeout=30)
+        assert first.status == second.status == "success"
+        receiver.wait_for(
+            lambda s: (
+                len(invocation_spans(s)) == 2 and any(x.name == "failed attempt 1" for x in s)
+            ),
+            timeout=20,
+        )
+        time.sleep(0.3)
+        spans = receiver.spans()
+        killed_attempt = sandbox.attempts[0]
     (init,) = init_spans(spans)
     first_inv, second_inv = sorted(invocation_spans(spans), key=lambda s: s.start_ns)
     (failed,) = [s for s in spans if s.name == "failed attempt 1"]

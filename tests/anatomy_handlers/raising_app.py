@@ -1,6 +1,6 @@
 """Sets up the SDK, then raises at import (an INIT error), or imports a missing module."""
 
-import os
+import os  # noqa: I001 - otel_lambda_init first: it traces the imports after it
 
 import otel_lambda_init  # noqa: F401
 from opentelemetry import trace

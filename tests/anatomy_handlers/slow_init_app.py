@@ -1,6 +1,6 @@
 """INIT of SLOW_INIT_S seconds (default 2.5) after our import: longer than a scaled cap."""
 
-import os
+import os  # noqa: I001 - otel_lambda_init first: it traces the imports after it
 import time
 
 import otel_lambda_init

@@ -1,0 +1,143 @@
+"""Build the Lambda layer: ``python/`` (the package and its dependencies for one Python
+version and architecture) and the exec wrapper at the layer root (``/opt/otel-lambda-init``).
+
+Wheels are chosen by ``pip install --target --platform --python-version
+--only-binary=:all:``, so the layer can be built on any machine for Lambda's. Scripts pip
+writes to ``python/bin`` carry the build machine's interpreter path and are dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+ARCHITECTURES = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
+PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
+WRAPPER_NAME = "otel-lambda-init"
+_EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same inputs give the same zip
+
+
+class LayerBuildError(RuntimeError):
+    """pip could not resolve the layer for the platform asked for."""
+
+
+def wrapper_script() -> bytes:
+    """The exec wrapper as shipped inside the package."""
+    return (resources.files(__package__) / "otel-lambda-init-wrapper").read_bytes()
+
+
+def _project_root() -> Path | None:
+    """The source checkout this module runs from, if any (else install from the index)."""
+    root = Path(__file__).resolve().parents[3]
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file() and 'name = "otel-lambda-init"' in pyproject.read_text():
+        return root
+    return None
+
+
+def _pip(*args: str) -> None:
+    command = [sys.executable, "-m", "pip", *args]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise LayerBuildError(f"{' '.join(command)} failed:\n{done.stderr[-4000:]}")
+
+
+def build_layer(
+    out_dir: str | Path,
+    python_version: str = "3.12",
+    architecture: str = "x86_64",
+    *,
+    package: str | None = None,
+) -> Path:
+    """Write ``otel-lambda-init-python{version}-{arch}.zip`` into ``out_dir``; return its path.
+
+    ``package`` is a pip requirement or path for this package (default: the source checkout
+    this module runs from, else ``otel-lambda-init==<this version>``).
+    """
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"architecture must be one of {', '.join(ARCHITECTURES)}")
+    if python_version not in PYTHON_VERSIONS:
+        raise ValueError(f"python_version must be one of {', '.join(PYTHON_VERSIONS)}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="otel-lambda-init-layer-") as tmp:
+        staging = Path(tmp) / "layer"
+        requirement = package
+        if requirement is None:
+            root = _project_root()
+            if root is None:
+                from .. import __version__
+
+                requirement = f"otel-lambda-init=={__version__}"
+            else:  # a wheel of the checkout: --only-binary refuses source trees
+                wheels = Path(tmp) / "wheel"
+                _pip("wheel", "--no-deps", "--quiet", "-w", str(wheels), str(root))
+                requirement = str(next(wheels.glob("*.whl")))
+        _pip(
+            "install",
+            "--quiet",
+            "--no-compile",
+            "--target",
+            str(staging / "python"),
+            "--platform",
+            ARCHITECTURES[architecture],
+            "--implementation",
+            "cp",
+            "--python-version",
+            python_version,
+            "--only-binary=:all:",
+            requirement,
+        )
+        shutil.rmtree(staging / "python" / "bin", ignore_errors=True)
+        (staging / WRAPPER_NAME).write_bytes(wrapper_script())
+        zip_path = out / f"otel-lambda-init-python{python_version}-{architecture}.zip"
+        _write_zip(staging, zip_path)
+    return zip_path
+
+
+def _write_zip(staging: Path, zip_path: Path) -> None:
+    partial = zip_path.with_suffix(".zip.partial")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(staging.rglob("*")):
+            if path.is_dir() or "__pycache__" in path.parts:
+                continue
+            name = path.relative_to(staging).as_posix()
+            info = zipfile.ZipInfo(name, date_time=_EPOCH)
+            mode = 0o755 if name == WRAPPER_NAME else 0o644
+            info.external_attr = (stat.S_IFREG | mode) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+    os.replace(partial, zip_path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``otel-lambda-init layer build --out DIR``: the arguments after ``layer build``."""
+    parser = argparse.ArgumentParser(
+        prog="otel-lambda-init layer build",
+        description="Build the Lambda layer zip (python/ and /opt/otel-lambda-init).",
+    )
+    parser.add_argument("--out", required=True, help="directory for the zip")
+    parser.add_argument("--python", default="3.12", choices=PYTHON_VERSIONS)
+    parser.add_argument("--arch", default="x86_64", choices=sorted(ARCHITECTURES))
+    parser.add_argument("--package", default=None, help="pip requirement or path for us")
+    args = parser.parse_args(argv)
+    try:
+        path = build_layer(args.out, args.python, args.arch, package=args.package)
+    except (LayerBuildError, OSError, ValueError) as error:
+        print(f"otel-lambda-init: layer build failed: {error}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

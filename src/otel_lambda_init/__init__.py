@@ -34,7 +34,9 @@ def __getattr__(name: str) -> object:
         raise AttributeError(f"module 'otel_lambda_init' has no attribute {name!r}")
     from importlib import import_module
 
-    return _anatomy.timed_setup(lambda: getattr(import_module(module, __name__), name))
+    value = _anatomy.timed_setup(lambda: getattr(import_module(module, __name__), name))
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
 
 
 def __dir__() -> list[str]:

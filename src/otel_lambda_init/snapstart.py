@@ -58,9 +58,9 @@ def before_snapshot(_args: tuple[Any, ...] = ()) -> None:
 def after_restore(_args: tuple[Any, ...] = ()) -> None:
     """This is a restored sandbox: new ids, new connections, a new cold start to report."""
     restore_start = time.time_ns()
+    reseed_ids()
     import random
 
-    random.seed()  # from os.urandom: distinct per restored sandbox
     from . import local_state
     from .anatomy import anatomy
     from .state import sandbox_state
@@ -80,6 +80,14 @@ def after_restore(_args: tuple[Any, ...] = ()) -> None:
     local_state.begin_init_in_process(key=f"restore-{random.getrandbits(64):016x}")
 
 
+def reseed_ids() -> None:
+    """Reseed ``random`` from ``os.urandom``: the SDK's trace and span ids come from it, and
+    every restored copy of the snapshot starts with the same state."""
+    import random
+
+    random.seed()
+
+
 def reset_connections(provider: Any) -> int:
     """Drop pooled connections of the provider's exporters (they point into the snapshot's
     past); clients reconnect on their next export. Returns how many pools were reset."""
@@ -88,7 +96,7 @@ def reset_connections(provider: Any) -> int:
 
     def walk(obj: Any, depth: int) -> None:
         nonlocal reset
-        if depth > 5 or id(obj) in seen:
+        if depth > 10 or id(obj) in seen:
             return
         seen.add(id(obj))
         module = type(obj).__module__ or ""

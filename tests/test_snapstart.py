@@ -1,0 +1,85 @@
+"""SnapStart: the publish-time INIT is exported once before the snapshot, each restore is the
+cold start of its sandbox, and restored copies of one memory image do not share ids."""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+from lambda_harness import init_spans, invocation_spans, running_sandbox
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+
+from otel_lambda_init import snapstart
+from otel_lambda_init.simulator.receiver import OtlpReceiver
+
+HANDLERS = Path(__file__).parent / "anatomy_handlers"
+
+
+def test_restored_copies_of_one_random_state_get_distinct_ids_after_our_reseed() -> None:
+    snapshot = random.getstate()  # what every restored sandbox starts from
+    ids = RandomIdGenerator()
+    copies = []
+    for _ in range(2):
+        random.setstate(snapshot)
+        copies.append((ids.generate_trace_id(), ids.generate_span_id()))
+    assert copies[0] == copies[1]  # the hazard: identical ids in every restored sandbox
+    reseeded = []
+    for _ in range(2):
+        random.setstate(snapshot)
+        snapstart.reseed_ids()
+        reseeded.append((ids.generate_trace_id(), ids.generate_span_id()))
+    assert reseeded[0][0] != reseeded[1][0] and reseeded[0][1] != reseeded[1][1]
+
+
+def test_reset_connections_closes_the_otlp_exporters_http_pool() -> None:
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    provider = TracerProvider()
+    provider.add_span_processor(
+        BatchSpanProcessor(OTLPSpanExporter("http://127.0.0.1:9/v1/traces"))
+    )
+    try:
+        assert snapstart.reset_connections(provider) >= 1
+    finally:
+        provider.shutdown()
+
+
+def test_restore_is_the_cold_start_and_the_publish_init_is_exported_before_the_snapshot() -> None:
+    with (
+        OtlpReceiver() as receiver,
+        running_sandbox(
+            "anatomy_app.handler", receiver, code_dir=HANDLERS, initialization_type="snap-start"
+        ) as sandbox,
+    ):
+        assert sandbox.wait_init(30).status == "done"
+        # Blocked in restore/next: the snapshot is being taken. The INIT is already out.
+        before = receiver.wait_for(lambda s: len(init_spans(s)) == 1, timeout=20)
+        sandbox.api.allow_restore()
+        result = sandbox.invoke({}, timeout=30)
+        assert result.status == "success"
+        spans = receiver.wait_for(
+            lambda s: len(invocation_spans(s)) == 1 and any(x.name == "restore demo-fn" for x in s),
+            timeout=20,
+        )
+        time.sleep(0.3)
+        spans = receiver.spans()
+    (publish,) = init_spans(before)
+    assert publish.name == "init demo-fn"
+    assert publish.attributes["lambda_init.initialization_type"] == "snap-start"
+    assert publish.attributes["faas.coldstart"] is False
+    assert publish.attributes["lambda_init.end_source"] == "restore-next"
+    assert any(s.name == "load model" for s in before)  # with its anatomy
+
+    assert [s.name for s in init_spans(spans)] == ["init demo-fn"]  # reported once
+    (restore,) = [s for s in spans if s.name == "restore demo-fn"]
+    (invocation,) = invocation_spans(spans)
+    assert restore.trace_id == invocation.trace_id != publish.trace_id
+    assert restore.parent_span_id == invocation.span_id
+    assert restore.start_ns >= publish.end_ns
+    for span in (restore, invocation):
+        assert span.attributes["faas.coldstart"] is True
+        assert span.attributes["lambda_init.phase"] == "restore"
+    assert not [s for s in spans if s.parent_span_id == restore.span_id and s.name == "runtime"]

@@ -131,6 +131,7 @@ class InitSpanEmitter:
             self.config.proactive_threshold_ms,
         )
         attributes = classify.init_attributes(verdict)
+        self._record_metrics(verdict)
         with self._lock:
             init_ctx = self._emitted
             if init_ctx is None:
@@ -279,6 +280,15 @@ class InitSpanEmitter:
         with self._lock:
             self._emitted = None
             self._separate_span = self._separate_token = None
+
+    def _record_metrics(self, verdict: classify.InitVerdict) -> None:
+        """INIT metrics, only with a MeterProvider; independent of trace sampling."""
+        try:
+            from .metrics import record_init
+
+            record_init(verdict)
+        except Exception:
+            report_once("init-metrics", "could not record the INIT metrics")
 
     def _anatomy(self, provider: Any, span: Span, start_ns: int, end_ns: int) -> None:
         """Children (runtime, setup, imports, phases, failed attempts), cost and CPU."""

@@ -1,0 +1,136 @@
+"""Caller-visible latency per warm invocation: after-response vs sync flush vs no
+instrumentation, through real awslambdaric sandboxes exporting to a local OTLP/HTTP receiver.
+
+Caller-visible = from the moment the simulator accepts the request to the runtime posting the
+response (what the caller waits for); complete = until the last extension called ``next``
+(what Lambda bills, and when the sandbox can take the next request). All sandboxes run side
+by side; invocations alternate between them.
+
+    python benchmarks/bench_latency.py [--quick] [--rounds N]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+
+from _bench import alternate, fmt, machine_line, median, parse_args, print_table, ratio
+from bench_init import HANDLERS, UPSTREAM_LAYER, wrapper_path
+
+from otel_lambda_init.simulator.receiver import OtlpReceiver
+from otel_lambda_init.simulator.sandbox import Sandbox
+
+SETUPS: list[tuple[str, str, dict[str, str], list]] = [
+    ("no instrumentation", "app.handler", {}, []),
+    ("ours, after-response (manual route)", "manual_app.handler", {}, []),
+    (
+        "ours, after-response, lazy exporter",
+        "manual_lazy_app.handler",
+        {},
+        [],
+    ),
+    (
+        "ours, sync flush (manual route)",
+        "manual_app.handler",
+        {"OTEL_LAMBDA_INIT_FLUSH": "sync"},
+        [],
+    ),
+]
+
+
+def setups() -> list[tuple[str, str, dict[str, str], list]]:
+    found = list(SETUPS)
+    wrapper = wrapper_path()
+    if wrapper:
+        found.append(
+            (
+                "ours, after-response (wrapper route)",
+                "app.handler",
+                {"AWS_LAMBDA_EXEC_WRAPPER": wrapper},
+                [],
+            )
+        )
+    found.append(
+        (
+            "upstream opentelemetry-instrument",
+            "app.handler",
+            {"AWS_LAMBDA_EXEC_WRAPPER": str(UPSTREAM_LAYER / "bin" / "otel-instrument")},
+            [UPSTREAM_LAYER],
+        )
+    )
+    return found
+
+
+def main() -> int:
+    args = parse_args(__doc__.splitlines()[0], default_rounds=60, quick_rounds=3)
+    print(f"Caller-visible latency benchmark: {args.rounds} rounds, {machine_line()}")
+    t0 = time.monotonic()
+    completed: dict[str, list[float]] = {}
+    with OtlpReceiver() as receiver:
+        base_env = {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_METRICS_EXPORTER": "none",
+            "OTEL_LOGS_EXPORTER": "none",
+            "OTEL_SERVICE_NAME": "bench-fn",
+        }
+        sandboxes: list[tuple[str, Sandbox]] = []
+        try:
+            for name, handler, env, layers in setups():
+                sandbox = Sandbox(
+                    handler,
+                    HANDLERS,
+                    env={**base_env, **env},
+                    layer_dirs=layers,
+                    function_name="bench-fn",
+                )
+                sandboxes.append((name, sandbox))
+                sandbox.start()
+            for name, sandbox in sandboxes:
+                if not sandbox.wait_init(30).ok:
+                    raise RuntimeError(f"{name}: INIT failed\n{sandbox.logs()[-3000:]}")
+                for _ in range(2):  # the cold invocation and one more, off the clock
+                    sandbox.invoke({"n": 0}, timeout=30)
+                completed[name] = []
+
+            def run(name: str, sandbox: Sandbox) -> Callable[[], float | None]:
+                def once() -> float | None:
+                    result = sandbox.invoke({"n": 1}, timeout=30)
+                    if result.status != "success":
+                        raise RuntimeError(f"{name}: {result.payload}")
+                    completed[name].append((result.completed_ns - result.start_ns) / 1e6)
+                    return result.duration_ms
+
+                return once
+
+            results = alternate([(n, run(n, s)) for n, s in sandboxes], args.rounds)
+            spans = len(receiver.spans())
+        finally:
+            for _, sandbox in sandboxes:
+                sandbox.kill()
+    base = median(results["no instrumentation"])
+    rows = []
+    for name, _ in sandboxes:
+        m = median(results[name])
+        rows.append(
+            [
+                name,
+                fmt(m, 2),
+                fmt(m - base, 2) if name != "no instrumentation" else "-",
+                ratio(m, base),
+                fmt(median(completed[name]), 2),
+            ]
+        )
+    print_table(
+        f"Warm invocation, local receiver ({args.rounds} invocations each; ms, medians)",
+        ["setup", "caller-visible", "added over none", "vs none", "complete (billed)"],
+        rows,
+    )
+    print(f"\n{spans} spans reached the receiver ({time.monotonic() - t0:.0f} s)")
+    return 0 if spans else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""Reports where the instrumentation was imported from (a layer test's witness)."""
+
+import sys
+
+
+def handler(event, context):
+    def origin(name):
+        module = sys.modules.get(name)
+        return getattr(module, "__file__", None)
+
+    return {
+        "otel_lambda_init": origin("otel_lambda_init"),
+        "opentelemetry.sdk.trace": origin("opentelemetry.sdk.trace"),
+        "requests": origin("requests"),
+        "sys_path": list(sys.path),
+        "started_by": getattr(sys.modules.get("otel_lambda_init.auto.early"), "_started_by", None),
+    }

@@ -32,6 +32,7 @@ __all__ = [
 _RUNTIME = "/2018-06-01/runtime"
 _EXTENSION = "/2020-01-01/extension"
 _ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
+_SNAPSHOT = "/_simulator/snapshot"  # the simulator's own control channel to a snapshot process
 # Blocked long-polls re-check their condition this often, so stop() and generation changes
 # (a killed runtime) release them promptly.
 _POLL_S = 0.1
@@ -266,6 +267,11 @@ class RuntimeApi:
         self.restore_error: dict[str, Any] | None = None
         self.extension_errors: list[dict[str, Any]] = []
         self.served: list[Invocation] = []
+        # SnapStart plumbing: restore_mode (a restored sandbox) makes the first invocation/next,
+        # after the after-restore hooks, the end of its restore; fork orders go to a snapshot.
+        self.restore_mode = False
+        self._fork_orders: deque[dict[str, Any]] = deque()
+        self._forked: dict[str, int] = {}
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> RuntimeApi:
@@ -469,6 +475,8 @@ class RuntimeApi:
             with self._cond:
                 self._cond.notify_all()
             return h.reply(202, {"status": "OK"})
+        if path.startswith(_SNAPSHOT):
+            return self._snapshot_control(h, method, path, body)
         if method == "POST" and path == f"{_EXTENSION}/register":
             return self._register(h, body)
         if method == "GET" and path == f"{_EXTENSION}/event/next":
@@ -578,7 +586,7 @@ class RuntimeApi:
             gen = self._generation
             self.restore_next_ns = time.time_ns()
             # The runtime is ready for the snapshot: INIT (of the snapshot) is over.
-            if not self.runtime_ready_ns:
+            if not self.runtime_ready_ns and not self.restore_mode:
                 self.runtime_ready_ns = self.restore_next_ns
                 self._check_init_done()
             self._cond.notify_all()
@@ -589,6 +597,40 @@ class RuntimeApi:
             self.restored_ns = time.time_ns()
             self._cond.notify_all()
         h.reply(200, {})
+
+    def request_fork(self, order: dict[str, Any], timeout: float) -> int:
+        """Ask the snapshot process to fork a restored sandbox; returns the child's pid."""
+        with self._cond:
+            self._fork_orders.append(order)
+            self._cond.notify_all()
+            deadline = time.monotonic() + timeout
+            while order["id"] not in self._forked:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._stopped:
+                    raise TimeoutError(f"snapshot did not fork within {timeout}s")
+                self._cond.wait(min(remaining, _POLL_S))
+            return self._forked.pop(order["id"])
+
+    def _snapshot_control(self, h: _Handler, method: str, path: str, body: bytes) -> None:
+        if method == "GET" and path == f"{_SNAPSHOT}/next":
+            with self._cond:
+                if not self.runtime_ready_ns:  # the snapshot is taken: publish-time INIT done
+                    self.runtime_ready_ns = self.restore_next_ns = time.time_ns()
+                    self._check_init_done()
+                    self._cond.notify_all()
+                if not self._fork_orders:
+                    self._cond.wait(0.5)
+                order = self._fork_orders.popleft() if self._fork_orders else None
+            if order is None:
+                return h.reply(204)
+            return h.reply(200, order)
+        if method == "POST" and path == f"{_SNAPSHOT}/forked":
+            data = _decode_body(body)
+            with self._cond:
+                self._forked[data["id"]] = int(data["pid"])
+                self._cond.notify_all()
+            return h.reply(202, {"status": "OK"})
+        return h.reply(404, {"errorType": "NotFound"})
 
     # extensions ------------------------------------------------------------------------------
     def _register(self, h: _Handler, body: bytes) -> None:

@@ -83,3 +83,47 @@ def test_restore_is_the_cold_start_and_the_publish_init_is_exported_before_the_s
         assert span.attributes["faas.coldstart"] is True
         assert span.attributes["lambda_init.phase"] == "restore"
     assert not [s for s in spans if s.parent_span_id == restore.span_id and s.name == "runtime"]
+
+
+def test_two_restored_sandboxes_each_report_a_restore_and_never_share_ids() -> None:
+    from lambda_harness import otel_env
+
+    from otel_lambda_init.simulator.snapstart import Snapshot
+
+    with OtlpReceiver() as receiver:
+        env = otel_env(receiver, OTEL_LAMBDA_INIT_FLUSH="sync")
+        with Snapshot("anatomy_app.handler", HANDLERS, env=env) as snap:
+            assert snap.wait_init(30).status == "done"
+            receiver.wait_for(lambda s: len(init_spans(s)) == 1, timeout=20)
+            restored = [snap.restore(), snap.restore()]
+            try:
+                for sandbox in restored:
+                    for n in range(2):
+                        assert sandbox.invoke({"n": n}, timeout=30).status == "success"
+            finally:
+                for sandbox in restored:
+                    sandbox.shutdown()
+            spans = receiver.wait_for(
+                lambda s: (
+                    len(invocation_spans(s)) == 4
+                    and len([x for x in s if x.name == "restore demo-fn"]) == 2
+                ),
+                timeout=20,
+            )
+            time.sleep(0.3)
+            spans = receiver.spans()
+
+    span_ids = [s.span_id for s in spans]
+    assert len(span_ids) == len(set(span_ids))  # fails without the reseed after restore
+    assert [s.name for s in init_spans(spans)] == ["init demo-fn"]  # publish-time, once
+    restores = [s for s in spans if s.name == "restore demo-fn"]
+    assert len(restores) == 2
+    invocations = invocation_spans(spans)
+    firsts = [s for s in invocations if s.attributes["lambda_init.sandbox_invocation"] == 1]
+    assert len(firsts) == 2
+    for restore in restores:
+        (first,) = [s for s in firsts if s.span_id == restore.parent_span_id]
+        assert restore.trace_id == first.trace_id
+        assert restore.attributes["faas.coldstart"] is True
+    trace_ids = {s.trace_id for s in invocations}
+    assert len(trace_ids) == 4  # one trace per invocation, none shared across sandboxes

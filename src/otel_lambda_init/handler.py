@@ -126,6 +126,9 @@ class HandlerInstrumentation:
         self._attributes = dict(attributes or {})
         self._tracer: trace.Tracer | None = None
         self._tracer_of: Any = None
+        # Fallback INIT end when the runtime's next call cannot be observed: the handler was
+        # decorated while its module was being imported.
+        self._ready_ns = time.time_ns()
 
     def provider(self) -> Any:
         return self._provider if self._provider is not None else trace.get_tracer_provider()
@@ -158,6 +161,7 @@ class HandlerInstrumentation:
             attributes=attrs,
         )
         if number == 1:
+            state.timeline.mark_init_end(self._ready_ns, "handler-import")  # no-op if seen
             first = state.emitter.on_first_invocation(provider, span, parent, start_ns)
             span.set_attributes(first)
         token = context_api.attach(trace.set_span_in_context(span, parent))

@@ -15,7 +15,10 @@ def _otel_lambda_init_early() -> None:
     python_path = os.environ.get("PYTHONPATH")
     if python_path is not None:
         kept = [p for p in python_path.split(os.pathsep) if not p or os.path.abspath(p) != here]
-        os.environ["PYTHONPATH"] = os.pathsep.join(kept)
+        if kept:
+            os.environ["PYTHONPATH"] = os.pathsep.join(kept)
+        else:  # the wrapper created it for us alone
+            del os.environ["PYTHONPATH"]
     sys.path[:] = [p for p in sys.path if not p or os.path.abspath(p) != here]
     added = root not in sys.path
     if added:

@@ -68,6 +68,13 @@ def routes() -> list[Route]:
     wrapper = wrapper_path()
     if wrapper:
         found.append(Route("wrapper route", "app.handler", {"AWS_LAMBDA_EXEC_WRAPPER": wrapper}))
+        found.append(
+            Route(
+                "wrapper route + lazy exporter (proposed)",
+                "wrapper_lazy_app.handler",
+                {"AWS_LAMBDA_EXEC_WRAPPER": wrapper, "OTEL_TRACES_EXPORTER": "none"},
+            )
+        )
     found.append(
         Route(
             "upstream opentelemetry-instrument",

@@ -20,5 +20,7 @@ def handler(event, context):
         # ran in this process, and which way in started it.
         "package_imported_ns": getattr(timeline, "IMPORTED_NS", None),
         "started_by": early.started_by() if early else None,
+        "our_first_line_ns": early.first_line_ns() if early else None,
+        "runtime_client_loaded_first": early.runtime_client_was_loaded() if early else None,
         "request_id": getattr(context, "aws_request_id", None),
     }

@@ -21,6 +21,8 @@ FIRST_LINE_NS = time.time_ns()
 """When this module was first imported: our first line in the process on the wrapper route."""
 
 _started_by: str | None = None
+_first_line_ns = FIRST_LINE_NS
+_runtime_client_was_loaded: bool | None = None
 
 
 def started_by() -> str | None:
@@ -28,12 +30,27 @@ def started_by() -> str | None:
     return _started_by
 
 
-def start(source: str) -> None:
+def first_line_ns() -> int:
+    """When our code first ran in this process (epoch ns)."""
+    return _first_line_ns
+
+
+def runtime_client_was_loaded() -> bool | None:
+    """Whether the runtime client was already imported when our code first ran."""
+    return _runtime_client_was_loaded
+
+
+def start(source: str, first_line_ns: int | None = None) -> None:
     """Pin the sandbox timeline, start import tracing and watch for the runtime client."""
-    global _started_by
+    global _started_by, _first_line_ns, _runtime_client_was_loaded
     if _started_by is not None:
         return
     _started_by = source
+    if first_line_ns is not None:
+        _first_line_ns = first_line_ns
+    _runtime_client_was_loaded = any(
+        name in sys.modules for name in ("awslambdaric", "lambda_runtime_client")
+    )
     try:
         from ..timeline import sandbox_timeline
 

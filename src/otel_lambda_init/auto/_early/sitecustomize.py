@@ -5,8 +5,12 @@ It takes itself off ``PYTHONPATH`` so child processes do not run it, then hands 
 other ``sitecustomize`` further down the path.
 """
 
-import os
-import sys
+import time
+
+_FIRST_LINE_NS = time.time_ns()
+
+import os  # noqa: E402
+import sys  # noqa: E402
 
 
 def _otel_lambda_init_early() -> None:
@@ -26,7 +30,7 @@ def _otel_lambda_init_early() -> None:
     try:
         from otel_lambda_init.auto import early
 
-        early.start("sitecustomize")
+        early.start("sitecustomize", first_line_ns=_FIRST_LINE_NS)
     except Exception as error:  # never stop the function from starting
         sys.stderr.write(f"otel-lambda-init: early start failed ({error!r}); continuing\n")
     finally:

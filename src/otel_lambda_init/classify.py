@@ -7,7 +7,7 @@ imports OpenTelemetry, so any timeline can be fed in a test.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 NS_PER_MS = 1_000_000
 
@@ -24,8 +24,7 @@ PLACE_INVOCATION_TRACE = "invocation-trace"
 PLACE_OWN_TRACE = "own-trace"
 
 
-@dataclass(frozen=True)
-class InitTimeline:
+class InitTimeline(NamedTuple):
     """When the sandbox's INIT (or SnapStart restore) ran, as seen from the runtime process."""
 
     start_ns: int
@@ -33,8 +32,7 @@ class InitTimeline:
     phase: str = PHASE_INIT
 
 
-@dataclass(frozen=True)
-class InitVerdict:
+class InitVerdict(NamedTuple):
     """Answers "did a user wait for this INIT?" for a sandbox's first invocation."""
 
     coldstart: bool

@@ -9,8 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 _logger = logging.getLogger("otel_lambda_init")
 
@@ -62,8 +61,7 @@ _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     """The package's settings after parsing; keyword arguments may override fields."""
 
     trace_mode: str = "auto"
@@ -89,7 +87,7 @@ class Config:
             raise ValueError(
                 f"trace_mode must be one of {', '.join(TRACE_MODES)}; got {given['trace_mode']!r}"
             )
-        return replace(self, **given)
+        return self._replace(**given)
 
 
 _warned: set[str] = set()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 INITIALIZATION_TYPES = (
     "on-demand",
@@ -14,8 +14,7 @@ INITIALIZATION_TYPES = (
 )
 
 
-@dataclass(frozen=True)
-class SandboxEnvironment:
+class SandboxEnvironment(NamedTuple):
     """What Lambda tells a sandbox about itself; every field may be absent outside Lambda."""
 
     function_name: str = "unknown-function"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry import trace
@@ -18,16 +17,22 @@ from .spans import InitSpanEmitter
 from .timeline import SandboxTimeline, sandbox_timeline, watch_runtime_next
 
 
-@dataclass
 class SandboxState:
     """Configuration, sandbox facts, timeline and init span of this process."""
 
-    config: Config
-    env: SandboxEnvironment
-    timeline: SandboxTimeline
-    emitter: InitSpanEmitter
-    get_provider: Callable[[], Any] = trace.get_tracer_provider
-    _delivery_started: bool = False
+    def __init__(
+        self,
+        config: Config,
+        env: SandboxEnvironment,
+        timeline: SandboxTimeline,
+        emitter: InitSpanEmitter,
+    ) -> None:
+        self.config = config
+        self.env = env
+        self.timeline = timeline
+        self.emitter = emitter
+        self.get_provider: Callable[[], Any] = trace.get_tracer_provider
+        self._delivery_started = False
 
     def apply_overrides(self, **overrides: Any) -> None:
         """Keyword arguments of the public API win over environment variables."""

@@ -10,7 +10,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 _logger = logging.getLogger("otel_lambda_init")
@@ -43,27 +42,53 @@ def process_start_ns(stat_path: str = "/proc/self/stat") -> int | None:
     return start_ns
 
 
-@dataclass
+# Plain slotted classes, not dataclasses: this module is on every cold start's import path
+# and dataclass code generation costs milliseconds there.
 class InitRecord:
     """INIT as observed from inside the runtime process."""
 
-    start_ns: int
-    start_source: str
-    end_ns: int | None = None
-    end_source: str | None = None
-    phase: str = "init"
+    __slots__ = ("start_ns", "start_source", "end_ns", "end_source", "phase")
+
+    def __init__(
+        self,
+        start_ns: int,
+        start_source: str,
+        end_ns: int | None = None,
+        end_source: str | None = None,
+        phase: str = "init",
+    ) -> None:
+        self.start_ns = start_ns
+        self.start_source = start_source
+        self.end_ns = end_ns
+        self.end_source = end_source
+        self.phase = phase
+
+    def __repr__(self) -> str:
+        return (
+            f"InitRecord(start_ns={self.start_ns}, start_source={self.start_source!r}, "
+            f"end_ns={self.end_ns}, end_source={self.end_source!r}, phase={self.phase!r})"
+        )
 
 
-@dataclass
 class SandboxTimeline:
     """Facts about this sandbox's life, owned by one object per process."""
 
-    init: InitRecord
-    invocations: int = 0
-    first_invocation_start_ns: int | None = None
-    invocations_before: int = 0  # served by earlier runtime processes of this sandbox
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _init_end_listeners: list[Callable[[int], None]] = field(default_factory=list, repr=False)
+    __slots__ = (
+        "init",
+        "invocations",
+        "first_invocation_start_ns",
+        "invocations_before",
+        "_lock",
+        "_init_end_listeners",
+    )
+
+    def __init__(self, init: InitRecord, invocations: int = 0) -> None:
+        self.init = init
+        self.invocations = invocations
+        self.first_invocation_start_ns: int | None = None
+        self.invocations_before = 0  # served by earlier runtime processes of this sandbox
+        self._lock = threading.Lock()
+        self._init_end_listeners: list[Callable[[int], None]] = []
 
     def mark_init_end(self, end_ns: int, source: str) -> bool:
         """Record INIT end once; later calls are ignored. Returns True the first time."""

@@ -57,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("scenario", help="scenario file (.yaml/.yml/.json) or a built-in name: demo")
     sim.add_argument("--handler", help="module.function (overrides the scenario's)")
     sim.add_argument("--code-dir", type=Path, help="the function's code directory")
+    sub.add_parser(
+        "layer",
+        help="layer build --out DIR [--python 3.12] [--arch x86_64]: build the Lambda layer zip",
+        add_help=False,
+    )
     view = sub.add_parser("view", help="render an OTLP JSON lines file to HTML")
     view.add_argument("file", type=Path)
     view.add_argument("--out", type=Path, help="HTML file (default: FILE with .html)")
@@ -64,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["layer", "build"]:
+        from .auto.layer import main as layer_main
+
+        return layer_main(argv[2:])
     args = _parser().parse_args(argv)
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)

@@ -54,8 +54,19 @@ def otlp_exporter_factory(protocol: str | None = None, **kwargs: Any) -> Callabl
     def build() -> SpanExporter:
         import importlib
 
-        exporter_class = getattr(importlib.import_module(module_name), class_name)
-        exporter: SpanExporter = exporter_class(**kwargs)
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            if protocol == _DEFAULT_PROTOCOL:
+                raise
+            report_once(
+                f"exporter-{protocol}",
+                f"OTLP protocol {protocol!r} needs its exporter package, which is not "
+                f"installed; using {_DEFAULT_PROTOCOL}",
+                exc_info=False,
+            )
+            module = importlib.import_module(_EXPORTERS[_DEFAULT_PROTOCOL][0])
+        exporter: SpanExporter = getattr(module, class_name)(**kwargs)
         return exporter
 
     return build

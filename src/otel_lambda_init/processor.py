@@ -91,7 +91,9 @@ class InitSpanProcessor(SpanProcessor):
             return
         start_ns = span.start_time or time.time_ns()
         number = state.timeline.begin_invocation(start_ns)
-        extra: dict[str, Any] = {"lambda_init.sandbox_invocation": number}
+        extra: dict[str, Any] = {
+            "lambda_init.sandbox_invocation": number + state.timeline.invocations_before
+        }
         if number == 1:
             extra.update(state.emitter.on_first_invocation(self._provider(), span, ctx, start_ns))
         else:

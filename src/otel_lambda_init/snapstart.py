@@ -109,7 +109,7 @@ def reset_connections(provider: Any) -> int:
             obj.clear()
             reset += 1
             return
-        if not module.startswith("opentelemetry"):
+        if not module.startswith(("opentelemetry", "otel_lambda_init")):
             return
         values: list[Any] = []
         if hasattr(obj, "__dict__"):

@@ -1,12 +1,16 @@
 """Reports where the instrumentation was imported from (a layer test's witness)."""
 
+import importlib.util
 import sys
 
 
 def handler(event, context):
     def origin(name):
         module = sys.modules.get(name)
-        return getattr(module, "__file__", None)
+        if module is not None:
+            return getattr(module, "__file__", None)
+        spec = importlib.util.find_spec(name)  # not loaded yet (e.g. a lazily built exporter)
+        return spec.origin if spec else None
 
     return {
         "otel_lambda_init": origin("otel_lambda_init"),

@@ -98,6 +98,8 @@ def build_layer(
             requirement,
         )
         shutil.rmtree(staging / "python" / "bin", ignore_errors=True)
+        # The local simulator runs on a developer's machine, never inside Lambda.
+        shutil.rmtree(staging / "python" / "otel_lambda_init" / "simulator", ignore_errors=True)
         (staging / WRAPPER_NAME).write_bytes(wrapper_script())
         zip_path = out / f"otel-lambda-init-python{python_version}-{architecture}.zip"
         _write_zip(staging, zip_path)

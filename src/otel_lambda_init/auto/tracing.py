@@ -16,7 +16,6 @@ from opentelemetry import trace
 from .._safety import logger, report_once
 from ..environment import SandboxEnvironment
 
-_PROTOCOL_VARS = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
 _ENDPOINT_VARS = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 
 
@@ -78,33 +77,18 @@ def _add_exporter(provider: Any, name: str) -> None:
 
 
 def _otlp_exporter() -> Any:
-    protocol = next((os.environ[v] for v in _PROTOCOL_VARS if os.environ.get(v)), "")
-    protocol = protocol.strip().lower() or "http/protobuf"
+    """The OTLP exporter the standard variables describe. With after-response delivery it is
+    built lazily: its imports (~90 ms) then run after the first caller has its response,
+    not in INIT (benchmarks/bench_init.py)."""
+    from ..lazy_exporter import LazySpanExporter, otlp_exporter_factory
+    from ..state import sandbox_state
+
     if not any(os.environ.get(v) for v in _ENDPOINT_VARS):
         logger.warning(
             "otel-lambda-init: no OTEL_EXPORTER_OTLP_ENDPOINT set; spans go to the OTLP "
             "default on localhost (a collector extension's address)"
         )
-    if protocol == "grpc":
-        try:
-            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
-                OTLPSpanExporter as GrpcExporter,
-            )
-
-            return GrpcExporter()
-        except ImportError:
-            report_once(
-                "exporter-grpc",
-                "OTEL_EXPORTER_OTLP_PROTOCOL=grpc but the gRPC exporter is not installed; "
-                "using http/protobuf",
-                exc_info=False,
-            )
-    elif protocol != "http/protobuf":
-        report_once(
-            "exporter-protocol",
-            f"OTLP protocol {protocol!r} is not supported here; using http/protobuf",
-            exc_info=False,
-        )
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-    return OTLPSpanExporter()
+    factory = otlp_exporter_factory()
+    if sandbox_state().config.flush == "after-response":
+        return LazySpanExporter(factory)
+    return factory()

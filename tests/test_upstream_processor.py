@@ -45,9 +45,12 @@ def test_server_span_with_invocation_id_gets_init_span_link_and_counter(
 ) -> None:
     tracer = setup.provider.get_tracer("some.instrumentor")
     for request in ("r1", "r2"):
-        with tracer.start_as_current_span(
-            "unit-fn", kind=SpanKind.SERVER, attributes={"faas.invocation_id": request}
-        ), tracer.start_as_current_span("child", kind=SpanKind.SERVER):
+        with (
+            tracer.start_as_current_span(
+                "unit-fn", kind=SpanKind.SERVER, attributes={"faas.invocation_id": request}
+            ),
+            tracer.start_as_current_span("child", kind=SpanKind.SERVER),
+        ):
             pass
     spans = {
         (s.name, s.attributes.get("faas.invocation_id")): s

@@ -15,7 +15,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+from ._loopback import LoopbackServer
 
 __all__ = [
     "Behaviour",
@@ -208,12 +210,7 @@ def trace_request_from_otlp_json(data: dict[str, Any] | str | bytes) -> ExportTr
     return request
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True  # a hanging request must never block shutdown
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client killed mid-request (a killed runtime, a timed-out exporter) is normal
-
+class _Server(LoopbackServer):
     receiver: OtlpReceiver
 
 
@@ -291,20 +288,16 @@ class OtlpReceiver:
         self._spans: list[ReceivedSpan] = []
         self._metrics: list[ExportMetricsServiceRequest] = []
         self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> OtlpReceiver:
         if self._server is not None:
             return self
         self._stopping.clear()
-        server = _Server(("127.0.0.1", 0), _Handler)
+        server = _Server(_Handler)
         server.receiver = self
         self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        server.start()
         return self
 
     def stop(self) -> None:
@@ -312,10 +305,7 @@ class OtlpReceiver:
         if server is None:
             return
         self._stopping.set()
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
+        server.stop()
 
     def __enter__(self) -> OtlpReceiver:
         return self.start()
@@ -328,13 +318,13 @@ class OtlpReceiver:
         """Base URL for OTEL_EXPORTER_OTLP_ENDPOINT (the exporter appends /v1/traces)."""
         if self._server is None:
             raise RuntimeError("receiver not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self._server.port}"
 
     @property
     def port(self) -> int:
         if self._server is None:
             raise RuntimeError("receiver not started")
-        return int(self._server.server_address[1])
+        return self._server.port
 
     # data ------------------------------------------------------------------------------------
     @property

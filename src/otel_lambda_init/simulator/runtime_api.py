@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import threading
 import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from ._loopback import LoopbackServer
 
 __all__ = [
     "ExtensionInfo",
@@ -169,20 +170,8 @@ def _decode_body(body: bytes) -> Any:
         return body.decode("utf-8", "replace")
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client killed mid-request (a killed runtime, a timed-out exporter) is normal
-
+class _Server(LoopbackServer):
     api: RuntimeApi
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        conn, addr = super().get_request()
-        # Without TCP_NODELAY each small request/response round trip waits ~40 ms (Nagle +
-        # delayed ACK); Lambda's own server does not have that latency.
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return conn, addr
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -243,7 +232,6 @@ class RuntimeApi:
         self.function_arn = f"arn:aws:lambda:{region}:{account_id}:function:{function_name}"
         self._cond = threading.Condition()
         self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._stopped = False
         self._queue: deque[Invocation] = deque()
         self._current: Invocation | None = None
@@ -277,13 +265,10 @@ class RuntimeApi:
     def start(self) -> RuntimeApi:
         if self._server is not None:
             return self
-        server = _Server(("127.0.0.1", 0), _Handler)
+        server = _Server(_Handler)
         server.api = self
         self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        server.start()
         return self
 
     def stop(self) -> None:
@@ -293,10 +278,7 @@ class RuntimeApi:
         self._restore_allowed.set()
         server, self._server = self._server, None
         if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
+            server.stop()
         with self._cond:
             for inv in [*self._queue, *([self._current] if self._current else [])]:
                 self._fail(inv, "Sandbox.Stopped", "the sandbox was stopped")
@@ -314,7 +296,7 @@ class RuntimeApi:
         """host:port for AWS_LAMBDA_RUNTIME_API."""
         if self._server is None:
             raise RuntimeError("runtime API not started")
-        return f"127.0.0.1:{self._server.server_address[1]}"
+        return f"127.0.0.1:{self._server.port}"
 
     # control (simulator side) ----------------------------------------------------------------
     def mark_init_start(self, expected_external: set[str] | None = None) -> None:

@@ -191,7 +191,7 @@ def on_init_error() -> None:
 
 
 def on_invocation(_args: tuple[Any, ...] = ()) -> None:
-    """The runtime received an event (called after each ``next`` returns)."""
+    """The runtime posted an invocation's result (called after the post returns)."""
     if _state is not None:
         _state.count_invocation()
 

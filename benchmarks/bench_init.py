@@ -67,14 +67,8 @@ def routes() -> list[Route]:
     ]
     wrapper = wrapper_path()
     if wrapper:
+        # The wrapper builds its exporter lazily in after-response mode (the default here).
         found.append(Route("wrapper route", "app.handler", {"AWS_LAMBDA_EXEC_WRAPPER": wrapper}))
-        found.append(
-            Route(
-                "wrapper route + lazy exporter (proposed)",
-                "wrapper_lazy_app.handler",
-                {"AWS_LAMBDA_EXEC_WRAPPER": wrapper, "OTEL_TRACES_EXPORTER": "none"},
-            )
-        )
     found.append(
         Route(
             "upstream opentelemetry-instrument",

@@ -51,14 +51,6 @@ def setups() -> list[tuple[str, str, dict[str, str], list]]:
                 [],
             )
         )
-        found.append(
-            (
-                "ours, after-response, wrapper + lazy exporter",
-                "wrapper_lazy_app.handler",
-                {"AWS_LAMBDA_EXEC_WRAPPER": wrapper, "OTEL_TRACES_EXPORTER": "none"},
-                [],
-            )
-        )
     found.append(
         (
             "upstream opentelemetry-instrument",

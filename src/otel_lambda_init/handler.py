@@ -20,7 +20,7 @@ from opentelemetry.trace import Span, SpanKind
 from . import _claims
 from ._safety import report_once
 from .flush import flusher
-from .spans import TRACER_NAME, TRACER_VERSION, bounded_attributes, record_handler_error
+from .spans import TRACER_NAME, TRACER_VERSION, record_handler_error
 from .state import SandboxState, sandbox_state
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -76,11 +76,39 @@ def parent_context_of(event: Any) -> context_api.Context | None:
         if trace.get_current_span(ctx).get_span_context().is_valid:
             return ctx
     xray = os.environ.get("_X_AMZN_TRACE_ID")
-    if xray:
+    if xray and _reads_xray(propagate.get_global_textmap()):
         ctx = propagate.extract({"x-amzn-trace-id": xray}, getter=_getter)  # type: ignore[arg-type]
         if trace.get_current_span(ctx).get_span_context().is_valid:
             return ctx
     return None
+
+
+_xray_readers: dict[int, bool] = {}
+
+
+def _reads_xray(propagator: Any) -> bool:
+    """Whether the global propagator reads the X-Ray header (asked once per propagator)."""
+    key = id(propagator)
+    known = _xray_readers.get(key)
+    if known is None:
+        try:
+            known = "x-amzn-trace-id" in {f.lower() for f in propagator.fields}
+        except Exception:
+            known = True  # a propagator that cannot say: let it try
+        _xray_readers.clear()  # only the current global propagator matters
+        _xray_readers[key] = known
+    return known
+
+
+@functools.lru_cache(maxsize=8)
+def _arn_attributes(arn: str) -> tuple[tuple[str, str], ...]:
+    """``cloud.*`` attributes of an invoked ARN; the same ARN arrives on every invocation."""
+    attrs = [("aws.lambda.invoked_arn", arn[:256])]
+    parts = arn.split(":")
+    if len(parts) >= 7:
+        attrs.append(("cloud.resource_id", ":".join(parts[:7])[:256]))
+        attrs.append(("cloud.account.id", parts[4][:256]))
+    return tuple(attrs)
 
 
 def invocation_attributes(context: Any, trigger: str, state: SandboxState) -> dict[str, Any]:
@@ -88,17 +116,13 @@ def invocation_attributes(context: Any, trigger: str, state: SandboxState) -> di
     attrs: dict[str, Any] = {"faas.trigger": trigger, "faas.name": state.env.function_name}
     request_id = getattr(context, "aws_request_id", None)
     if isinstance(request_id, str):
-        attrs["faas.invocation_id"] = request_id
+        attrs["faas.invocation_id"] = request_id[:256]
     arn = getattr(context, "invoked_function_arn", None)
     if isinstance(arn, str) and arn:
-        attrs["aws.lambda.invoked_arn"] = arn
-        parts = arn.split(":")
-        if len(parts) >= 7:
-            attrs["cloud.resource_id"] = ":".join(parts[:7])
-            attrs["cloud.account.id"] = parts[4]
+        attrs.update(_arn_attributes(arn))
     if state.env.log_stream_name:
-        attrs["faas.instance"] = state.env.log_stream_name
-    return bounded_attributes(attrs)
+        attrs["faas.instance"] = state.env.log_stream_name[:256]
+    return attrs
 
 
 class _Invocation:

@@ -322,8 +322,3 @@ def record_handler_error(span: Span, error: BaseException) -> None:
     """Record a handler's exception on its span without changing the exception."""
     span.record_exception(error)
     span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"[:256]))
-
-
-def bounded_attributes(attributes: Mapping[str, Any], limit: int = 256) -> dict[str, Any]:
-    """Cut string values so no attribute can carry a large payload."""
-    return {k: (v[:limit] if isinstance(v, str) else v) for k, v in attributes.items()}

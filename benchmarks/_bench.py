@@ -77,3 +77,15 @@ def machine_line() -> str:
         f"python {sys.version.split()[0]} on {os.cpu_count()} CPUs; "
         f"load average {os.getloadavg()[0]:.2f}"
     )
+
+
+def otlp_env(endpoint: str) -> dict[str, str]:
+    """Sandbox variables that send spans (only spans) over OTLP/HTTP to ``endpoint``."""
+    return {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+        "OTEL_SERVICE_NAME": "bench-fn",
+    }

@@ -24,6 +24,7 @@ from _bench import (
     fmt,
     machine_line,
     median,
+    otlp_env,
     parse_args,
     print_table,
     ratio,
@@ -93,15 +94,7 @@ def peak_rss_mb(pid: int | None) -> float | None:
 
 
 def run_once(route: Route, receiver: OtlpReceiver) -> Callable[[], float | None]:
-    env = {
-        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
-        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-        "OTEL_TRACES_EXPORTER": "otlp",
-        "OTEL_METRICS_EXPORTER": "none",
-        "OTEL_LOGS_EXPORTER": "none",
-        "OTEL_SERVICE_NAME": "bench-fn",
-        **route.env,
-    }
+    env = {**otlp_env(receiver.endpoint), **route.env}
 
     def run() -> float | None:
         before = len(receiver.spans())

@@ -15,7 +15,16 @@ import sys
 import time
 from collections.abc import Callable
 
-from _bench import alternate, fmt, machine_line, median, parse_args, print_table, ratio
+from _bench import (
+    alternate,
+    fmt,
+    machine_line,
+    median,
+    otlp_env,
+    parse_args,
+    print_table,
+    ratio,
+)
 from bench_init import HANDLERS, UPSTREAM_LAYER, wrapper_path
 
 from otel_lambda_init.simulator.receiver import OtlpReceiver
@@ -68,14 +77,7 @@ def main() -> int:
     t0 = time.monotonic()
     completed: dict[str, list[float]] = {}
     with OtlpReceiver() as receiver:
-        base_env = {
-            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
-            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-            "OTEL_TRACES_EXPORTER": "otlp",
-            "OTEL_METRICS_EXPORTER": "none",
-            "OTEL_LOGS_EXPORTER": "none",
-            "OTEL_SERVICE_NAME": "bench-fn",
-        }
+        base_env = otlp_env(receiver.endpoint)
         sandboxes: list[tuple[str, Sandbox]] = []
         try:
             for name, handler, env, layers in setups():

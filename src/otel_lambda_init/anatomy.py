@@ -138,15 +138,12 @@ anatomy = Anatomy()
 
 def in_lambda(environ: Any = None) -> bool:
     """Inside a sandbox (a Runtime API exists) and not turned off."""
+    from .config import OTEL_LAMBDA_INIT_DISABLED, TRUE_VALUES
+
     env = os.environ if environ is None else environ
     if not env.get("AWS_LAMBDA_RUNTIME_API"):
         return False
-    return (env.get("OTEL_LAMBDA_INIT_DISABLED") or "").strip().lower() not in (
-        "true",
-        "1",
-        "yes",
-        "on",
-    )
+    return (env.get(OTEL_LAMBDA_INIT_DISABLED) or "").strip().lower() not in TRUE_VALUES
 
 
 def handler_module_name(environ: Any = None) -> str | None:

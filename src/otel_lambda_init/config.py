@@ -57,7 +57,7 @@ OTEL_LAMBDA_INIT_ARCHITECTURE = "OTEL_LAMBDA_INIT_ARCHITECTURE"
 TRACE_MODES = ("auto", "first-invocation", "separate")
 FLUSH_MODES = ("after-response", "sync", "none")
 ARCHITECTURES = ("x86_64", "arm64")
-_TRUE = ("true", "1", "yes", "on")
+TRUE_VALUES = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 
 
@@ -137,7 +137,7 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw is None or raw.strip() == "":
         return default
     value = raw.strip().lower()
-    if value in _TRUE:
+    if value in TRUE_VALUES:
         return True
     if value in _FALSE:
         return False

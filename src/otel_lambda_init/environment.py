@@ -29,11 +29,6 @@ class SandboxEnvironment(NamedTuple):
     handler: str | None = None
     task_root: str | None = None
 
-    @property
-    def in_lambda(self) -> bool:
-        """True when a Runtime API exists, i.e. inside Lambda or a local emulator."""
-        return bool(self.runtime_api)
-
     def resource_attributes(self) -> dict[str, str | int]:
         """Semantic-convention Resource attributes for this sandbox."""
         attrs: dict[str, str | int] = {

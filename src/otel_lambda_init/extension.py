@@ -57,7 +57,6 @@ class AfterResponseExtension:
         self._handler_finished = threading.Event()  # some handler finished since our last next
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self.last_provider: Any = None
 
     # -- called from the handler wrapper and the runtime client hooks --------------------
     def _signals_for(self, request_id: str) -> _Signals:
@@ -73,7 +72,6 @@ class AfterResponseExtension:
         """Our wrapper ended the invocation's spans (sampled or not)."""
         signals = self._signals_for(request_id)
         signals.provider = provider
-        self.last_provider = provider
         signals.handler_done.set()
         self._handler_finished.set()
 

@@ -168,15 +168,13 @@ class HandlerInstrumentation:
             return None  # an outer instrumentor's invocation span, already decorated by us
         start_ns = time.time_ns()
         state = self.state
-        number = state.timeline.begin_invocation(start_ns)
+        number = state.timeline.begin_invocation()
         provider = self.provider()
         parent = parent_context_of(event)
         trigger, kind = trigger_of(event)
         attrs = invocation_attributes(context, trigger, state)
-        attrs["lambda_init.sandbox_invocation"] = number + state.timeline.invocations_before
+        attrs.update(state.timeline.invocation_attributes(number))
         attrs.update(self._attributes)
-        if number > 1:
-            attrs["faas.coldstart"] = False
         span = self.tracer(provider).start_span(
             state.env.function_name,
             context=parent,

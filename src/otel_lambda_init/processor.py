@@ -90,14 +90,10 @@ class InitSpanProcessor(SpanProcessor):
         if state.config.disabled or not _claims.claim(span):
             return
         start_ns = span.start_time or time.time_ns()
-        number = state.timeline.begin_invocation(start_ns)
-        extra: dict[str, Any] = {
-            "lambda_init.sandbox_invocation": number + state.timeline.invocations_before
-        }
+        number = state.timeline.begin_invocation()
+        extra: dict[str, Any] = state.timeline.invocation_attributes(number)
         if number == 1:
             extra.update(state.emitter.on_first_invocation(self._provider(), span, ctx, start_ns))
-        else:
-            extra["faas.coldstart"] = False
         span.set_attributes(extra)
 
     def on_end(self, span: ReadableSpan) -> None:

@@ -78,14 +78,7 @@ class InitSpanEmitter:
         self.timeline.on_init_end(self._close_separate)
 
     def _start_separate(self, provider: Any) -> Span:
-        tracer = init_tracer(provider, self.config.record_unsampled_init)
-        span = tracer.start_span(
-            init_span_name(self.env, self.timeline.init.phase),
-            context=context_api.Context(),
-            kind=SpanKind.INTERNAL,
-            start_time=self.timeline.init.start_ns,
-            attributes=self._base_attributes(),
-        )
+        span = self._start_span(provider, context_api.Context(), self._base_attributes())
         self._separate_span = span
         self._emitted = span.get_span_context()
         return span
@@ -107,8 +100,7 @@ class InitSpanEmitter:
             "lambda_init.duration_ms",
             round((end_ns - self.timeline.init.start_ns) / classify.NS_PER_MS, 3),
         )
-        self._anatomy(provider, span, self.timeline.init.start_ns, end_ns)
-        span.end(end_time=end_ns)
+        self._end_span(provider, span, end_ns)
         flusher.flush(provider, self.config.flush_timeout_ms / 1000.0)
 
     # -- first invocation -----------------------------------------------------------------
@@ -166,17 +158,8 @@ class InitSpanEmitter:
             else:
                 ctx = trace.set_span_in_context(invocation_span, context_api.Context())
         attributes = {**self._base_attributes(), **classify.init_attributes(verdict)}
-        tracer = init_tracer(provider, self.config.record_unsampled_init)
-        span = tracer.start_span(
-            init_span_name(self.env, self.timeline.init.phase),
-            context=ctx,
-            kind=SpanKind.INTERNAL,
-            start_time=timeline.start_ns,
-            attributes=attributes,
-        )
-        self._anatomy(provider, span, timeline.start_ns, timeline.end_ns)
-        span.end(end_time=timeline.end_ns)
-        return span.get_span_context()
+        span = self._start_span(provider, ctx, attributes)
+        return self._end_span(provider, span, timeline.end_ns)
 
     def emit_unused(self, provider: Any, now_ns: int) -> bool:
         """At shutdown, export the init span of a sandbox that never served an invocation,
@@ -194,17 +177,8 @@ class InitSpanEmitter:
             attributes.pop("lambda_init.gap_ms", None)  # there is no first invocation
             attributes["faas.coldstart"] = False
             attributes["lambda_init.unused"] = True
-            tracer = init_tracer(provider, self.config.record_unsampled_init)
-            span = tracer.start_span(
-                init_span_name(self.env, self.timeline.init.phase),
-                context=context_api.Context(),
-                kind=SpanKind.INTERNAL,
-                start_time=init.start_ns,
-                attributes=attributes,
-            )
-            self._anatomy(provider, span, init.start_ns, end_ns)
-            span.end(end_time=end_ns)
-            self._emitted = span.get_span_context()
+            span = self._start_span(provider, context_api.Context(), attributes)
+            self._emitted = self._end_span(provider, span, end_ns)
             return True
 
     def on_init_error(self, now_ns: int, error: Mapping[str, Any]) -> None:
@@ -217,13 +191,7 @@ class InitSpanEmitter:
             if span is None:
                 if self._emitted is not None or isinstance(provider, trace.ProxyTracerProvider):
                     return  # already exported, or nothing to export with
-                span = init_tracer(provider, self.config.record_unsampled_init).start_span(
-                    init_span_name(self.env, self.timeline.init.phase),
-                    context=context_api.Context(),
-                    kind=SpanKind.INTERNAL,
-                    start_time=self.timeline.init.start_ns,
-                    attributes=self._base_attributes(),
-                )
+                span = self._start_span(provider, context_api.Context(), self._base_attributes())
                 self._emitted = span.get_span_context()
         if token is not None:
             with contextlib.suppress(Exception):
@@ -246,8 +214,7 @@ class InitSpanEmitter:
         span.set_attribute(
             "lambda_init.duration_ms", round((now_ns - start_ns) / classify.NS_PER_MS, 3)
         )
-        self._anatomy(provider, span, start_ns, now_ns)
-        span.end(end_time=now_ns)
+        self._end_span(provider, span, now_ns)
         flusher.flush(provider, self.config.flush_timeout_ms / 1000.0)
 
     def emit_own_trace(self, provider: Any, end_ns: int) -> bool:
@@ -256,23 +223,14 @@ class InitSpanEmitter:
         with self._lock:
             if self._emitted is not None or isinstance(provider, trace.ProxyTracerProvider):
                 return False
-            init = self.timeline.init
-            span = init_tracer(provider, self.config.record_unsampled_init).start_span(
-                init_span_name(self.env, init.phase),
-                context=context_api.Context(),
-                kind=SpanKind.INTERNAL,
-                start_time=init.start_ns,
-                attributes={
-                    **self._base_attributes(),
-                    "faas.coldstart": False,  # nobody waits for a publish-time INIT
-                    "lambda_init.duration_ms": round(
-                        (end_ns - init.start_ns) / classify.NS_PER_MS, 3
-                    ),
-                },
-            )
-            self._anatomy(provider, span, init.start_ns, end_ns)
-            span.end(end_time=end_ns)
-            self._emitted = span.get_span_context()
+            start_ns = self.timeline.init.start_ns
+            attributes = {
+                **self._base_attributes(),
+                "faas.coldstart": False,  # nobody waits for a publish-time INIT
+                "lambda_init.duration_ms": round((end_ns - start_ns) / classify.NS_PER_MS, 3),
+            }
+            span = self._start_span(provider, context_api.Context(), attributes)
+            self._emitted = self._end_span(provider, span, end_ns)
             return True
 
     def begin_restore(self) -> None:
@@ -299,6 +257,25 @@ class InitSpanEmitter:
         except Exception:
             report_once("init-anatomy", "could not add the INIT's children and cost")
 
+    def _start_span(
+        self, provider: Any, context: context_api.Context, attributes: dict[str, Any]
+    ) -> Span:
+        """Start the (back-dated) init span under ``context``; every placement uses this."""
+        tracer = init_tracer(provider, self.config.record_unsampled_init)
+        return tracer.start_span(
+            init_span_name(self.env, self.timeline.init.phase),
+            context=context,
+            kind=SpanKind.INTERNAL,
+            start_time=self.timeline.init.start_ns,
+            attributes=attributes,
+        )
+
+    def _end_span(self, provider: Any, span: Span, end_ns: int) -> trace.SpanContext:
+        """Add the children, cost and CPU, then end the init span at INIT end."""
+        self._anatomy(provider, span, self.timeline.init.start_ns, end_ns)
+        span.end(end_time=end_ns)
+        return span.get_span_context()
+
     def _base_attributes(self) -> dict[str, Any]:
         init = self.timeline.init
         attrs: dict[str, Any] = {
@@ -312,10 +289,6 @@ class InitSpanEmitter:
         if init.end_source:
             attrs["lambda_init.end_source"] = init.end_source
         return attrs
-
-    @property
-    def emitted(self) -> bool:
-        return self._emitted is not None
 
 
 def record_handler_error(span: Span, error: BaseException) -> None:

@@ -76,7 +76,6 @@ class SandboxTimeline:
     __slots__ = (
         "init",
         "invocations",
-        "first_invocation_start_ns",
         "invocations_before",
         "_lock",
         "_init_end_listeners",
@@ -85,7 +84,6 @@ class SandboxTimeline:
     def __init__(self, init: InitRecord, invocations: int = 0) -> None:
         self.init = init
         self.invocations = invocations
-        self.first_invocation_start_ns: int | None = None
         self.invocations_before = 0  # served by earlier runtime processes of this sandbox
         self._lock = threading.Lock()
         self._init_end_listeners: list[Callable[[int], None]] = []
@@ -114,13 +112,22 @@ class SandboxTimeline:
                 return
         listener(end_ns)
 
-    def begin_invocation(self, start_ns: int) -> int:
+    def begin_invocation(self) -> int:
         """Count an invocation; returns its 1-based number in this sandbox."""
         with self._lock:
             self.invocations += 1
-            if self.invocations == 1:
-                self.first_invocation_start_ns = start_ns
             return self.invocations
+
+    def invocation_attributes(self, number: int) -> dict[str, bool | int]:
+        """What an invocation span says of its place in the sandbox: the sandbox-wide counter
+        (continuing across runtime restarts) and, after this process's first, that it is
+        warm. The first one's cold-start verdict comes from the init span emitter."""
+        attrs: dict[str, bool | int] = {
+            "lambda_init.sandbox_invocation": number + self.invocations_before
+        }
+        if number > 1:
+            attrs["faas.coldstart"] = False
+        return attrs
 
 
 def _new_timeline() -> SandboxTimeline:

@@ -8,7 +8,8 @@ import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-from otel_lambda_init import classify, metrics
+from otel_lambda_init._core import classify
+from otel_lambda_init._sdk import metrics
 
 VERDICT = classify.InitVerdict(
     coldstart=False,
@@ -20,22 +21,23 @@ VERDICT = classify.InitVerdict(
 )
 
 
-@pytest.fixture(autouse=True)
-def fresh() -> Iterator[None]:
-    metrics.reset_for_tests()
-    yield
-    metrics.reset_for_tests()
+@pytest.fixture
+def recorder() -> Iterator[metrics.InitMetrics]:
+    yield metrics.InitMetrics()
 
 
-def test_nothing_is_recorded_without_a_meter_provider() -> None:
-    assert metrics.record_init(VERDICT) is False
+def test_nothing_is_recorded_without_a_meter_provider(recorder: metrics.InitMetrics) -> None:
+    assert metrics.configured_meter_provider() is None  # the API's proxy is not a provider
+    assert recorder.record(VERDICT) is False
 
 
-def test_init_is_counted_with_duration_and_gap(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_is_counted_with_duration_and_gap(
+    monkeypatch: pytest.MonkeyPatch, recorder: metrics.InitMetrics
+) -> None:
     reader = InMemoryMetricReader()
     provider = MeterProvider(metric_readers=[reader])
-    monkeypatch.setattr(metrics, "_configured_provider", lambda: provider)
-    assert metrics.record_init(VERDICT) is True
+    monkeypatch.setattr(metrics, "configured_meter_provider", lambda: provider)
+    assert recorder.record(VERDICT) is True
     data = reader.get_metrics_data()
     found = {
         m.name: m for rm in data.resource_metrics for sm in rm.scope_metrics for m in sm.metrics

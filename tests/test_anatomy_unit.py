@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from otel_lambda_init import anatomy as anatomy_module
-from otel_lambda_init import classify, imports
-from otel_lambda_init.anatomy import Anatomy
-from otel_lambda_init.phases import init_phase
+from otel_lambda_init import init_phase
+from otel_lambda_init._core import classify
+from otel_lambda_init._core.records import ChildRecords
+from otel_lambda_init._owner import reset_sandbox_for_tests
+from otel_lambda_init._probes import imports
 
 
 @pytest.mark.parametrize(
@@ -56,12 +57,8 @@ def test_import_origin(origin: str | None, expected: str) -> None:
 
 
 @pytest.fixture
-def fresh_anatomy(monkeypatch: pytest.MonkeyPatch) -> Iterator[Anatomy]:
-    fresh = Anatomy()
-    monkeypatch.setattr(anatomy_module, "anatomy", fresh)
-    monkeypatch.setattr(imports, "anatomy", fresh)
-    monkeypatch.setattr("otel_lambda_init.phases.anatomy", fresh)
-    yield fresh
+def fresh_anatomy() -> Iterator[ChildRecords]:
+    yield ChildRecords()
 
 
 @pytest.fixture
@@ -86,16 +83,16 @@ def code_dir(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_import_tracer_nests_slow_imports_and_drops_fast_ones(
-    fresh_anatomy: Anatomy, code_dir: Path
+    fresh_anatomy: ChildRecords, code_dir: Path
 ) -> None:
-    tracer = imports.ImportTracer(5.0, str(code_dir))
+    tracer = imports.ImportTracer(fresh_anatomy, 5.0, str(code_dir))
     sys.meta_path.insert(0, tracer)
     try:
         import anat_fast  # noqa: F401
         import anat_outer  # noqa: F401
     finally:
         sys.meta_path.remove(tracer)
-    records = {r.name: r for r in fresh_anatomy.take()}
+    records = {r.name: r for r in fresh_anatomy.take(time.time_ns())}
     assert set(records) == {"import anat_outer", "import anat_inner"}
     outer, inner = records["import anat_outer"], records["import anat_inner"]
     assert inner.parent is outer and outer.parent is None
@@ -108,9 +105,9 @@ def test_import_tracer_nests_slow_imports_and_drops_fast_ones(
 
 
 def test_import_tracer_lets_a_failing_import_fail_unchanged(
-    fresh_anatomy: Anatomy, code_dir: Path
+    fresh_anatomy: ChildRecords, code_dir: Path
 ) -> None:
-    tracer = imports.ImportTracer(5.0, str(code_dir))
+    tracer = imports.ImportTracer(fresh_anatomy, 5.0, str(code_dir))
     sys.meta_path.insert(0, tracer)
     try:
         with pytest.raises(KeyError, match="k"):
@@ -119,36 +116,45 @@ def test_import_tracer_lets_a_failing_import_fail_unchanged(
             import anat_does_not_exist  # noqa: F401
     finally:
         sys.meta_path.remove(tracer)
-    (record,) = fresh_anatomy.take()
+    (record,) = fresh_anatomy.take(time.time_ns())
     assert record.name == "import anat_broken" and record.error
 
 
-def test_start_is_idempotent_and_stop_removes_the_finder(
-    monkeypatch: pytest.MonkeyPatch, fresh_anatomy: Anatomy
-) -> None:
-    monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
-    monkeypatch.setattr(imports, "_tracer", None)
-    assert imports.start_import_tracing() is True
-    assert imports.start_import_tracing() is True
-    assert sum(isinstance(f, imports.ImportTracer) for f in sys.meta_path) == 1
-    imports.stop_import_tracing()
-    imports.stop_import_tracing()
-    assert not imports.import_tracing_active()
+def test_start_is_idempotent_and_stop_removes_the_finder(fresh_anatomy: ChildRecords) -> None:
+    tracer = imports.ImportTracer(fresh_anatomy, 5.0, None)
+    tracer.start()
+    tracer.start()
+    try:
+        assert sum(isinstance(f, imports.ImportTracer) for f in sys.meta_path) == 1
+        assert tracer.tracing
+    finally:
+        tracer.stop()
+        tracer.stop()
+    assert not tracer.tracing
     assert not any(isinstance(f, imports.ImportTracer) for f in sys.meta_path)
 
 
-def test_import_tracing_does_not_start_outside_a_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("AWS_LAMBDA_RUNTIME_API", raising=False)
-    monkeypatch.setattr(imports, "_tracer", None)
-    assert imports.start_import_tracing() is False
-    assert imports._tracer is None
-
-
-def test_phases_buffer_and_nest_during_init(
-    monkeypatch: pytest.MonkeyPatch, fresh_anatomy: Anatomy
+def test_the_owner_starts_import_tracing_only_inside_a_sandbox(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.delenv("AWS_LAMBDA_RUNTIME_API", raising=False)
+    owner = reset_sandbox_for_tests()
+    owner.begin("test", time.time_ns())
+    assert owner.import_tracer is None
     monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
-    monkeypatch.delitem(sys.modules, "otel_lambda_init.timeline", raising=False)
+    monkeypatch.setenv("TMPDIR", "/nonexistent-dir")
+    owner = reset_sandbox_for_tests()
+    owner.begin("test", time.time_ns())
+    try:
+        assert owner.import_tracer is not None and owner.import_tracer.tracing
+    finally:
+        reset_sandbox_for_tests()
+    assert not any(isinstance(f, imports.ImportTracer) for f in sys.meta_path)
+
+
+def test_phases_buffer_and_nest_during_init(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
+    owner = reset_sandbox_for_tests()
 
     @init_phase("decorated")
     def load() -> str:
@@ -159,7 +165,8 @@ def test_phases_buffer_and_nest_during_init(
         assert load() == "loaded"
         with pytest.raises(ValueError), init_phase("failing"):
             raise ValueError("bad model")
-    records = {r.name: r for r in fresh_anatomy.take()}
+    records = {r.name: r for r in owner.records.take(time.time_ns())}
+    reset_sandbox_for_tests()
     assert records["decorated"].parent is records["outer"]
     assert records["failing"].parent is records["outer"]
     assert records["failing"].error == "ValueError: bad model"
@@ -175,8 +182,9 @@ def test_phase_after_init_is_an_ordinary_span(monkeypatch: pytest.MonkeyPatch) -
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    monkeypatch.setattr(trace, "get_tracer", provider.get_tracer)
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
     monkeypatch.delenv("AWS_LAMBDA_RUNTIME_API", raising=False)  # no INIT to buffer for
+    reset_sandbox_for_tests()
     with init_phase("lazy load"):
         pass
     (span,) = exporter.get_finished_spans()

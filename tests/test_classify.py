@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from otel_lambda_init import classify
-from otel_lambda_init.classify import InitTimeline, classify_first_invocation
+from otel_lambda_init._core import classify
+from otel_lambda_init._core.classify import InitTimeline, classify_first_invocation
 
 MS = 1_000_000
 S = 1_000 * MS

@@ -517,7 +517,7 @@ def _exporter_env(port: int) -> dict[str, str]:
 
 
 def test_our_tracer_scope_is_the_one_the_configs_match_on():
-    from otel_lambda_init.spans import TRACER_NAME
+    from otel_lambda_init._core.vocabulary import TRACER_NAME
 
     gateway = load_config("gateway.yaml")
     keep = gateway["processors"]["tail_sampling"]["policies"][0]["ottl_condition"]["span"][0]

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from otel_lambda_init import config
-from otel_lambda_init.config import load_config
+from otel_lambda_init._core import config
+from otel_lambda_init._core.config import load_config
 
 
 @pytest.fixture(autouse=True)

@@ -11,10 +11,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from otel_lambda_init import handler as handler_module
 from otel_lambda_init import instrument_handler
-from otel_lambda_init.state import reset_state_for_tests
-from otel_lambda_init.timeline import reset_timeline_for_tests
+from otel_lambda_init._owner import reset_sandbox_for_tests
+from otel_lambda_init._sdk import handler as handler_module
+from otel_lambda_init._sdk import invocation
 
 CONTEXT = SimpleNamespace(
     aws_request_id="req-1",
@@ -27,12 +27,10 @@ def exporter(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemorySpanExporter]:
     for name in ("AWS_LAMBDA_RUNTIME_API", "OTEL_LAMBDA_INIT_TRACE", "OTEL_LAMBDA_INIT_FLUSH"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "fn")
-    reset_state_for_tests()
-    reset_timeline_for_tests()
+    reset_sandbox_for_tests()
     memory = InMemorySpanExporter()
     yield memory
-    reset_state_for_tests()
-    reset_timeline_for_tests()
+    reset_sandbox_for_tests()
 
 
 def provider_for(memory: InMemorySpanExporter) -> TracerProvider:
@@ -108,7 +106,7 @@ def test_handler_exception_is_reraised_as_the_same_object(exporter: InMemorySpan
     ],
 )
 def test_trigger_and_kind_follow_the_event_shape(event: object, trigger: str, kind: str) -> None:
-    found_trigger, found_kind = handler_module.trigger_of(event)
+    found_trigger, found_kind = invocation.trigger_of(event)
     assert (found_trigger, found_kind.name) == (trigger, kind)
 
 

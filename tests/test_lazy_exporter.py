@@ -9,7 +9,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from otel_lambda_init.lazy_exporter import LazySpanExporter, otlp_exporter_factory
+from otel_lambda_init._sdk.lazy_exporter import LazySpanExporter, otlp_exporter_factory
 from otel_lambda_init.simulator.receiver import OtlpReceiver
 
 

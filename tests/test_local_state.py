@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from otel_lambda_init import local_state
-from otel_lambda_init.local_state import LocalState, failed_attempt_record, state_path
+from otel_lambda_init._core import history
+from otel_lambda_init._core.history import failed_attempt_record
+from otel_lambda_init._probes import state_file
+from otel_lambda_init._probes.state_file import StateFile, state_path
 
 S = 1_000_000_000
 
 
-def state(tmp_path: Path, pid: int) -> LocalState:
-    return LocalState(state_path("2026/11/23/[$LATEST]abc", str(tmp_path)), pid)
+def state(tmp_path: Path, pid: int) -> StateFile:
+    return StateFile(state_path("2026/11/23/[$LATEST]abc", str(tmp_path)), pid)
 
 
 def test_first_process_of_a_sandbox_is_attempt_one(tmp_path: Path) -> None:
@@ -41,7 +43,7 @@ def test_a_scaled_cap_ends_the_failed_attempt_when_the_rerun_started(tmp_path: P
 def test_an_init_error_is_a_failed_attempt_with_outcome_error(tmp_path: Path) -> None:
     first = state(tmp_path, 10)
     first.begin(100 * S)
-    first.set_status(local_state.ERROR)
+    first.set_status(history.ERROR)
     found = state(tmp_path, 11).begin(120 * S)
     record = failed_attempt_record(found, 120 * S)
     assert record is not None and record.attributes["lambda_init.attempt.outcome"] == "error"
@@ -50,7 +52,7 @@ def test_an_init_error_is_a_failed_attempt_with_outcome_error(tmp_path: Path) ->
 def test_a_restarted_runtime_continues_the_invocation_counter(tmp_path: Path) -> None:
     first = state(tmp_path, 10)
     first.begin(100 * S)
-    first.set_status(local_state.DONE)
+    first.set_status(history.DONE)
     for _ in range(3):
         first.count_invocation()
     found = state(tmp_path, 11).begin(300 * S)
@@ -67,10 +69,10 @@ def test_a_corrupt_state_file_counts_as_a_fresh_sandbox(tmp_path: Path) -> None:
 
 def test_state_is_keyed_per_sandbox(tmp_path: Path) -> None:
     state(tmp_path, 10).begin(100 * S)
-    other = LocalState(state_path("2026/11/23/[$LATEST]def", str(tmp_path)), 11)
+    other = StateFile(state_path("2026/11/23/[$LATEST]def", str(tmp_path)), 11)
     assert other.begin(200 * S).attempt == 1
 
 
 def test_state_dir_honours_tmpdir(tmp_path: Path) -> None:
-    assert local_state.state_dir({"TMPDIR": str(tmp_path)}) == str(tmp_path)
-    assert local_state.state_dir({"TMPDIR": str(tmp_path / "missing")}) == "/tmp"
+    assert state_file.state_dir({"TMPDIR": str(tmp_path)}) == str(tmp_path)
+    assert state_file.state_dir({"TMPDIR": str(tmp_path / "missing")}) == "/tmp"

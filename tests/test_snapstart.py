@@ -10,7 +10,7 @@ from pathlib import Path
 from lambda_harness import init_spans, invocation_spans, running_sandbox
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 
-from otel_lambda_init import snapstart
+from otel_lambda_init._sdk import snapstart
 from otel_lambda_init.simulator.receiver import OtlpReceiver
 
 HANDLERS = Path(__file__).parent / "anatomy_handlers"

@@ -13,25 +13,22 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from otel_lambda_init import processor as processor_module
-from otel_lambda_init import state as state_module
-from otel_lambda_init import timeline as timeline_module
-from otel_lambda_init.processor import InitSpanProcessor, ensure_processor
+from otel_lambda_init import InitSpanProcessor, ensure_processor
+from otel_lambda_init._owner import reset_sandbox_for_tests
+from otel_lambda_init._sdk import processor as processor_module
 
 
 @pytest.fixture
 def setup(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "unit-fn")
     monkeypatch.setenv("OTEL_LAMBDA_INIT_FLUSH", "none")
-    state_module.reset_state_for_tests()
-    timeline_module.reset_timeline_for_tests()
+    reset_sandbox_for_tests()
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     added = ensure_processor(provider)
     yield SimpleNamespace(provider=provider, exporter=exporter, processor=added)
-    state_module.reset_state_for_tests()
-    timeline_module.reset_timeline_for_tests()
+    reset_sandbox_for_tests()
 
 
 def test_processor_is_added_once_per_provider(setup: SimpleNamespace) -> None:
@@ -82,10 +79,10 @@ def test_internal_and_unmarked_spans_are_left_alone(setup: SimpleNamespace) -> N
 def test_a_bug_in_the_processor_never_reaches_the_code_starting_the_span(
     setup: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken() -> None:
+    def broken(*_args: object) -> None:
         raise RuntimeError("processor bug")
 
-    monkeypatch.setattr(state_module, "sandbox_state", broken)
+    monkeypatch.setattr(type(setup.processor._host.timeline), "begin_invocation", broken)
     tracer = setup.provider.get_tracer("some.instrumentor")
     with tracer.start_as_current_span(
         "unit-fn", kind=SpanKind.SERVER, attributes={"faas.invocation_id": "r1"}
@@ -96,13 +93,13 @@ def test_a_bug_in_the_processor_never_reaches_the_code_starting_the_span(
 
 def test_span_started_inside_on_start_is_not_decorated_again(setup: SimpleNamespace) -> None:
     seen: list[str] = []
-    original = processor_module.InitSpanProcessor._on_start
+    original = processor_module.InvocationSpanDecorator._on_start
 
     def spy(self, span, parent_context):  # type: ignore[no-untyped-def]
         seen.append(span.name)
         return original(self, span, parent_context)
 
-    processor_module.InitSpanProcessor._on_start = spy  # type: ignore[method-assign]
+    processor_module.InvocationSpanDecorator._on_start = spy  # type: ignore[method-assign]
     try:
         tracer = setup.provider.get_tracer("some.instrumentor")
         with tracer.start_as_current_span(
@@ -110,5 +107,5 @@ def test_span_started_inside_on_start_is_not_decorated_again(setup: SimpleNamesp
         ):
             pass
     finally:
-        processor_module.InitSpanProcessor._on_start = original  # type: ignore[method-assign]
+        processor_module.InvocationSpanDecorator._on_start = original  # type: ignore[method-assign]
     assert seen == ["unit-fn"]  # the init span started inside on_start was not re-entered

@@ -10,22 +10,44 @@ import time as _time
 
 _FIRST_LINE_NS = _time.time_ns()  # our code's first line: the end of the ``runtime`` child
 
-from . import anatomy as _anatomy  # noqa: E402 - stdlib only: cheap on the INIT path
+from ._core.vocabulary import VERSION as __version__  # noqa: E402
+from ._owner import sandbox as _sandbox  # noqa: E402 - stdlib only: cheap on the INIT path
 
-_setup = _anatomy.open_setup(_FIRST_LINE_NS)
-_anatomy.begin(_FIRST_LINE_NS)
+_owner = _sandbox()
+_setup = _owner.records.open_setup(_FIRST_LINE_NS)
+_owner.begin("import", _FIRST_LINE_NS)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .handler import instrument_handler
-    from .phases import init_done, init_phase
+    from ._api import InitSpanProcessor, ensure_processor, instrument_handler
+    from ._phases import init_done, init_phase
+    from ._sdk.lazy_exporter import LazySpanExporter, otlp_exporter_factory
+    from ._sdk.sampler import InitSpanSampler
 
-__all__ = ["init_done", "init_phase", "instrument_handler"]
-__version__ = "0.1.0"
+__all__ = [
+    "InitSpanProcessor",
+    "InitSpanSampler",
+    "LazySpanExporter",
+    "__version__",
+    "ensure_processor",
+    "init_done",
+    "init_phase",
+    "instrument_handler",
+    "otlp_exporter_factory",
+]
 
 # Public names load on first use: ``import otel_lambda_init`` stays cheap, and what the
-# decorator needs (the OpenTelemetry API) is imported only by users of the decorator.
-_LAZY = {"instrument_handler": ".handler", "init_phase": ".phases", "init_done": ".phases"}
+# decorator needs (the OpenTelemetry API and SDK) is imported only by those who use it.
+_LAZY = {
+    "instrument_handler": "._api",
+    "InitSpanProcessor": "._api",
+    "ensure_processor": "._api",
+    "init_phase": "._phases",
+    "init_done": "._phases",
+    "InitSpanSampler": "._sdk.sampler",
+    "LazySpanExporter": "._sdk.lazy_exporter",
+    "otlp_exporter_factory": "._sdk.lazy_exporter",
+}
 
 
 def __getattr__(name: str) -> object:
@@ -34,7 +56,7 @@ def __getattr__(name: str) -> object:
         raise AttributeError(f"module 'otel_lambda_init' has no attribute {name!r}")
     from importlib import import_module
 
-    value = _anatomy.timed_setup(lambda: getattr(import_module(module, __name__), name))
+    value = _sandbox().timed_setup(lambda: getattr(import_module(module, __name__), name))
     globals()[name] = value  # later lookups are plain attribute reads
     return value
 
@@ -43,4 +65,4 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_LAZY])
 
 
-_anatomy.close_setup(_setup)
+_owner.records.close_setup(_setup, _time.time_ns())

@@ -29,10 +29,12 @@ with init_phase("configure"):  # no TracerProvider exists yet: buffered
 def handler(event, context):
     import sys
 
-    from otel_lambda_init.imports import ImportTracer, import_tracing_active
+    from otel_lambda_init._owner import sandbox
+    from otel_lambda_init._probes.imports import ImportTracer
 
+    tracer = sandbox().import_tracer
     return {
-        "import_tracing_active": import_tracing_active(),
+        "import_tracing_active": tracer is not None and tracer.tracing,
         "tracers_on_meta_path": sum(isinstance(f, ImportTracer) for f in sys.meta_path),
         "slow_outer_loader": type(sys.modules["slow_outer"].__loader__).__name__,
     }

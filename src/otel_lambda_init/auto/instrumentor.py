@@ -16,7 +16,7 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
     BaseInstrumentor,
 )
 
-from .._safety import report_once
+from .._core.report import report_once
 
 
 class OtelLambdaInitInstrumentor(BaseInstrumentor):
@@ -27,11 +27,11 @@ class OtelLambdaInitInstrumentor(BaseInstrumentor):
 
     def _instrument(self, **kwargs: Any) -> None:
         try:
-            from ..config import load_config
-            from ..processor import ensure_processor
+            from .._api import ensure_processor
+            from .._owner import sandbox
             from . import early
 
-            if load_config().disabled:
+            if sandbox().config.disabled:
                 return
             early.start("opentelemetry-instrument")
             provider = kwargs.get("tracer_provider") or trace.get_tracer_provider()

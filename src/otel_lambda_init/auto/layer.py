@@ -75,7 +75,7 @@ def build_layer(
         if requirement is None:
             root = _project_root()
             if root is None:
-                from .. import __version__
+                from .._core.vocabulary import VERSION as __version__
 
                 requirement = f"otel-lambda-init=={__version__}"
             else:  # a wheel of the checkout: --only-binary refuses source trees

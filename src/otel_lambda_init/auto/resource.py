@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from opentelemetry.sdk.resources import Resource, ResourceDetector
 
-from ..environment import read_environment
+from .._core.environment import read_environment
 
 
 class LambdaSandboxResourceDetector(ResourceDetector):

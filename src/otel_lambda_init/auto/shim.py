@@ -18,7 +18,8 @@ import sys  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
-from .._safety import logger, report_once  # noqa: E402
+from .._core.report import logger, report_once  # noqa: E402
+from .._owner import sandbox  # noqa: E402
 
 SHIM_HANDLER = "otel_lambda_init.auto.shim.handler"
 ORIG_HANDLER = "ORIG_HANDLER"
@@ -59,32 +60,24 @@ def upstream_instruments() -> bool:
 
 def _prepare() -> Any:
     """Tracing first, so spans started while the function's module loads are recorded."""
-    from ..state import sandbox_state
-    from .tracing import configure_tracer_provider
-
-    state = sandbox_state()
-    if state.config.disabled:
+    owner = sandbox()
+    if owner.config.disabled:
         return None
-    provider = configure_tracer_provider(state.env)
-    state.emitter.open_during_init(trace_provider_getter)
+    provider = owner.configure_from_environment()
+    if owner.init_in_progress:
+        owner.emitter.open_during_init()
     return provider
-
-
-def trace_provider_getter() -> Any:
-    from opentelemetry import trace
-
-    return trace.get_tracer_provider()
 
 
 def _instrument(fn: Callable[..., Any], provider: Any) -> Callable[..., Any]:
     if getattr(fn, "__otel_lambda_init__", False):
         return fn  # the function already uses @instrument_handler
     if upstream_instruments():
-        from ..processor import ensure_processor
+        from .._api import ensure_processor
 
         ensure_processor(provider)  # the upstream span is the invocation span; we decorate it
         return fn
-    from ..handler import instrument_handler
+    from .._api import instrument_handler
 
     return instrument_handler(fn)
 

@@ -6,12 +6,10 @@ import os
 from collections.abc import Mapping
 from typing import NamedTuple
 
-INITIALIZATION_TYPES = (
-    "on-demand",
-    "provisioned-concurrency",
-    "snap-start",
-    "lambda-managed-instances",
-)
+from . import vocabulary as v
+from .vocabulary import INITIALIZATION_TYPES, ON_DEMAND
+
+__all__ = ["INITIALIZATION_TYPES", "SandboxEnvironment", "read_environment"]
 
 
 class SandboxEnvironment(NamedTuple):
@@ -22,7 +20,7 @@ class SandboxEnvironment(NamedTuple):
     memory_mb: int | None = None
     log_group_name: str | None = None
     log_stream_name: str | None = None
-    initialization_type: str = "on-demand"
+    initialization_type: str = ON_DEMAND
     region: str | None = None
     execution_env: str | None = None
     runtime_api: str | None = None
@@ -32,19 +30,27 @@ class SandboxEnvironment(NamedTuple):
     def resource_attributes(self) -> dict[str, str | int]:
         """Semantic-convention Resource attributes for this sandbox."""
         attrs: dict[str, str | int] = {
-            "cloud.provider": "aws",
-            "cloud.platform": "aws_lambda",
-            "faas.name": self.function_name,
+            v.CLOUD_PROVIDER: "aws",
+            v.CLOUD_PLATFORM: "aws_lambda",
+            v.FAAS_NAME: self.function_name,
         }
         if self.region:
-            attrs["cloud.region"] = self.region
+            attrs[v.CLOUD_REGION] = self.region
         if self.function_version:
-            attrs["faas.version"] = self.function_version
+            attrs[v.FAAS_VERSION] = self.function_version
         if self.log_stream_name:
-            attrs["faas.instance"] = self.log_stream_name
+            attrs[v.FAAS_INSTANCE] = self.log_stream_name
         if self.memory_mb:
-            attrs["faas.max_memory"] = self.memory_mb * 1024 * 1024
+            attrs[v.FAAS_MAX_MEMORY] = self.memory_mb * 1024 * 1024
         return attrs
+
+    @property
+    def handler_module(self) -> str | None:
+        """The module the runtime imports for ``_HANDLER`` (``ORIG_HANDLER`` under the
+        wrapper), e.g. ``app`` for ``app.handler``."""
+        if not self.handler or "." not in self.handler:
+            return None
+        return self.handler.rsplit(".", 1)[0].replace("/", ".")
 
 
 def _int_or_none(raw: str | None) -> int | None:
@@ -63,7 +69,7 @@ def read_environment(environ: Mapping[str, str] | None = None) -> SandboxEnviron
         memory_mb=_int_or_none(env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")),
         log_group_name=env.get("AWS_LAMBDA_LOG_GROUP_NAME"),
         log_stream_name=env.get("AWS_LAMBDA_LOG_STREAM_NAME"),
-        initialization_type=(env.get("AWS_LAMBDA_INITIALIZATION_TYPE") or "on-demand").strip(),
+        initialization_type=(env.get("AWS_LAMBDA_INITIALIZATION_TYPE") or ON_DEMAND).strip(),
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
         execution_env=env.get("AWS_EXECUTION_ENV"),
         runtime_api=env.get("AWS_LAMBDA_RUNTIME_API"),

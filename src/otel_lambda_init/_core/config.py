@@ -6,12 +6,16 @@ accepted values) and the default is used.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-_logger = logging.getLogger("otel_lambda_init")
+from .report import logger as _logger
+from .vocabulary import FLUSH_MODES, TRACE_MODES
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .vocabulary import FlushMode, TraceMode
 
 OTEL_LAMBDA_INIT_TRACE = "OTEL_LAMBDA_INIT_TRACE"
 """Where the init span goes: ``auto`` (default: a cold start someone waited for joins the
@@ -54,8 +58,6 @@ OTEL_LAMBDA_INIT_PRICE_ARM64 = "OTEL_LAMBDA_INIT_PRICE_ARM64"
 OTEL_LAMBDA_INIT_ARCHITECTURE = "OTEL_LAMBDA_INIT_ARCHITECTURE"
 """``x86_64`` or ``arm64``; Lambda does not expose it, so it defaults to the machine's."""
 
-TRACE_MODES = ("auto", "first-invocation", "separate")
-FLUSH_MODES = ("after-response", "sync", "none")
 ARCHITECTURES = ("x86_64", "arm64")
 TRUE_VALUES = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
@@ -64,9 +66,9 @@ _FALSE = ("false", "0", "no", "off")
 class Config(NamedTuple):
     """The package's settings after parsing; keyword arguments may override fields."""
 
-    trace_mode: str = "auto"
+    trace_mode: TraceMode = "auto"
     proactive_threshold_ms: float = 10_000.0
-    flush: str = "sync"
+    flush: FlushMode = "sync"
     flush_timeout_ms: float = 2_000.0
     import_threshold_ms: float = 5.0
     record_unsampled_init: bool = True
@@ -106,7 +108,7 @@ def _warn_once(name: str, value: str, accepted: str, default: object) -> None:
     )
 
 
-def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+def _choice(env: Mapping[str, str], name: str, choices: tuple[Any, ...], default: Any) -> Any:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -146,9 +148,7 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 
 def _machine_architecture() -> str:
-    import platform
-
-    return "arm64" if platform.machine().lower() in ("aarch64", "arm64") else "x86_64"
+    return "arm64" if os.uname().machine.lower() in ("aarch64", "arm64") else "x86_64"
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> Config:

@@ -8,10 +8,11 @@ loading inside a handler, it is an ordinary span in the current trace.
 from __future__ import annotations
 
 import functools
-import sys
 import time
 
-from .anatomy import KIND_PHASE, anatomy, in_lambda
+from ._core.report import report_once
+from ._core.vocabulary import CHILD, CHILD_PHASE, END_INIT_DONE, TRACER_NAME
+from ._owner import sandbox
 
 TYPE_CHECKING = False  # typing costs ms at import; this module is on the INIT path
 if TYPE_CHECKING:
@@ -20,15 +21,6 @@ if TYPE_CHECKING:
     from typing import Any, TypeVar
 
     F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _init_over() -> bool:
-    if not in_lambda():
-        return True  # outside a sandbox there is no INIT to buffer for
-    timeline = sys.modules.get("otel_lambda_init.timeline")
-    if timeline is None:
-        return False
-    return timeline.sandbox_timeline().init.end_ns is not None
 
 
 class init_phase:  # noqa: N801 - used like a function: ``with init_phase("load model"):``
@@ -40,23 +32,23 @@ class init_phase:  # noqa: N801 - used like a function: ``with init_phase("load 
         self.attributes = dict(attributes or {})
         self._record: Any = None
         self._span: Any = None
+        self._token: Any = None
 
     def __enter__(self) -> init_phase:
         try:
-            if _init_over():
-                from opentelemetry import trace
-
-                tracer = trace.get_tracer("otel_lambda_init")
-                attrs = {"lambda_init.child": KIND_PHASE, **self.attributes}
-                self._span = tracer.start_span(self.name, attributes=attrs)
-                self._token = _attach(self._span)
-            else:
-                self._record = anatomy.open(
-                    self.name, KIND_PHASE, time.time_ns(), dict(self.attributes)
+            owner = sandbox()
+            if owner.init_in_progress:
+                self._record = owner.records.open(
+                    self.name, CHILD_PHASE, time.time_ns(), dict(self.attributes)
                 )
-        except Exception:
-            from ._safety import report_once
+            else:
+                from opentelemetry import context, trace
 
+                tracer = owner.provider().get_tracer(TRACER_NAME)
+                attrs = {CHILD: CHILD_PHASE, **self.attributes}
+                self._span = tracer.start_span(self.name, attributes=attrs)
+                self._token = context.attach(trace.set_span_in_context(self._span))
+        except Exception:
             report_once("init-phase", "could not start an init phase")
         return self
 
@@ -71,18 +63,21 @@ class init_phase:  # noqa: N801 - used like a function: ``with init_phase("load 
             if record is not None:
                 if exc is not None:
                     record.error = f"{type(exc).__name__}: {exc}"[:256]
-                anatomy.close(record, time.time_ns())
+                sandbox().records.close(record, time.time_ns())
             span, self._span = self._span, None
             if span is not None:
-                _detach(self._token)
-                if exc is not None:
-                    from .spans import record_handler_error
+                from opentelemetry import context
 
-                    record_handler_error(span, exc)
+                from ._sdk.emitter import record_error
+
+                try:  # noqa: SIM105
+                    context.detach(self._token)
+                except Exception:
+                    pass  # the phase's body switched contexts: nothing left to undo
+                if exc is not None:
+                    record_error(span, exc)
                 span.end()
         except Exception:
-            from ._safety import report_once
-
             report_once("init-phase", "could not end an init phase")
 
     def __call__(self, fn: F) -> F:
@@ -96,30 +91,11 @@ class init_phase:  # noqa: N801 - used like a function: ``with init_phase("load 
         return timed  # type: ignore[return-value]
 
 
-def _attach(span: Any) -> object:
-    from opentelemetry import context, trace
-
-    return context.attach(trace.set_span_in_context(span))
-
-
-def _detach(token: object) -> None:
-    from opentelemetry import context
-
-    try:  # noqa: SIM105
-        context.detach(token)  # type: ignore[arg-type]
-    except Exception:
-        pass  # the phase's body switched contexts: nothing left to undo
-
-
 def init_done() -> None:
     """Mark INIT as finished now, where the runtime's first request for an event cannot be
     observed (a custom runtime loop, a test). Later calls, and the runtime's own signal after
     this one, change nothing."""
     try:
-        from .timeline import sandbox_timeline
-
-        sandbox_timeline().mark_init_end(time.time_ns(), "init-done")
+        sandbox().end_init(time.time_ns(), END_INIT_DONE)
     except Exception:
-        from ._safety import report_once
-
         report_once("init-done", "could not mark INIT end")

@@ -9,19 +9,49 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+from . import vocabulary as v
+from .vocabulary import (
+    MANAGED_INSTANCES,
+    ON_DEMAND,
+    PHASE_INIT,
+    PHASE_INVOKE,
+    PHASE_RESTORE,
+    PLACE_INVOCATION_TRACE,
+    PLACE_OWN_TRACE,
+    PROVISIONED,
+    SNAP_START,
+    TRACE_FIRST_INVOCATION,
+    TRACE_SEPARATE,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .vocabulary import Phase, Placement
+
+__all__ = [
+    "NS_PER_MS",
+    "ON_DEMAND",
+    "MANAGED_INSTANCES",
+    "PHASE_INIT",
+    "PHASE_INVOKE",
+    "PHASE_RESTORE",
+    "PLACE_INVOCATION_TRACE",
+    "PLACE_OWN_TRACE",
+    "PROVISIONED",
+    "SNAP_START",
+    "InitTimeline",
+    "InitVerdict",
+    "billed_duration_ms",
+    "classify_first_invocation",
+    "cost_attributes",
+    "estimated_cost_usd",
+    "gap_ms",
+    "init_attributes",
+    "placement",
+    "price_per_gb_second",
+]
+
 NS_PER_MS = 1_000_000
-
-PHASE_INIT = "init"
-PHASE_INVOKE = "invoke"
-PHASE_RESTORE = "restore"
-
-ON_DEMAND = "on-demand"
-PROVISIONED = "provisioned-concurrency"
-SNAP_START = "snap-start"
-MANAGED_INSTANCES = "lambda-managed-instances"
-
-PLACE_INVOCATION_TRACE = "invocation-trace"
-PLACE_OWN_TRACE = "own-trace"
 
 
 class InitTimeline(NamedTuple):
@@ -29,7 +59,7 @@ class InitTimeline(NamedTuple):
 
     start_ns: int
     end_ns: int
-    phase: str = PHASE_INIT
+    phase: Phase = PHASE_INIT
 
 
 class InitVerdict(NamedTuple):
@@ -40,7 +70,7 @@ class InitVerdict(NamedTuple):
     gap_ms: float
     duration_ms: float
     initialization_type: str
-    phase: str
+    phase: Phase
 
 
 def classify_first_invocation(
@@ -81,12 +111,12 @@ def gap_ms(init_end_ns: int, first_invocation_start_ns: int) -> float:
     return max(0, first_invocation_start_ns - init_end_ns) / NS_PER_MS
 
 
-def placement(verdict: InitVerdict, trace_mode: str) -> str:
+def placement(verdict: InitVerdict, trace_mode: str) -> Placement:
     """Which trace the init span belongs to for a trace mode (``auto``/``first-invocation``/
     ``separate``): the first invocation's, or its own."""
-    if trace_mode == "first-invocation":
+    if trace_mode == TRACE_FIRST_INVOCATION:
         return PLACE_INVOCATION_TRACE
-    if trace_mode == "separate":
+    if trace_mode == TRACE_SEPARATE:
         return PLACE_OWN_TRACE
     return PLACE_INVOCATION_TRACE if verdict.coldstart else PLACE_OWN_TRACE
 
@@ -104,12 +134,12 @@ def estimated_cost_usd(billed_ms: int, memory_mb: int, price_per_gb_second: floa
 def init_attributes(verdict: InitVerdict) -> dict[str, bool | float | str]:
     """The ``lambda_init.*`` attributes shared by the init span and the first invocation."""
     return {
-        "faas.coldstart": verdict.coldstart,
-        "lambda_init.proactive_initialization": verdict.proactive,
-        "lambda_init.gap_ms": round(verdict.gap_ms, 3),
-        "lambda_init.duration_ms": round(verdict.duration_ms, 3),
-        "lambda_init.initialization_type": verdict.initialization_type,
-        "lambda_init.phase": verdict.phase,
+        v.FAAS_COLDSTART: verdict.coldstart,
+        v.PROACTIVE: verdict.proactive,
+        v.GAP_MS: round(verdict.gap_ms, 3),
+        v.DURATION_MS: round(verdict.duration_ms, 3),
+        v.INITIALIZATION_TYPE: verdict.initialization_type,
+        v.PHASE: verdict.phase,
     }
 
 
@@ -127,9 +157,7 @@ def cost_attributes(
     on-demand list price; without a memory size there is no cost.
     """
     billed = billed_duration_ms(duration_ms)
-    attrs: dict[str, int | float] = {"lambda_init.billed_duration_ms": billed}
+    attrs: dict[str, int | float] = {v.BILLED_DURATION_MS: billed}
     if memory_mb:
-        attrs["lambda_init.estimated_cost_usd"] = estimated_cost_usd(
-            billed, memory_mb, price_per_gb_second
-        )
+        attrs[v.ESTIMATED_COST_USD] = estimated_cost_usd(billed, memory_mb, price_per_gb_second)
     return attrs

@@ -9,16 +9,18 @@ invocations pay nothing, and imports made lazily inside a handler are not traced
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
 
-from .anatomy import KIND_IMPORT, anatomy
+from .._core import vocabulary as v
+from .._core.vocabulary import CHILD_IMPORT
 
 TYPE_CHECKING = False  # typing costs ms at import; this module is on the INIT path
 if TYPE_CHECKING:
     from typing import Any
+
+    from .._core.records import ChildRecords
 
 DEFAULT_THRESHOLD_MS = 5.0
 """Stdlib and small-package imports take well under 1 ms each; anything that matters on a
@@ -30,7 +32,6 @@ ORIGIN_LAYER = "layer"
 ORIGIN_RUNTIME = "runtime"
 ORIGIN_OTHER = "other"
 
-_RUNTIME_CLIENT_MODULES = ("awslambdaric.lambda_runtime_client", "lambda_runtime_client")
 _NOT_WRAPPED = ("BuiltinImporter", "FrozenImporter", "NamespaceLoader", "_NamespaceLoader")
 
 
@@ -73,12 +74,10 @@ class _TimedLoader:
         tracer = self._otel_tracer
         if tracer.active:
             attrs = {
-                "lambda_init.import.origin": import_origin(
-                    spec.origin, tracer.task_root, tracer.runtime_roots
-                )
+                v.IMPORT_ORIGIN: import_origin(spec.origin, tracer.task_root, tracer.runtime_roots)
             }
-            self._otel_record = anatomy.open(
-                f"import {self._otel_name}", KIND_IMPORT, self._otel_start_ns, attrs
+            self._otel_record = tracer.records.open(
+                f"import {self._otel_name}", CHILD_IMPORT, self._otel_start_ns, attrs
             )
         create = getattr(self._otel_loader, "create_module", None)
         if create is None:
@@ -108,20 +107,21 @@ class _TimedLoader:
             if spec is not None and spec.loader is self:
                 spec.loader = original
         record, self._otel_record = self._otel_record, None
+        records = self._otel_tracer.records
         if record is not None:
             slow = end_ns - record.start_ns >= self._otel_tracer.threshold_ns
             if failed:
                 record.error = "the import raised"
-            anatomy.close(record, end_ns, keep=slow)
-        if self._otel_name in _RUNTIME_CLIENT_MODULES:
-            self._otel_tracer.runtime_client_imported()
-        anatomy.add_overhead(time.perf_counter_ns() - t0, bookkeeping=True)
+            records.close(record, end_ns, keep=slow)
+        records.add_overhead(time.perf_counter_ns() - t0, bookkeeping=True)
 
 
 class ImportTracer:
-    """The ``sys.meta_path`` finder; at most one per process."""
+    """The ``sys.meta_path`` finder, writing slow imports into ``records``; at most one per
+    process (the owner's)."""
 
-    def __init__(self, threshold_ms: float, task_root: str | None) -> None:
+    def __init__(self, records: ChildRecords, threshold_ms: float, task_root: str | None) -> None:
+        self.records = records
         self.threshold_ns = int(threshold_ms * 1_000_000)
         self.task_root = task_root
         self.runtime_roots = _runtime_roots()
@@ -159,77 +159,25 @@ class ImportTracer:
         finally:
             self._local.busy = False
             if t0:
-                anatomy.add_overhead(time.perf_counter_ns() - t0, bookkeeping=True)
-
-    def runtime_client_imported(self) -> None:
-        try:
-            from .anatomy import install_runtime_hooks
-
-            install_runtime_hooks()
-        except Exception:
-            from ._safety import report_once
-
-            report_once("runtime-hooks", "could not hook the runtime client")
+                self.records.add_overhead(time.perf_counter_ns() - t0, bookkeeping=True)
 
     def invalidate_caches(self) -> None:
         pass
 
+    def start(self) -> None:
+        """Go first on ``sys.meta_path`` until INIT ends."""
+        if self not in sys.meta_path:
+            sys.meta_path.insert(0, self)
 
-_tracer: ImportTracer | None = None
-_lock = threading.Lock()
-
-
-def _threshold_ms() -> float:
-    raw = os.environ.get("OTEL_LAMBDA_INIT_IMPORT_THRESHOLD_MS")
-    if raw is None or not raw.strip():
-        return DEFAULT_THRESHOLD_MS
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if value >= 0 and value != float("inf"):
-        return value
-    from .config import load_config
-
-    return load_config().import_threshold_ms  # warns once, naming the variable
-
-
-def start_import_tracing() -> bool:
-    """Start tracing imports until INIT ends (cheap; safe to call twice or after INIT).
-
-    Only inside a sandbox (``AWS_LAMBDA_RUNTIME_API`` set) and not when the package is
-    disabled. Returns True when tracing is on after the call.
-    """
-    global _tracer
-    from .anatomy import in_lambda
-
-    if not in_lambda():
-        return False
-    with _lock:
-        if _tracer is not None:
-            return _tracer.active
-        tracer = ImportTracer(_threshold_ms(), os.environ.get("LAMBDA_TASK_ROOT"))
-        _tracer = tracer
-        sys.meta_path.insert(0, tracer)
-    timeline_module = sys.modules.get("otel_lambda_init.timeline")
-    if timeline_module is not None:
-        timeline_module.sandbox_timeline().on_init_end(lambda _ns: stop_import_tracing())
-    return True
-
-
-def stop_import_tracing() -> None:
-    """Remove the finder (INIT is over). Imports already in flight finish normally."""
-    tracer = _tracer
-    if tracer is None or not tracer.active:
-        return
-    tracer.active = False
-    with _lock:
+    def stop(self) -> None:
+        """Remove the finder (INIT is over). Imports already in flight finish normally."""
+        self.active = False
         try:  # noqa: SIM105 - contextlib is not worth importing on the INIT path
-            sys.meta_path.remove(tracer)
+            sys.meta_path.remove(self)
         except ValueError:
             pass
 
-
-def import_tracing_active() -> bool:
-    """True while the finder is installed (tests and diagnostics)."""
-    return _tracer is not None and _tracer in sys.meta_path
+    @property
+    def tracing(self) -> bool:
+        """True while the finder is installed (tests and diagnostics)."""
+        return self.active and self in sys.meta_path

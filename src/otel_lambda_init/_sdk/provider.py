@@ -13,8 +13,10 @@ from typing import Any
 
 from opentelemetry import trace
 
-from .._safety import logger, report_once
-from ..environment import SandboxEnvironment
+from .._core.environment import SandboxEnvironment
+from .._core.report import logger, report_once
+from .lazy_exporter import LazySpanExporter, otlp_exporter_factory
+from .sampler import InitSpanSampler
 
 _ENDPOINT_VARS = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 
@@ -38,25 +40,43 @@ def sandbox_resource(env: SandboxEnvironment) -> Any:
     return Resource(ours).merge(Resource.create())
 
 
-def configure_tracer_provider(env: SandboxEnvironment) -> Any:
-    """The global TracerProvider, created from the environment if nobody set one."""
+class BuiltProvider:
+    """The provider the wrapper route uses, and the exporters it built (renewed after a
+    SnapStart restore)."""
+
+    __slots__ = ("provider", "exporters")
+
+    def __init__(self, provider: Any, exporters: list[LazySpanExporter]) -> None:
+        self.provider = provider
+        self.exporters = exporters
+
+
+def configure_tracer_provider(env: SandboxEnvironment, lazy_export: bool) -> BuiltProvider:
+    """The global TracerProvider, created from the environment if nobody set one. Ours
+    samples as ``OTEL_TRACES_SAMPLER`` says, inside ``InitSpanSampler`` so init spans are
+    always recorded; with ``lazy_export`` the OTLP exporter is built on its first export."""
     current = trace.get_tracer_provider()
     if not isinstance(current, trace.ProxyTracerProvider):
-        return current
+        return BuiltProvider(current, [])
     from opentelemetry.sdk.trace import TracerProvider
 
-    provider = TracerProvider(resource=sandbox_resource(env))
+    resource = sandbox_resource(env)
+    # The SDK reads OTEL_TRACES_SAMPLER when no sampler is given: ask it, then wrap that.
+    from_env = TracerProvider(resource=resource, shutdown_on_exit=False).sampler
+    provider = TracerProvider(resource=resource, sampler=InitSpanSampler(from_env))
+    built = BuiltProvider(provider, [])
     names = os.environ.get("OTEL_TRACES_EXPORTER") or "otlp"
     for name in (n.strip().lower() for n in names.split(",")):
         try:
-            _add_exporter(provider, name)
+            _add_exporter(built, name, lazy_export)
         except Exception:
             report_once(f"exporter-{name}", f"could not set up the {name!r} span exporter")
     trace.set_tracer_provider(provider)
-    return trace.get_tracer_provider()
+    built.provider = trace.get_tracer_provider()
+    return built
 
 
-def _add_exporter(provider: Any, name: str) -> None:
+def _add_exporter(built: BuiltProvider, name: str, lazy_export: bool) -> None:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
     if name in ("", "none"):
@@ -64,7 +84,7 @@ def _add_exporter(provider: Any, name: str) -> None:
     if name == "console":
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
-        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+        built.provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
         return
     if name != "otlp":
         report_once(
@@ -73,22 +93,16 @@ def _add_exporter(provider: Any, name: str) -> None:
             exc_info=False,
         )
         return
-    provider.add_span_processor(BatchSpanProcessor(_otlp_exporter()))
-
-
-def _otlp_exporter() -> Any:
-    """The OTLP exporter the standard variables describe. With after-response delivery it is
-    built lazily: its imports (~90 ms) then run after the first caller has its response,
-    not in INIT (benchmarks/bench_init.py)."""
-    from ..lazy_exporter import LazySpanExporter, otlp_exporter_factory
-    from ..state import sandbox_state
-
     if not any(os.environ.get(v) for v in _ENDPOINT_VARS):
         logger.warning(
             "otel-lambda-init: no OTEL_EXPORTER_OTLP_ENDPOINT set; spans go to the OTLP "
             "default on localhost (a collector extension's address)"
         )
-    factory = otlp_exporter_factory()
-    if sandbox_state().config.flush == "after-response":
-        return LazySpanExporter(factory)
-    return factory()
+    # Lazily built with after-response delivery: the exporter's imports (~90 ms) then run
+    # after the first caller has its response, not in INIT (benchmarks/bench_init.py).
+    # Always wrapped, so a SnapStart restore can renew its connections.
+    exporter = LazySpanExporter(otlp_exporter_factory())
+    if not lazy_export:
+        exporter.build()
+    built.exporters.append(exporter)
+    built.provider.add_span_processor(BatchSpanProcessor(exporter))

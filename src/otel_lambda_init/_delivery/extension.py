@@ -12,15 +12,12 @@ import http.client
 import json
 import os
 import select
-import signal
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
-from ._safety import logger, report_once
-from .flush import flusher
-from .runtime_client import hook_runtime_client, runtime_client_loaded
+from .._core.report import logger, report_once
+from .flush import BoundedFlusher
 
 EXTENSION_NAME = "otel-lambda-init"
 _REGISTER_PATH = "/2020-01-01/extension/register"
@@ -30,8 +27,6 @@ _NEXT_PATH = "/2020-01-01/extension/event/next"
 _OWNER_ENV = "_OTEL_LAMBDA_INIT_EXTENSION_PID"
 # Time kept free before the invocation deadline, so our own work never makes it time out.
 DEADLINE_MARGIN_MS = 100.0
-# Of Lambda's 500 ms SIGTERM grace period for internal extensions, what we spend exporting.
-SHUTDOWN_EXPORT_S = 0.4
 
 
 class _Signals:
@@ -48,11 +43,20 @@ class _Signals:
 class AfterResponseExtension:
     """One internal extension per runtime process, registered during INIT."""
 
-    def __init__(self, runtime_api: str, flush_timeout_ms: float):
+    def __init__(
+        self,
+        runtime_api: str,
+        flush_timeout_ms: float,
+        flusher: BoundedFlusher,
+        sees_posting: bool,
+    ):
         self.runtime_api = runtime_api
         self.flush_timeout_ms = flush_timeout_ms
+        self.flusher = flusher
         self.extension_id: str | None = None
-        self.sees_posting = False
+        # The runtime hooks publish "response posted": without them, export right after
+        # the handler finished.
+        self.sees_posting = sees_posting
         self._signals: dict[str, _Signals] = {}
         self._handler_finished = threading.Event()  # some handler finished since our last next
         self._lock = threading.Lock()
@@ -100,13 +104,6 @@ class AfterResponseExtension:
         finally:
             conn.close()
         os.environ[_OWNER_ENV] = str(os.getpid())
-        self.sees_posting = hook_runtime_client(
-            "post_invocation_result", "after-response", after=self._posted_hook
-        ) & hook_runtime_client("post_invocation_error", "after-response", after=self._posted_hook)
-
-    def _posted_hook(self, args: tuple[Any, ...]) -> None:
-        if args and isinstance(args[0], str):
-            self.response_posted(args[0])
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="otel-lambda-init-ext", daemon=True)
@@ -172,7 +169,7 @@ class AfterResponseExtension:
                 signals.posted.wait(_until(deadline_ms))
             timeout_s = min(self.flush_timeout_ms / 1000.0, _until(deadline_ms))
             if timeout_s > 0:
-                flusher.flush(signals.provider, timeout_s)
+                self.flusher.flush(signals.provider, timeout_s)
         finally:
             with self._lock:
                 self._signals.pop(request_id, None)
@@ -185,27 +182,19 @@ def _until(deadline_ms: float) -> float:
     return max(0.0, (deadline_ms - DEADLINE_MARGIN_MS) / 1000.0 - time.time())
 
 
-_extension: AfterResponseExtension | None = None
+def start_after_response(
+    runtime_api: str, flush_timeout_ms: float, flusher: BoundedFlusher, sees_posting: bool
+) -> AfterResponseExtension | None:
+    """Register and start the internal extension; None (logged once) when it cannot be done.
 
-
-def active_extension() -> AfterResponseExtension | None:
-    return _extension
-
-
-def start_after_response(runtime_api: str, flush_timeout_ms: float) -> bool:
-    """Register and start the internal extension; False (logged once) when it cannot be done.
-
-    Only the runtime process registers: a child process that inherited the environment has no
-    runtime client loaded and a foreign owner pid.
+    Only the runtime process registers: a child process that inherited the environment has a
+    foreign owner pid (the caller also checks that the runtime client is loaded here).
     """
-    global _extension
-    if _extension is not None:
-        return True
     owner = os.environ.get(_OWNER_ENV)
-    if (owner and owner != str(os.getpid())) or not runtime_client_loaded():
+    if owner and owner != str(os.getpid()):
         logger.info("otel-lambda-init: not the runtime process; flushing synchronously")
-        return False
-    extension = AfterResponseExtension(runtime_api, flush_timeout_ms)
+        return None
+    extension = AfterResponseExtension(runtime_api, flush_timeout_ms, flusher, sees_posting)
     try:
         extension.register()
     except Exception as error:
@@ -215,33 +204,6 @@ def start_after_response(runtime_api: str, flush_timeout_ms: float) -> bool:
             "falling back to OTEL_LAMBDA_INIT_FLUSH=sync",
             exc_info=False,
         )
-        return False
+        return None
     extension.start()
-    _extension = extension
-    return True
-
-
-def install_sigterm_export(export: Callable[[float], None]) -> bool:
-    """On SIGTERM, run ``export(seconds)`` then let the previous disposition act.
-
-    Python runs signal handlers on the main thread only; awslambdaric lets it run while it
-    waits for the next event only in helper-thread mode (python3.12+ managed runtimes). On
-    python3.10/3.11 runtimes the handler is installed but the process is killed first.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        return False
-    previous = signal.getsignal(signal.SIGTERM)
-
-    def on_sigterm(signum: int, frame: Any) -> None:
-        try:
-            export(SHUTDOWN_EXPORT_S)
-        except Exception:
-            report_once("shutdown-export", "export at shutdown failed")
-        if callable(previous):
-            previous(signum, frame)
-        elif previous != signal.SIG_IGN:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, on_sigterm)
-    return True
+    return extension

@@ -18,7 +18,7 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from ._safety import report_once
+from .._core.report import report_once
 
 __all__ = ["LazySpanExporter", "otlp_exporter_factory"]
 
@@ -92,6 +92,10 @@ class LazySpanExporter(SpanExporter):
         """True once the real exporter exists (tests and benchmarks look at this)."""
         return self._exporter is not None
 
+    def build(self) -> bool:
+        """Build the real exporter now (``sync`` delivery: no reason to wait). True if built."""
+        return self._real() is not None
+
     def _real(self) -> SpanExporter | None:
         exporter = self._exporter
         if exporter is not None or self._failed:
@@ -106,6 +110,20 @@ class LazySpanExporter(SpanExporter):
                         "lazy-exporter-build", "could not build the span exporter; spans dropped"
                     )
             return self._exporter
+
+    def renew(self) -> bool:
+        """Drop the real exporter (after a SnapStart restore its connections belong to the
+        snapshot); the next export builds a new one. True when one was dropped."""
+        with self._lock:
+            exporter, self._exporter = self._exporter, None
+            self._failed = False
+        if exporter is None:
+            return False
+        try:
+            exporter.shutdown()
+        except Exception:
+            report_once("lazy-exporter-renew", "could not shut down the old span exporter")
+        return True
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         if self._shutdown:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from ._safety import report_once
+from .._core.report import report_once
 
 
 class BoundedFlusher:
@@ -69,6 +69,3 @@ class BoundedFlusher:
                 report_once("flush-error", "force_flush raised")
             finally:
                 self._finished.set()
-
-
-flusher = BoundedFlusher()

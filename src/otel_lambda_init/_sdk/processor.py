@@ -19,21 +19,36 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
-from typing import Any
+from typing import Any, Protocol
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import SpanKind
 
-from . import _claims
-from ._safety import report_once
-from .spans import TRACER_NAME
+from .._core import vocabulary as v
+from .._core.claims import InvocationClaims
+from .._core.config import Config
+from .._core.report import report_once
+from .._core.timeline import SandboxTimeline
+from .emitter import InitSpanEmitter
 
 UPSTREAM_SCOPE = "opentelemetry.instrumentation.aws_lambda"
 _INVOCATION_KINDS = (SpanKind.SERVER, SpanKind.CONSUMER)
-_INVOCATION_KEYS = ("faas.invocation_id", "faas.trigger", "faas.execution")
+_INVOCATION_KEYS = (v.FAAS_INVOCATION_ID, v.FAAS_TRIGGER, "faas.execution")
+
+
+class ProcessorHost(Protocol):
+    """What the processor needs of the sandbox's owner (handed in, never looked up)."""
+
+    @property
+    def config(self) -> Config: ...
+    @property
+    def timeline(self) -> SandboxTimeline: ...
+    @property
+    def claims(self) -> InvocationClaims: ...
+    @property
+    def emitter(self) -> InitSpanEmitter: ...
 
 
 def _scope_name(span: Any) -> str:
@@ -43,17 +58,12 @@ def _scope_name(span: Any) -> str:
     return getattr(scope, "name", "") or ""
 
 
-class InitSpanProcessor(SpanProcessor):
+class InvocationSpanDecorator(SpanProcessor):
     """Decorates invocation spans made by other instrumentors; see the module docstring."""
 
-    def __init__(self, tracer_provider: Any = None) -> None:
-        self._provider_ref = weakref.ref(tracer_provider) if tracer_provider is not None else None
+    def __init__(self, host: ProcessorHost) -> None:
+        self._host = host
         self._local = threading.local()
-        _claims.watch_runtime_window()
-
-    def _provider(self) -> Any:
-        provider = self._provider_ref() if self._provider_ref is not None else None
-        return provider if provider is not None else trace.get_tracer_provider()
 
     def on_start(self, span: Span, parent_context: context_api.Context | None = None) -> None:
         if getattr(self._local, "busy", False):
@@ -69,10 +79,11 @@ class InitSpanProcessor(SpanProcessor):
     def _on_start(self, span: Span, parent_context: context_api.Context | None) -> None:
         if span.kind not in _INVOCATION_KINDS:
             return
+        host = self._host
         attributes = span.attributes or {}
-        if _scope_name(span) == TRACER_NAME:
-            if "lambda_init.sandbox_invocation" in attributes:
-                _claims.claim_window_only()  # our handler wrapper made this invocation's span
+        if _scope_name(span) == v.TRACER_NAME:
+            if v.SANDBOX_INVOCATION in attributes:
+                host.claims.claim_window_only()  # our handler wrapper made this invocation's span
             return
         ctx = parent_context if parent_context is not None else context_api.get_current()
         parent = trace.get_current_span(ctx).get_span_context()
@@ -81,26 +92,23 @@ class InitSpanProcessor(SpanProcessor):
         if not (
             any(key in attributes for key in _INVOCATION_KEYS)
             or _scope_name(span) == UPSTREAM_SCOPE
-            or _claims.in_invocation()
+            or host.claims.in_invocation()
         ):
             return
-        from .state import sandbox_state
-
-        state = sandbox_state()
-        if state.config.disabled or not _claims.claim(span):
+        if host.config.disabled or not host.claims.claim(span.get_span_context().span_id, span):
             return
         start_ns = span.start_time or time.time_ns()
-        number = state.timeline.begin_invocation()
-        extra: dict[str, Any] = state.timeline.invocation_attributes(number)
+        number = host.timeline.begin_invocation()
+        extra: dict[str, Any] = host.timeline.invocation_attributes(number)
         if number == 1:
-            extra.update(state.emitter.on_first_invocation(self._provider(), span, ctx, start_ns))
+            extra.update(host.emitter.on_first_invocation(span, ctx, start_ns))
         span.set_attributes(extra)
 
     def on_end(self, span: ReadableSpan) -> None:
         try:
             context = span.get_span_context()
             if context is not None:
-                _claims.release(context.span_id)
+                self._host.claims.release(context.span_id)
         except Exception:
             report_once("processor-on-end", "could not release an invocation span")
 
@@ -109,22 +117,3 @@ class InitSpanProcessor(SpanProcessor):
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return True
-
-
-_installed: weakref.WeakSet[Any] = weakref.WeakSet()
-_installed_lock = threading.Lock()
-
-
-def ensure_processor(tracer_provider: Any) -> InitSpanProcessor | None:
-    """Add one ``InitSpanProcessor`` to an SDK TracerProvider (never twice). Returns None for
-    providers that take no processors (the API's no-op or proxy provider)."""
-    add = getattr(tracer_provider, "add_span_processor", None)
-    if add is None:
-        return None
-    with _installed_lock:
-        if tracer_provider in _installed:
-            return None
-        processor = InitSpanProcessor(tracer_provider)
-        add(processor)
-        _installed.add(tracer_provider)
-    return processor

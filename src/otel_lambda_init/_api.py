@@ -1,0 +1,93 @@
+"""The public API's OpenTelemetry-facing half: the decorator and the span processor.
+
+Loaded on first use of these names (``otel_lambda_init.__getattr__``), never at package
+import: the OpenTelemetry SDK is imported only by those who ask for a span.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, overload
+
+from opentelemetry.trace import TracerProvider
+
+from ._core.report import report_once
+from ._owner import sandbox
+from ._sdk.handler import HandlerInstrumentation, wrap_handler
+from ._sdk.processor import InvocationSpanDecorator
+
+__all__ = ["InitSpanProcessor", "ensure_processor", "instrument_handler"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@overload
+def instrument_handler(handler: F) -> F: ...
+
+
+@overload
+def instrument_handler(
+    handler: None = None,
+    *,
+    tracer_provider: TracerProvider | None = None,
+    flush: str | None = None,
+    trace_mode: str | None = None,
+    attributes: Mapping[str, Any] | None = None,
+) -> Callable[[F], F]: ...
+
+
+def instrument_handler(
+    handler: F | None = None,
+    *,
+    tracer_provider: TracerProvider | None = None,
+    flush: str | None = None,
+    trace_mode: str | None = None,
+    attributes: Mapping[str, Any] | None = None,
+) -> F | Callable[[F], F]:
+    """Trace a Lambda handler: an invocation span per call, and the sandbox's INIT as a span
+    linked to the first one. Keyword arguments win over ``OTEL_LAMBDA_INIT_*`` variables."""
+
+    def decorate(fn: F) -> F:
+        try:
+            owner = sandbox()
+            owner.apply_overrides(flush=flush, trace_mode=trace_mode)
+            if owner.config.disabled:
+                return fn
+            owner.use_provider(tracer_provider)
+            instrumentation = HandlerInstrumentation(owner, attributes)
+            if owner.init_in_progress:
+                owner.emitter.open_during_init()
+            owner.start_delivery()
+        except Exception as error:
+            if isinstance(error, ValueError) and (flush or trace_mode):
+                raise  # a bad keyword is the caller's bug, said at decoration time
+            report_once("setup", "setup failed; the handler runs uninstrumented")
+            return fn
+        return wrap_handler(fn, instrumentation)
+
+    if handler is not None:
+        return decorate(handler)
+    return decorate
+
+
+class InitSpanProcessor(InvocationSpanDecorator):
+    """A SpanProcessor that puts the init span beside another instrumentor's invocation span
+    (e.g. ``opentelemetry-instrumentation-aws-lambda``); it never creates one of its own."""
+
+    def __init__(self, tracer_provider: TracerProvider | None = None) -> None:
+        owner = sandbox()
+        super().__init__(owner)
+        if tracer_provider is not None:
+            owner.use_provider(tracer_provider)
+        owner.hooks.install()  # the runtime window tells which span is the invocation's
+
+
+def ensure_processor(tracer_provider: Any) -> InitSpanProcessor | None:
+    """Add one ``InitSpanProcessor`` to an SDK TracerProvider (never twice). Returns None for
+    providers that take no processors (the API's no-op or proxy provider)."""
+    add = getattr(tracer_provider, "add_span_processor", None)
+    if add is None or not sandbox().adopt_processor_provider(tracer_provider):
+        return None
+    processor = InitSpanProcessor(tracer_provider)
+    add(processor)
+    return processor

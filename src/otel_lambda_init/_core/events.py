@@ -1,0 +1,68 @@
+"""Lifecycle events of a sandbox as the runtime process sees them, and who hears them.
+
+The runtime-client hooks (and ``init_done()``, the handler-import fallback, SIGTERM) turn
+what they observe into these events; the owner's subscribers (emitter, delivery, state file,
+import tracer, claims, SnapStart) react. A subscriber's failure is reported once and never
+reaches the runtime.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, NamedTuple
+
+from .report import report_once
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+NEXT_REQUESTED = "next-requested"
+"""The runtime asks for the next event (its first call ends INIT)."""
+INIT_END = "init-end"
+"""INIT is over (published once, whichever source saw it first)."""
+INIT_ERROR = "init-error"
+"""The runtime is about to report an INIT error and exit."""
+INVOCATION_RECEIVED = "invocation-received"
+"""The runtime received an invocation's event (its handler is about to run)."""
+RESPONSE_POSTED = "response-posted"
+"""The runtime posted an invocation's result or error: the caller has its answer."""
+BEFORE_SNAPSHOT = "before-snapshot"
+"""SnapStart: INIT is over and the snapshot is about to be taken."""
+RESTORED = "restored"
+"""SnapStart: this sandbox was restored from the snapshot."""
+SHUTDOWN = "shutdown"
+"""Lambda is shutting the sandbox down (SIGTERM)."""
+
+
+class Event(NamedTuple):
+    """One lifecycle event, with the time it was observed (epoch ns)."""
+
+    kind: str
+    time_ns: int
+    request_id: str | None = None
+    error: Mapping[str, Any] | None = None
+    source: str | None = None
+    budget_s: float = 0.0
+
+
+class LifecycleEvents:
+    """Subscribers per event kind, called in the order they subscribed."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, list[Callable[[Event], None]]] = {}
+        self._lock = threading.Lock()
+
+    def subscribe(self, kind: str, subscriber: Callable[[Event], None]) -> None:
+        with self._lock:
+            self._subscribers.setdefault(kind, []).append(subscriber)
+
+    def publish(self, event: Event) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers.get(event.kind, ()))
+        for subscriber in subscribers:
+            try:
+                subscriber(event)
+            except Exception:  # a subscriber's bug must not stop the runtime
+                name = getattr(subscriber, "__qualname__", repr(subscriber))
+                report_once(f"event-{event.kind}-{name}", f"the {event.kind} handler {name} failed")

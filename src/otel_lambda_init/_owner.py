@@ -1,0 +1,364 @@
+"""The one owner of this process's sandbox instrumentation.
+
+``SandboxInstrumentation`` holds the configuration, the sandbox's environment, its timeline,
+the INIT's child records, the sandbox-local state file, the invocation claims, the span
+emitter and delivery. Probes write into what it hands them; the runtime hooks publish
+lifecycle events and its subscribers react. ``sandbox()`` is the one way to get it,
+``reset_sandbox_for_tests()`` the one way to forget it.
+
+It sits above the SDK adapters and delivery, which it imports lazily (inside the methods
+that need them): ``import otel_lambda_init`` runs on every cold start's path and must not pay
+for the OpenTelemetry SDK before something needs a span.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import weakref
+
+from ._core import events as ev
+from ._core.claims import InvocationClaims
+from ._core.config import Config, load_config
+from ._core.environment import SandboxEnvironment, read_environment
+from ._core.events import Event, LifecycleEvents
+from ._core.history import DONE, ERROR, failed_attempt_record
+from ._core.records import ChildRecords
+from ._core.report import quiet_repeated_export_errors, report_once
+from ._core.timeline import InitRecord, SandboxTimeline
+from ._core.vocabulary import (
+    END_RESTORE_NEXT,
+    END_RUNTIME_NEXT,
+    FLUSH_AFTER_RESPONSE,
+    PHASE_INVOKE,
+    PHASE_RESTORE,
+    SNAP_START,
+    START_IMPORT,
+    START_PROC,
+    START_RESTORE,
+)
+from ._probes.imports import ImportTracer
+from ._probes.process import process_start_ns
+from ._probes.runtime_hooks import RuntimeHooks, runtime_client_loaded
+from ._probes.state_file import StateFile, state_dir, state_path
+
+TYPE_CHECKING = False  # typing and the SDK cost ms at import; this module is on the INIT path
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    from opentelemetry.trace import TracerProvider
+
+    from ._core.vocabulary import EndSource
+    from ._delivery.policy import Delivery
+    from ._sdk.emitter import InitSpanEmitter
+    from ._sdk.lazy_exporter import LazySpanExporter
+    from ._sdk.metrics import InitMetrics
+
+    T = TypeVar("T")
+
+
+class SandboxInstrumentation:
+    """This process's sandbox instrumentation state and the reactions to its lifecycle."""
+
+    def __init__(self, environ: Any = None, now_ns: int | None = None) -> None:
+        environ = os.environ if environ is None else environ
+        self.config: Config = load_config(environ)
+        self.env: SandboxEnvironment = read_environment(environ)
+        start = process_start_ns()
+        if start is not None:
+            init = InitRecord(start, START_PROC)
+        else:
+            init = InitRecord(now_ns or time.time_ns(), START_IMPORT)
+        self.timeline = SandboxTimeline(init)
+        self.records = ChildRecords()
+        self.claims = InvocationClaims()
+        self.events = LifecycleEvents()
+        self.hooks = RuntimeHooks(self.events.publish)
+        self.import_tracer: ImportTracer | None = None
+        self.state_file: StateFile | None = None
+        self.started_by: str | None = None
+        self.runtime_client_was_loaded: bool | None = None
+        self.exporters: list[LazySpanExporter] = []  # built by us: renewed after a restore
+        self._provider: TracerProvider | None = None
+        self._processor_providers: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._emitter: InitSpanEmitter | None = None
+        self._delivery: Delivery | None = None
+        self._metrics: InitMetrics | None = None
+        self._lock = threading.RLock()
+        self._subscribe()
+
+    # -- what the owner is -----------------------------------------------------------------
+    @property
+    def in_sandbox(self) -> bool:
+        """Inside a Lambda sandbox (a Runtime API exists) and not turned off."""
+        return bool(self.env.runtime_api) and not self.config.disabled
+
+    @property
+    def init_in_progress(self) -> bool:
+        return self.in_sandbox and not self.timeline.init_over
+
+    def provider(self) -> TracerProvider:
+        """The one TracerProvider every span of ours goes to: the one handed to the public
+        API, else the global one."""
+        if self._provider is not None:
+            return self._provider
+        from opentelemetry import trace
+
+        return trace.get_tracer_provider()
+
+    def use_provider(self, provider: TracerProvider | None) -> None:
+        if provider is not None:
+            self._provider = provider
+
+    def apply_overrides(self, **overrides: Any) -> None:
+        """Keyword arguments of the public API win over environment variables."""
+        self.config = self.config.with_overrides(**overrides)
+
+    @property
+    def emitter(self) -> InitSpanEmitter:
+        if self._emitter is None:
+            with self._lock:
+                if self._emitter is None:
+                    from ._sdk.emitter import InitSpanEmitter
+
+                    self._emitter = InitSpanEmitter(
+                        lambda: self.config,
+                        self.env,
+                        self.timeline,
+                        self.records,
+                        self.provider,
+                        self._record_metrics,
+                    )
+        return self._emitter
+
+    @property
+    def delivery(self) -> Delivery:
+        if self._delivery is None:
+            with self._lock:
+                if self._delivery is None:
+                    from ._delivery.policy import Delivery
+
+                    self._delivery = Delivery(lambda: self.config)
+        return self._delivery
+
+    def _record_metrics(self, verdict: Any) -> None:
+        if self._metrics is None:
+            from ._sdk.metrics import InitMetrics
+
+            self._metrics = InitMetrics()
+        self._metrics.record(verdict)
+
+    # -- INIT start: the probes ------------------------------------------------------------
+    def begin(self, source: str, first_line_ns: int) -> None:
+        """Our code runs for the first time in this process: note when and from where, and
+        inside a sandbox start watching INIT (import tracer, state file, runtime hooks).
+        Only the first call does anything."""
+        with self._lock:
+            if self.started_by is not None:
+                return
+            self.started_by = source
+        t0 = time.perf_counter_ns()
+        init = self.timeline.init
+        init.first_line_ns = first_line_ns
+        self.runtime_client_was_loaded = runtime_client_loaded()
+        if not self.in_sandbox:
+            return
+        module = self.env.handler_module
+        init.handler_code_before_us = module is not None and module in sys.modules
+        try:
+            tracer = ImportTracer(self.records, self.config.import_threshold_ms, self.env.task_root)
+            tracer.start()
+            self.import_tracer = tracer
+            if self.env.initialization_type != SNAP_START:
+                # The snapshot would copy per-sandbox state into every restored sandbox.
+                self._begin_state_file(self.env.log_stream_name)
+            self.hooks.install_when_loaded()
+        except Exception:
+            report_once("begin", "could not start watching INIT")
+        finally:
+            self.records.add_overhead(time.perf_counter_ns() - t0, bookkeeping=True)
+
+    def _begin_state_file(self, key: str | None) -> None:
+        if not key:
+            return
+        state = StateFile(state_path(key, state_dir()), os.getpid())
+        previous = state.begin(self.timeline.init.start_ns)
+        self.state_file = state
+        self.timeline.init.history = previous.init_span_attributes()
+        if previous.reran:
+            self.timeline.init.phase = PHASE_INVOKE
+            self.timeline.invocations_before = previous.invocations
+            record = failed_attempt_record(previous, self.timeline.init.start_ns)
+            if record is not None:
+                self.records.add(record)
+
+    def timed_setup(self, load: Callable[[], T]) -> T:
+        """Run ``load()`` (one of our own lazy imports) as a stretch of our setup."""
+        record = self.records.open_setup(time.time_ns())
+        try:
+            return load()
+        finally:
+            self.records.close_setup(record, time.time_ns())
+
+    # -- the ways in hand over here ---------------------------------------------------------
+    def start_delivery(self) -> None:
+        """During INIT, set up how spans leave the sandbox (once): the after-response
+        extension and SIGTERM, or ``sync`` said once."""
+        delivery = self.delivery
+        if delivery.started:
+            return
+        mode = delivery.start(
+            self.env.runtime_api if runtime_client_loaded() else None,
+            self.timeline.init_over,
+            self.hooks.installed,
+        )
+        if mode != self.config.flush:
+            self.apply_overrides(flush=mode)
+        if mode == FLUSH_AFTER_RESPONSE:
+            from ._delivery.shutdown import install_sigterm
+
+            install_sigterm(self.shutdown)
+
+    def configure_from_environment(self) -> TracerProvider:
+        """The wrapper route: a TracerProvider from the standard ``OTEL_*`` variables (kept
+        if somebody set one already), with lazily built exporters under after-response."""
+        from ._sdk.provider import configure_tracer_provider
+
+        built = configure_tracer_provider(self.env, self.config.flush == FLUSH_AFTER_RESPONSE)
+        self.exporters.extend(built.exporters)
+        return built.provider
+
+    def adopt_processor_provider(self, provider: Any) -> bool:
+        """A processor goes on ``provider`` (once per provider); it becomes our provider
+        unless the public API named one. False when it already has ours."""
+        with self._lock:
+            if provider in self._processor_providers:
+                return False
+            self._processor_providers.add(provider)
+            if self._provider is None:
+                self._provider = provider
+        return True
+
+    def end_init(self, end_ns: int, source: EndSource) -> None:
+        """INIT is over (first caller wins): tell every subscriber, once."""
+        if self.timeline.mark_init_end(end_ns, source):
+            self.events.publish(Event(ev.INIT_END, end_ns, source=source))
+
+    def invocation_finished(self, request_id: str | None, provider: Any) -> None:
+        """Our handler wrapper ended an invocation's spans (sampled or not)."""
+        self.delivery.deliver("after-invocation", provider, request_id=request_id)
+
+    def shutdown(self, budget_s: float) -> None:
+        """Lambda is shutting the sandbox down: export an INIT nobody used, then the rest."""
+        self.events.publish(Event(ev.SHUTDOWN, time.time_ns(), budget_s=budget_s))
+
+    # -- reactions to lifecycle events -------------------------------------------------------
+    def _subscribe(self) -> None:
+        on = self.events.subscribe
+        on(ev.NEXT_REQUESTED, self._on_next_requested)
+        on(ev.INVOCATION_RECEIVED, lambda _e: self.claims.window_opened())
+        on(ev.INIT_END, self._on_init_end)
+        on(ev.INIT_ERROR, self._on_init_error)
+        on(ev.RESPONSE_POSTED, self._on_response_posted)
+        on(ev.BEFORE_SNAPSHOT, self._on_before_snapshot)
+        on(ev.RESTORED, self._on_restored)
+        on(ev.SHUTDOWN, self._on_shutdown)
+
+    def _on_next_requested(self, event: Event) -> None:
+        self.claims.window_closed()
+        self.end_init(event.time_ns, END_RUNTIME_NEXT)
+
+    def _stop_watching_init(self) -> None:
+        if self.import_tracer is not None:
+            self.import_tracer.stop()
+        if self.timeline.init.cpu_ns is None:
+            self.timeline.init.cpu_ns = time.process_time_ns()
+
+    def _on_init_end(self, event: Event) -> None:
+        self._stop_watching_init()
+        if self.state_file is not None:
+            self.state_file.set_status(DONE)
+        if (
+            self.in_sandbox
+            and self._separate_mode_needs_emitter()
+            and self.emitter.close_separate(event.time_ns)
+        ):
+            self.delivery.deliver("init-end", self.provider())
+
+    def _separate_mode_needs_emitter(self) -> bool:
+        from ._core.vocabulary import TRACE_SEPARATE
+
+        return self.config.trace_mode == TRACE_SEPARATE and (
+            self._emitter is not None or "opentelemetry.trace" in sys.modules
+        )
+
+    def _on_init_error(self, event: Event) -> None:
+        """The runtime is about to report an INIT error and exit: export the init span first."""
+        self._stop_watching_init()
+        if self.state_file is not None:
+            self.state_file.set_status(ERROR)
+        if self.emitter.on_init_error(event.time_ns, event.error or {}):
+            self.delivery.deliver("init-error", self.provider())
+
+    def _on_response_posted(self, event: Event) -> None:
+        # After the post returns: the caller has its answer before any of this runs.
+        if self._delivery is not None:
+            self._delivery.response_posted(event.request_id)
+        if self.state_file is not None:
+            self.state_file.count_invocation()
+
+    def _on_before_snapshot(self, event: Event) -> None:
+        """SnapStart: the snapshot's INIT is over; export its span once, here."""
+        self.end_init(event.time_ns, END_RESTORE_NEXT)
+        self.emitter.emit_own_trace(event.time_ns)
+        self.delivery.deliver("before-snapshot", self.provider())
+
+    def _on_restored(self, event: Event) -> None:
+        """This is a restored sandbox: new ids, new connections, a new cold start to report."""
+        from ._sdk.snapstart import renew_exporters, reseed_ids
+
+        reseed_ids()
+        renew_exporters(self.exporters)
+        self.records.reset()
+        self.timeline.restart(InitRecord(event.time_ns, START_RESTORE, phase=PHASE_RESTORE))
+        self.emitter.begin_restore()
+        import random
+
+        self.state_file = None
+        self._begin_state_file(f"restore-{random.getrandbits(64):016x}")
+
+    def _on_shutdown(self, event: Event) -> None:
+        if self._emitter is not None or "opentelemetry.trace" in sys.modules:
+            self.emitter.emit_unused(event.time_ns)
+            self.delivery.deliver("shutdown", self.provider(), budget_s=event.budget_s)
+
+
+_sandbox: SandboxInstrumentation | None = None
+_sandbox_lock = threading.Lock()
+
+
+def sandbox() -> SandboxInstrumentation:
+    """This process's owner, created on first use (reads env vars and /proc once)."""
+    global _sandbox
+    owner = _sandbox
+    if owner is None:
+        with _sandbox_lock:
+            if _sandbox is None:
+                _sandbox = SandboxInstrumentation()
+                quiet_repeated_export_errors()
+            owner = _sandbox
+    return owner
+
+
+def reset_sandbox_for_tests() -> SandboxInstrumentation:
+    """Forget this process's owner and start a fresh one (tests only)."""
+    global _sandbox
+    old = _sandbox
+    if old is not None and old.import_tracer is not None:
+        old.import_tracer.stop()
+    with _sandbox_lock:
+        _sandbox = None
+    return sandbox()

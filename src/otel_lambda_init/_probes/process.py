@@ -1,0 +1,28 @@
+"""When this process started: the real beginning of INIT as the runtime process sees it."""
+
+from __future__ import annotations
+
+import os
+import time
+
+
+def process_start_ns(stat_path: str = "/proc/self/stat") -> int | None:
+    """Epoch ns at which this process started (exec keeps it: a wrapper script counts too).
+
+    ``/proc/self/stat`` field 22 is clock ticks since boot (CLOCK_BOOTTIME); ticks are
+    usually 10 ms, and rounding down keeps the start at or before the real one.
+    """
+    try:
+        with open(stat_path, "rb") as stat:
+            data = stat.read()
+        fields = data[data.rindex(b")") + 2 :].split()
+        start_ticks = int(fields[19])
+        hz = os.sysconf("SC_CLK_TCK")
+        now_ns = time.time_ns()
+        since_boot_ns = time.clock_gettime_ns(time.CLOCK_BOOTTIME)
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+    start_ns = now_ns - (since_boot_ns - start_ticks * 1_000_000_000 // hz)
+    if start_ns > now_ns:
+        return None
+    return start_ns

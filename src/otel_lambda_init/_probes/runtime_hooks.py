@@ -1,0 +1,184 @@
+"""The one place that hooks the Lambda runtime client (awslambdaric) and turns what it sees
+into lifecycle events.
+
+The runtime's own calls are the only place where INIT end, "response posted", "init error
+reported" and a SnapStart restore can be observed from inside the process. Each method of
+``LambdaRuntimeClient`` gets exactly one guarded wrapper; installing again (a test's new
+owner) replaces it. If the client is absent or looks different, nothing changes and the
+owner falls back.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from .._core import events as ev
+from .._core.events import Event
+from .._core.report import report_once
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+# awslambdaric as a package (pip, python3.12+ managed runtimes) or top-level modules in
+# /var/runtime (older managed runtimes).
+RUNTIME_CLIENT_MODULES = ("awslambdaric.lambda_runtime_client", "lambda_runtime_client")
+_MARK = "__otel_lambda_init_hook__"
+
+
+def runtime_client_loaded() -> bool:
+    """True in the runtime process itself (a child process never loads the client)."""
+    return any(
+        getattr(sys.modules.get(name), "LambdaRuntimeClient", None) is not None
+        for name in RUNTIME_CLIENT_MODULES
+    )
+
+
+class RuntimeHooks:
+    """Publishes the runtime client's lifecycle into ``publish``."""
+
+    def __init__(self, publish: Callable[[Event], None]) -> None:
+        self._publish = publish
+        self.installed = False
+
+    # -- what each hooked method means -------------------------------------------------------
+    def _before_next(self, _args: tuple[Any, ...]) -> None:
+        self._publish(Event(ev.NEXT_REQUESTED, time.time_ns()))
+
+    def _after_next(self, _args: tuple[Any, ...]) -> None:
+        self._publish(Event(ev.INVOCATION_RECEIVED, time.time_ns()))
+
+    def _after_post(self, args: tuple[Any, ...]) -> None:
+        request_id = args[0] if args and isinstance(args[0], str) else None
+        self._publish(Event(ev.RESPONSE_POSTED, time.time_ns(), request_id=request_id))
+
+    def _before_init_error(self, args: tuple[Any, ...]) -> None:
+        error = args[0] if args and isinstance(args[0], dict) else {}
+        self._publish(Event(ev.INIT_ERROR, time.time_ns(), error=error))
+
+    def _before_restore(self, _args: tuple[Any, ...]) -> None:
+        self._publish(Event(ev.BEFORE_SNAPSHOT, time.time_ns()))
+
+    def _after_restore(self, _args: tuple[Any, ...]) -> None:
+        self._publish(Event(ev.RESTORED, time.time_ns()))
+
+    def _table(self) -> dict[str, tuple[Any, Any]]:
+        return {
+            "wait_next_invocation": (self._before_next, self._after_next),
+            "post_invocation_result": (None, self._after_post),
+            "post_invocation_error": (None, self._after_post),
+            "post_init_error": (self._before_init_error, None),
+            "restore_next": (self._before_restore, self._after_restore),
+        }
+
+    # -- installing ------------------------------------------------------------------------
+    def install(self) -> bool:
+        """Wrap the runtime client's methods now. True when the client was found."""
+        found = False
+        for module_name in RUNTIME_CLIENT_MODULES:
+            client_cls = getattr(sys.modules.get(module_name), "LambdaRuntimeClient", None)
+            if client_cls is None:
+                continue
+            found = True
+            for method, (before, after) in self._table().items():
+                original = getattr(client_cls, method, None)
+                if original is None:
+                    continue
+                original = getattr(original, _MARK, original)  # one wrapper per method
+                setattr(client_cls, method, _wrap(original, method, before, after))
+        self.installed = self.installed or found
+        return found
+
+    def install_when_loaded(self) -> bool:
+        """Install now if the runtime client is loaded, else as soon as it is imported (a
+        meta-path finder that only answers for its module, removed after use). True when
+        installed now."""
+        if self.install():
+            return True
+        if not any(isinstance(f, _RuntimeClientWatcher) for f in sys.meta_path):
+            sys.meta_path.insert(0, _RuntimeClientWatcher(self))
+        return False
+
+
+def _wrap(
+    original: Callable[..., Any],
+    method: str,
+    before: Callable[[tuple[Any, ...]], None] | None,
+    after: Callable[[tuple[Any, ...]], None] | None,
+) -> Callable[..., Any]:
+    def hooked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if before is not None:
+            try:
+                before(args)
+            except Exception:
+                report_once(f"hook-{method}", f"the hook before {method} failed")
+        result = original(self, *args, **kwargs)
+        if after is not None:
+            try:
+                after(args)
+            except Exception:
+                report_once(f"hook-{method}", f"the hook after {method} failed")
+        return result
+
+    hooked.__wrapped__ = original  # type: ignore[attr-defined]
+    setattr(hooked, _MARK, original)
+    hooked.__name__ = getattr(original, "__name__", method)
+    return hooked
+
+
+class _RuntimeClientWatcher:
+    """Answers only for the runtime client's module: hooks it right after it executes."""
+
+    def __init__(self, hooks: RuntimeHooks) -> None:
+        self.hooks = hooks
+
+    def invalidate_caches(self) -> None:
+        pass
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname not in RUNTIME_CLIENT_MODULES:
+            return None
+        try:
+            for finder in sys.meta_path:
+                if finder is self or not hasattr(finder, "find_spec"):
+                    continue
+                spec = finder.find_spec(fullname, path, target)
+                if spec is not None and spec.loader is not None:
+                    spec.loader = _CallbackLoader(spec.loader, self._loaded)  # type: ignore[assignment]
+                    return spec
+        except Exception:
+            report_once("runtime-watch", "could not watch for the runtime client")
+        return None
+
+    def _loaded(self) -> None:
+        try:  # noqa: SIM105 - contextlib is not worth importing on the INIT path
+            sys.meta_path.remove(self)
+        except ValueError:
+            pass
+        try:
+            self.hooks.install()
+        except Exception:
+            report_once("runtime-hooks", "could not hook the runtime client")
+
+
+class _CallbackLoader:
+    def __init__(self, loader: Any, after: Callable[[], None]) -> None:
+        self._loader = loader
+        self._after = after
+
+    def create_module(self, spec: Any) -> Any:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self._loader.exec_module(module)
+        if getattr(module, "__loader__", None) is self:
+            module.__loader__ = self._loader
+        spec = getattr(module, "__spec__", None)
+        if spec is not None and spec.loader is self:
+            spec.loader = self._loader
+        self._after()
+
+    def __getattr__(self, name: str) -> Any:  # get_source, is_package, ... for tracebacks
+        return getattr(self._loader, name)

@@ -1,0 +1,110 @@
+"""What an invocation's event and context say, as span attributes, kind and parent.
+
+Identifiers only: event bodies, headers and environment values are never recorded.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry import context as context_api
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
+
+from .._core import vocabulary as v
+
+_PUBSUB_SOURCES = {"aws:sqs", "aws:sns", "aws:kinesis"}
+_DATASOURCE_SOURCES = {"aws:dynamodb", "aws:s3"}
+MAX_ID_LENGTH = 256
+"""Identifiers are cut here: an odd caller must not make spans arbitrarily large."""
+
+
+def trigger_of(event: Any) -> tuple[str, SpanKind]:
+    """Semantic-convention ``faas.trigger`` and span kind guessed from the event's shape."""
+    if not isinstance(event, Mapping):
+        return "other", SpanKind.SERVER
+    records = event.get("Records")
+    if isinstance(records, list) and records and isinstance(records[0], Mapping):
+        source = records[0].get("eventSource") or records[0].get("EventSource")
+        if source in _PUBSUB_SOURCES:
+            return "pubsub", SpanKind.CONSUMER
+        if source in _DATASOURCE_SOURCES:
+            return "datasource", SpanKind.CONSUMER
+    if "requestContext" in event or "httpMethod" in event or "routeKey" in event:
+        return "http", SpanKind.SERVER
+    if event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event":
+        return "timer", SpanKind.SERVER
+    return "other", SpanKind.SERVER
+
+
+class _LowerCaseGetter:
+    """Reads propagation headers case-insensitively (API Gateway keeps the client's case)."""
+
+    def get(self, carrier: Mapping[str, str], key: str) -> list[str] | None:
+        value = carrier.get(key.lower())
+        return [value] if isinstance(value, str) else None
+
+    def keys(self, carrier: Mapping[str, str]) -> list[str]:
+        return list(carrier.keys())
+
+
+_getter = _LowerCaseGetter()
+
+
+def parent_context_of(event: Any) -> context_api.Context | None:
+    """The caller's context: HTTP headers in the event first, then Lambda's X-Ray header.
+
+    Both go through the global propagator, so ``_X_AMZN_TRACE_ID`` is only used when the
+    user configured an X-Ray propagator (``OTEL_PROPAGATORS=xray`` or similar).
+    """
+    headers = event.get("headers") if isinstance(event, Mapping) else None
+    if isinstance(headers, Mapping) and headers:
+        carrier = {str(k).lower(): v for k, v in headers.items() if isinstance(v, str)}
+        ctx = propagate.extract(carrier, getter=_getter)  # type: ignore[arg-type]
+        if trace.get_current_span(ctx).get_span_context().is_valid:
+            return ctx
+    xray = os.environ.get("_X_AMZN_TRACE_ID")
+    if xray and _reads_xray(propagate.get_global_textmap()):
+        ctx = propagate.extract({"x-amzn-trace-id": xray}, getter=_getter)  # type: ignore[arg-type]
+        if trace.get_current_span(ctx).get_span_context().is_valid:
+            return ctx
+    return None
+
+
+@functools.lru_cache(maxsize=4)
+def _reads_xray(propagator: Any) -> bool:
+    """Whether the global propagator reads the X-Ray header (asked once per propagator)."""
+    try:
+        return "x-amzn-trace-id" in {f.lower() for f in propagator.fields}
+    except Exception:
+        return True  # a propagator that cannot say: let it try
+
+
+@functools.lru_cache(maxsize=8)
+def _arn_attributes(arn: str) -> tuple[tuple[str, str], ...]:
+    """``cloud.*`` attributes of an invoked ARN; the same ARN arrives on every invocation."""
+    attrs = [(v.AWS_LAMBDA_INVOKED_ARN, arn[:MAX_ID_LENGTH])]
+    parts = arn.split(":")
+    if len(parts) >= 7:
+        attrs.append((v.CLOUD_RESOURCE_ID, ":".join(parts[:7])[:MAX_ID_LENGTH]))
+        attrs.append((v.CLOUD_ACCOUNT_ID, parts[4][:MAX_ID_LENGTH]))
+    return tuple(attrs)
+
+
+def invocation_attributes(
+    context: Any, trigger: str, function_name: str, log_stream_name: str | None
+) -> dict[str, Any]:
+    """Span attributes from the Lambda context object: identifiers only, never payloads."""
+    attrs: dict[str, Any] = {v.FAAS_TRIGGER: trigger, v.FAAS_NAME: function_name}
+    request_id = getattr(context, "aws_request_id", None)
+    if isinstance(request_id, str):
+        attrs[v.FAAS_INVOCATION_ID] = request_id[:MAX_ID_LENGTH]
+    arn = getattr(context, "invoked_function_arn", None)
+    if isinstance(arn, str) and arn:
+        attrs.update(_arn_attributes(arn))
+    if log_stream_name:
+        attrs[v.FAAS_INSTANCE] = log_stream_name[:MAX_ID_LENGTH]
+    return attrs

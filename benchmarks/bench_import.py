@@ -113,7 +113,7 @@ def main() -> int:
         ("+ SDK (TracerProvider, BatchSpanProcessor)", OURS + "; " + SDK),
         (
             "+ SDK + LazySpanExporter (exporter deferred)",
-            OURS + "; " + SDK + "; import otel_lambda_init.lazy_exporter",
+            OURS + "; " + SDK + "; import otel_lambda_init._sdk.lazy_exporter",
         ),
     ]
     missing = []

@@ -48,10 +48,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E4
     InMemorySpanExporter,
 )
 
-import otel_lambda_init.extension as extension_module  # noqa: E402
+from otel_lambda_init._delivery import extension as extension_module  # noqa: E402
 from otel_lambda_init import instrument_handler  # noqa: E402
 from otel_lambda_init.simulator.receiver import OtlpReceiver  # noqa: E402
-from otel_lambda_init.state import sandbox_state  # noqa: E402
+from otel_lambda_init._owner import sandbox  # noqa: E402
 
 EVENT = {
     "resource": "/orders",
@@ -112,7 +112,7 @@ def timed_batch(
 
 
 def set_flush(mode: str) -> Callable[[], None]:
-    return lambda: sandbox_state().apply_overrides(flush=mode)
+    return lambda: sandbox().apply_overrides(flush=mode)
 
 
 def nothing() -> None:
@@ -201,7 +201,8 @@ def section(
 def main() -> int:
     args = parse_args(__doc__.splitlines()[0], default_rounds=15, quick_rounds=2)
     print(f"Warm invocation benchmark: {machine_line()}")
-    extension_module._extension = _PreparedExtension("127.0.0.1:9", 2000)
+    delivery = sandbox().delivery
+    delivery.extension = _PreparedExtension("127.0.0.1:9", 2000, delivery.flusher, True)
     memory = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(memory))

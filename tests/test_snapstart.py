@@ -32,19 +32,25 @@ def test_restored_copies_of_one_random_state_get_distinct_ids_after_our_reseed()
     assert reseeded[0][0] != reseeded[1][0] and reseeded[0][1] != reseeded[1][1]
 
 
-def test_reset_connections_closes_the_otlp_exporters_http_pool() -> None:
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+def test_renewing_an_exporter_rebuilds_it_with_fresh_connections() -> None:
+    built: list[object] = []
 
-    provider = TracerProvider()
-    provider.add_span_processor(
-        BatchSpanProcessor(OTLPSpanExporter("http://127.0.0.1:9/v1/traces"))
-    )
-    try:
-        assert snapstart.reset_connections(provider) >= 1
-    finally:
-        provider.shutdown()
+    def factory() -> object:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        exporter = OTLPSpanExporter("http://127.0.0.1:9/v1/traces")
+        built.append(exporter)
+        return exporter
+
+    from otel_lambda_init import LazySpanExporter
+
+    lazy = LazySpanExporter(factory)  # type: ignore[arg-type]
+    assert snapstart.renew_exporters([lazy]) == 0  # nothing built yet: nothing to renew
+    assert lazy.build()
+    assert snapstart.renew_exporters([lazy]) == 1
+    assert not lazy.built  # the snapshot's exporter (and its pool) is gone
+    assert lazy.build() and len(built) == 2 and built[0] is not built[1]
+    lazy.shutdown()
 
 
 def test_restore_is_the_cold_start_and_the_publish_init_is_exported_before_the_snapshot() -> None:

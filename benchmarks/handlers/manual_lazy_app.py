@@ -5,7 +5,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 import otel_lambda_init
-from otel_lambda_init.lazy_exporter import LazySpanExporter
+from otel_lambda_init import LazySpanExporter
 
 provider = TracerProvider()
 provider.add_span_processor(BatchSpanProcessor(LazySpanExporter()))

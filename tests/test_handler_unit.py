@@ -115,3 +115,24 @@ def test_bad_keyword_is_the_callers_error_named_at_decoration(
 ) -> None:
     with pytest.raises(ValueError, match="sync"):
         instrument_handler(flush="later")(lambda e, c: None)
+
+
+def test_init_span_sampler_records_init_but_leaves_invocations_to_the_users_sampler(
+    exporter: InMemorySpanExporter,
+) -> None:
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
+
+    from otel_lambda_init import InitSpanSampler
+
+    provider = TracerProvider(sampler=InitSpanSampler(ParentBased(ALWAYS_OFF)))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+
+    @instrument_handler(tracer_provider=provider)
+    def handler(event: dict, context: object) -> str:
+        return "ok"
+
+    assert handler({}, CONTEXT) == "ok"
+    assert handler({}, CONTEXT) == "ok"
+    names = [s.name for s in exporter.get_finished_spans()]
+    assert names.count("init fn") == 1  # recorded although its trace is not sampled
+    assert "fn" not in names  # invocations: the user's sampler said no

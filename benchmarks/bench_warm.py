@@ -50,8 +50,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E4
 
 import otel_lambda_init.extension as extension_module  # noqa: E402
 from otel_lambda_init import instrument_handler  # noqa: E402
-from otel_lambda_init.simulator.receiver import OtlpReceiver  # noqa: E402
 from otel_lambda_init.state import sandbox_state  # noqa: E402
+from otel_lambda_sim.receiver import OtlpReceiver  # noqa: E402
 
 EVENT = {
     "resource": "/orders",

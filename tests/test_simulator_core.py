@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from otel_lambda_init.simulator import Behaviour, OtlpReceiver, Sandbox
+from otel_lambda_sim import Behaviour, OtlpReceiver, Sandbox
 
 HANDLERS = Path(__file__).with_name("simulator_handlers")
 pytestmark = pytest.mark.timeout(60)
@@ -331,9 +331,9 @@ def test_importing_the_simulator_adds_no_instrumentation_module() -> None:
     code = (
         "import sys, otel_lambda_init\n"
         "before = set(sys.modules)\n"
-        "import otel_lambda_init.simulator, otel_lambda_init.simulator.sandbox\n"
+        "import otel_lambda_sim, otel_lambda_sim.sandbox\n"
         "bad = [m for m in set(sys.modules) - before if m.startswith('otel_lambda_init')"
-        " and not m.startswith('otel_lambda_init.simulator')]\n"
+        " and not m.startswith('otel_lambda_sim')]\n"
         "print(bad); sys.exit(1 if bad else 0)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
@@ -343,7 +343,7 @@ def test_importing_the_simulator_adds_no_instrumentation_module() -> None:
 def test_simulator_source_never_imports_the_instrumentation() -> None:
     import ast
 
-    import otel_lambda_init.simulator as sim
+    import otel_lambda_sim as sim
 
     root = Path(sim.__file__).parent
     offenders = []
@@ -357,8 +357,6 @@ def test_simulator_source_never_imports_the_instrumentation() -> None:
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names = [node.module]
             for name in names:
-                if name.startswith("otel_lambda_init") and not name.startswith(
-                    "otel_lambda_init.simulator"
-                ):
+                if name.startswith("otel_lambda_init") and not name.startswith("otel_lambda_sim"):
                     offenders.append(f"{path.name}: {name}")
     assert offenders == []

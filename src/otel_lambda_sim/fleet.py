@@ -125,11 +125,7 @@ class Fleet:
         invocation_timeout_s: float = 120.0,
     ) -> None:
         self.scenario = scenario
-        self.handler = handler or scenario.handler
-        if not self.handler:
-            raise ValueError("no handler: give one in the scenario or as --handler")
-        self.code_dir = Path(code_dir or scenario.code_dir or ".").resolve()
-        self.env = {**scenario.sandbox_env(), **(env or {})}
+        self.function = scenario.function_config(handler, code_dir, env)
         self.progress = progress
         self.progress_every_s = progress_every_s
         self.invocation_timeout_s = invocation_timeout_s
@@ -148,19 +144,7 @@ class Fleet:
         self._bg.append(t)
 
     def _new_sandbox(self, reason: str, started_for: int | None = None) -> _Slot:
-        sc = self.scenario
-        sandbox = Sandbox(
-            self.handler or "",
-            self.code_dir,
-            env=self.env,
-            initialization_type=sc.initialization_type,
-            init_timeout_s=sc.init_timeout_s,
-            execution_env=sc.execution_env,
-            function_name=sc.function_name,
-            memory_mb=sc.memory_mb,
-            function_timeout_s=sc.function_timeout_s,
-            name=f"sbx{len(self._slots) + 1:03d}",
-        )
+        sandbox = Sandbox(self.function, name=f"sbx{len(self._slots) + 1:03d}")
         record = SandboxRecord(
             name=sandbox.name,
             reason=reason,

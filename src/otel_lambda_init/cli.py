@@ -105,7 +105,7 @@ SIMULATOR_MISSING = (
 
 
 class SimulatorMissing(RuntimeError):
-    """`otel_lambda_sim` or one of its dependencies (awslambdaric, opentelemetry-proto) is absent."""
+    """`otel_lambda_sim` or a dependency of it (opentelemetry-proto, PyYAML) is absent."""
 
 
 def _require_simulator() -> None:

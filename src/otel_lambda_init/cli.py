@@ -105,7 +105,7 @@ SIMULATOR_MISSING = (
 
 
 class SimulatorMissing(RuntimeError):
-    """`otel_lambda_sim` or a dependency of it (opentelemetry-proto, PyYAML) is absent."""
+    """`otel_lambda_sim` or its dependency opentelemetry-proto is absent (no `simulator` extra)."""
 
 
 def _require_simulator() -> None:

@@ -72,7 +72,7 @@ def importtime_in_sandbox() -> tuple[str, list[tuple[str, int, int]]]:
     (route, [(module, self us, cumulative us)])."""
     from bench_init import HANDLERS, wrapper_path
 
-    from otel_lambda_init.simulator.sandbox import Sandbox
+    from otel_lambda_sim.sandbox import Sandbox
 
     env = {
         "PYTHONPROFILEIMPORTTIME": "1",

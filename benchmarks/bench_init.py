@@ -30,8 +30,8 @@ from _bench import (
     ratio,
 )
 
-from otel_lambda_init.simulator.receiver import OtlpReceiver
-from otel_lambda_init.simulator.sandbox import Sandbox
+from otel_lambda_sim.receiver import OtlpReceiver
+from otel_lambda_sim.sandbox import Sandbox
 
 HANDLERS = HERE / "handlers"
 UPSTREAM_LAYER = HERE / "upstream_layer"

@@ -27,8 +27,8 @@ from _bench import (
 )
 from bench_init import HANDLERS, UPSTREAM_LAYER, wrapper_path
 
-from otel_lambda_init.simulator.receiver import OtlpReceiver
-from otel_lambda_init.simulator.sandbox import Sandbox
+from otel_lambda_sim.receiver import OtlpReceiver
+from otel_lambda_sim.sandbox import Sandbox
 
 SETUPS: list[tuple[str, str, dict[str, str], list]] = [
     ("no instrumentation", "app.handler", {}, []),

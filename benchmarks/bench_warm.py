@@ -51,7 +51,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E4
 from otel_lambda_init import instrument_handler  # noqa: E402
 from otel_lambda_init._delivery import extension as extension_module  # noqa: E402
 from otel_lambda_init._owner import sandbox  # noqa: E402
-from otel_lambda_init.simulator.receiver import OtlpReceiver  # noqa: E402
+from otel_lambda_sim.receiver import OtlpReceiver  # noqa: E402
 
 EVENT = {
     "resource": "/orders",

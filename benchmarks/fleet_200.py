@@ -13,8 +13,8 @@ import threading
 import time
 from pathlib import Path
 
-from otel_lambda_init.simulator.fleet import Fleet
-from otel_lambda_init.simulator.scenarios import Scenario
+from otel_lambda_sim.fleet import Fleet
+from otel_lambda_sim.scenarios import Scenario
 
 HANDLERS = Path(__file__).resolve().parents[1] / "tests" / "simulator_handlers"
 

@@ -14,8 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from otel_lambda_init.simulator.receiver import OtlpReceiver
-from otel_lambda_init.simulator.sandbox import Sandbox
+from otel_lambda_sim.receiver import OtlpReceiver
+from otel_lambda_sim.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 WAYS_IN = ROOT / "tests" / "ways_in_handlers"

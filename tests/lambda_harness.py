@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from otel_lambda_init.simulator.receiver import OtlpReceiver, ReceivedSpan
-from otel_lambda_init.simulator.sandbox import Sandbox
+from otel_lambda_sim.receiver import OtlpReceiver, ReceivedSpan
+from otel_lambda_sim.sandbox import Sandbox
 
 HANDLERS = Path(__file__).parent / "handlers"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from lambda_harness import init_spans, invocation_spans, running_sandbox
 
-from otel_lambda_init.simulator.receiver import OtlpReceiver, ReceivedSpan
+from otel_lambda_sim.receiver import OtlpReceiver, ReceivedSpan
 
 HANDLERS = Path(__file__).parent / "anatomy_handlers"
 X86_PRICE = 0.0000166667

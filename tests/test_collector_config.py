@@ -532,7 +532,7 @@ def test_sdk_exporter_configured_like_the_extension_delivers_our_spans(monkeypat
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.trace import Link, SpanKind
 
-    from otel_lambda_init.simulator.receiver import OtlpReceiver
+    from otel_lambda_sim.receiver import OtlpReceiver
 
     with OtlpReceiver() as receiver:
         for key, value in _exporter_env(receiver.port).items():
@@ -592,8 +592,8 @@ def test_simulated_cold_start_reaches_a_receiver_set_up_like_the_extension():
     """A real handler in a simulated sandbox, exporting with the extension's settings."""
     from lambda_harness import HANDLERS
 
-    from otel_lambda_init.simulator.receiver import OtlpReceiver
-    from otel_lambda_init.simulator.sandbox import Sandbox
+    from otel_lambda_sim.receiver import OtlpReceiver
+    from otel_lambda_sim.sandbox import Sandbox
 
     with OtlpReceiver() as receiver:
         env = {

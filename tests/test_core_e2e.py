@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from lambda_harness import init_spans, invocation_spans, running_sandbox
 
-from otel_lambda_init.simulator.receiver import OtlpReceiver, ReceivedSpan
+from otel_lambda_sim.receiver import OtlpReceiver, ReceivedSpan
 
 HANDLER = "manual_app.handler"
 REMOTE_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from lambda_harness import init_spans, invocation_spans, running_sandbox
 
-from otel_lambda_init.simulator.receiver import Behaviour, OtlpReceiver
+from otel_lambda_sim.receiver import Behaviour, OtlpReceiver
 
 HANDLER = "manual_app.handler"
 S = 1_000_000_000

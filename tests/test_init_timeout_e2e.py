@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lambda_harness import init_spans, invocation_spans, running_sandbox
 
-from otel_lambda_init.simulator.receiver import OtlpReceiver
+from otel_lambda_sim.receiver import OtlpReceiver
 
 HANDLERS = Path(__file__).parent / "anatomy_handlers"
 CAP_S = 1.5

@@ -15,7 +15,7 @@ import pytest
 from lambda_harness import init_spans, invocation_spans, running_sandbox
 
 from otel_lambda_init.auto.layer import WRAPPER_NAME, build_layer, main
-from otel_lambda_init.simulator.receiver import OtlpReceiver
+from otel_lambda_sim.receiver import OtlpReceiver
 
 WAYS_IN = Path(__file__).parent / "ways_in_handlers"
 # What Lambda's managed runtime provides in /var/runtime, not the layer's job.
@@ -74,6 +74,11 @@ def test_layer_zip_has_the_wrapper_with_its_run_bit_and_the_package_under_python
     assert any(n.startswith("python/opentelemetry/sdk/") for n in names)
     assert any(n.startswith("python/opentelemetry/exporter/otlp/proto/http/") for n in names)
     assert not any(n.startswith("python/bin/") for n in names)  # build-machine shebangs
+    # The simulator and its demo function are developer tools of the same distribution.
+    assert not any(
+        n.startswith(("python/otel_lambda_sim/", "python/otel_lambda_demo/")) for n in names
+    )
+    assert not any("simulator" in n for n in names)
     assert not any("__pycache__" in n for n in names)
     # Wheels were chosen for Lambda's platform, not this machine's interpreter.
     binaries = [n for n in names if n.endswith(".so")]

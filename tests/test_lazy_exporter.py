@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from otel_lambda_init._sdk.lazy_exporter import LazySpanExporter, otlp_exporter_factory
-from otel_lambda_init.simulator.receiver import OtlpReceiver
+from otel_lambda_sim.receiver import OtlpReceiver
 
 
 def test_the_real_exporter_is_built_at_the_first_export_not_before() -> None:

@@ -12,7 +12,7 @@ from contextlib import ExitStack
 import pytest
 from lambda_harness import init_spans, invocation_spans, running_sandbox
 
-from otel_lambda_init.simulator.receiver import OtlpReceiver, ReceivedSpan
+from otel_lambda_sim.receiver import OtlpReceiver, ReceivedSpan
 
 HOLD_S = 11.0
 CASES = {

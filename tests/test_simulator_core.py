@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 import urllib.error
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from otel_lambda_init.simulator import Behaviour, OtlpReceiver, Sandbox
+from otel_lambda_sim import Behaviour, OtlpReceiver, Sandbox
 
 HANDLERS = Path(__file__).with_name("simulator_handlers")
 pytestmark = pytest.mark.timeout(60)
@@ -324,41 +323,3 @@ def test_nothing_left_running_after_exception_in_with_block() -> None:
         pids.append(sb.pid)
         raise KeyboardInterrupt
     assert pids and not _alive(pids[0])
-
-
-def test_importing_the_simulator_adds_no_instrumentation_module() -> None:
-    # Compared with a bare `import otel_lambda_init` (whose own laziness is its business).
-    code = (
-        "import sys, otel_lambda_init\n"
-        "before = set(sys.modules)\n"
-        "import otel_lambda_init.simulator, otel_lambda_init.simulator.sandbox\n"
-        "bad = [m for m in set(sys.modules) - before if m.startswith('otel_lambda_init')"
-        " and not m.startswith('otel_lambda_init.simulator')]\n"
-        "print(bad); sys.exit(1 if bad else 0)\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
-def test_simulator_source_never_imports_the_instrumentation() -> None:
-    import ast
-
-    import otel_lambda_init.simulator as sim
-
-    root = Path(sim.__file__).parent
-    offenders = []
-    for path in root.rglob("*.py"):
-        if "demo" in path.relative_to(root).parts:
-            continue  # the demo function is user code running inside the sandbox
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            for name in names:
-                if name.startswith("otel_lambda_init") and not name.startswith(
-                    "otel_lambda_init.simulator"
-                ):
-                    offenders.append(f"{path.name}: {name}")
-    assert offenders == []

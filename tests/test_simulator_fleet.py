@@ -17,15 +17,15 @@ from pathlib import Path
 import pytest
 
 from otel_lambda_init.cli import main
-from otel_lambda_init.simulator.fleet import Fleet
-from otel_lambda_init.simulator.receiver import OtlpReceiver
-from otel_lambda_init.simulator.scenarios import Scenario, load_scenario
-from otel_lambda_init.simulator.summary import summarize
-from otel_lambda_init.simulator.view import load_jsonl, render_html
+from otel_lambda_sim.fleet import Fleet
+from otel_lambda_sim.receiver import OtlpReceiver
+from otel_lambda_sim.scenarios import Scenario, load_scenario
+from otel_lambda_sim.summary import summarize
+from otel_lambda_sim.view import load_jsonl, render_html
 
 ROOT = Path(__file__).resolve().parents[1]
 HANDLERS = Path(__file__).with_name("simulator_handlers")
-DEMO_DIR = ROOT / "src" / "otel_lambda_init" / "simulator" / "demo"
+DEMO_DIR = ROOT / "src" / "otel_lambda_demo"
 pytestmark = pytest.mark.timeout(120)
 
 

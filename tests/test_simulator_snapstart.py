@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from otel_lambda_init.simulator.snapstart import Snapshot
+from otel_lambda_sim.snapstart import Snapshot
 
 HANDLERS = Path(__file__).with_name("simulator_handlers")
 pytestmark = pytest.mark.timeout(60)

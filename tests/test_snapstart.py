@@ -11,7 +11,7 @@ from lambda_harness import init_spans, invocation_spans, running_sandbox
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 
 from otel_lambda_init._sdk import snapstart
-from otel_lambda_init.simulator.receiver import OtlpReceiver
+from otel_lambda_sim.receiver import OtlpReceiver
 
 HANDLERS = Path(__file__).parent / "anatomy_handlers"
 
@@ -94,7 +94,7 @@ def test_restore_is_the_cold_start_and_the_publish_init_is_exported_before_the_s
 def test_two_restored_sandboxes_each_report_a_restore_and_never_share_ids() -> None:
     from lambda_harness import otel_env
 
-    from otel_lambda_init.simulator.snapstart import Snapshot
+    from otel_lambda_sim.snapstart import Snapshot
 
     with OtlpReceiver() as receiver:
         env = otel_env(receiver, OTEL_LAMBDA_INIT_FLUSH="sync")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from lambda_harness import HANDLERS, init_spans, invocation_spans, running_sandbox
 
-from otel_lambda_init.simulator.receiver import OtlpReceiver, ReceivedSpan
+from otel_lambda_sim.receiver import OtlpReceiver, ReceivedSpan
 
 WAYS_IN = Path(__file__).parent / "ways_in_handlers"
 PLAIN = "plain_app.handler"

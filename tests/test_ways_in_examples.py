@@ -6,7 +6,7 @@ from pathlib import Path
 
 from lambda_harness import init_spans, invocation_spans, running_sandbox
 
-from otel_lambda_init.simulator.receiver import OtlpReceiver
+from otel_lambda_sim.receiver import OtlpReceiver
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from otel_lambda_init.simulator import OtlpReceiver, Sandbox
+from otel_lambda_sim import OtlpReceiver, Sandbox
 
 HERE = Path(__file__).parent
 

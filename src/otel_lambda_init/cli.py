@@ -2,8 +2,8 @@
 
 Commands: `demo` (the bundled function through a cold start, a proactive init and warm reuse),
 `simulate SCENARIO --handler module.fn` (any handler, any scenario), `view FILE.jsonl`.
-Only the simulator is imported here: the instrumentation runs inside the sandboxes, as user
-code, never in this process.
+Only the simulator (the separate `otel_lambda_sim` package, imported inside each command) is
+used here: the instrumentation runs inside the sandboxes, as user code, never in this process.
 """
 
 from __future__ import annotations
@@ -81,6 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "view":
             return _view(args)
         return _simulate(args)
+    except SimulatorMissing as exc:
+        print(f"otel-lambda-init: error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted: every sandbox was stopped", file=sys.stderr)
         return 130
@@ -95,8 +98,28 @@ def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+SIMULATOR_MISSING = (
+    "the local Lambda simulator is not installed; install it with "
+    "`pip install 'otel-lambda-init[simulator]'`"
+)
+
+
+class SimulatorMissing(RuntimeError):
+    """`otel_lambda_sim` or its dependency opentelemetry-proto is absent (no `simulator` extra)."""
+
+
+def _require_simulator() -> None:
+    """Import the simulator's dependencies once, so a missing extra is one clear message."""
+    try:
+        import otel_lambda_sim.fleet  # noqa: F401
+        import otel_lambda_sim.view  # noqa: F401
+    except ImportError as exc:
+        raise SimulatorMissing(f"{SIMULATOR_MISSING} ({exc})") from exc
+
+
 def _view(args: argparse.Namespace) -> int:
-    from .simulator.view import write_html
+    _require_simulator()
+    from otel_lambda_sim.view import write_html
 
     out = write_html(args.file, args.out)
     print(f"HTML: {out}")
@@ -104,15 +127,16 @@ def _view(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from .simulator.fleet import Fleet
-    from .simulator.receiver import OtlpReceiver
-    from .simulator.scenarios import demo_scenario, load_scenario
-    from .simulator.summary import format_summary
-    from .simulator.view import load_jsonl, write_html
+    _require_simulator()
+    from otel_lambda_sim.fleet import Fleet
+    from otel_lambda_sim.receiver import OtlpReceiver
+    from otel_lambda_sim.scenarios import demo_scenario, load_scenario
+    from otel_lambda_sim.summary import format_summary
+    from otel_lambda_sim.view import load_jsonl, write_html
 
     notes: list[str] = []
     if args.command == "demo":
-        import otel_lambda_init.simulator.demo as demo_pkg
+        import otel_lambda_demo as demo_pkg
 
         scenario = demo_scenario(args.threshold_ms)
         code_dir = Path(demo_pkg.__file__).parent
@@ -175,7 +199,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _summarize(spans: Any) -> Any:
-    from .simulator.summary import summarize
+    from otel_lambda_sim.summary import summarize
 
     return summarize(spans)
 

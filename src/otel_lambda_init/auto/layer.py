@@ -23,6 +23,7 @@ from pathlib import Path
 ARCHITECTURES = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
 PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
 WRAPPER_NAME = "otel-lambda-init"
+LAYER_PACKAGE = "otel_lambda_init"  # the only import package of this distribution in the layer
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same inputs give the same zip
 
 
@@ -82,12 +83,13 @@ def build_layer(
                 wheels = Path(tmp) / "wheel"
                 _pip("wheel", "--no-deps", "--quiet", "-w", str(wheels), str(root))
                 requirement = str(next(wheels.glob("*.whl")))
+        site = Path(tmp) / "site"
         _pip(
             "install",
             "--quiet",
             "--no-compile",
             "--target",
-            str(staging / "python"),
+            str(site),
             "--platform",
             ARCHITECTURES[architecture],
             "--implementation",
@@ -97,13 +99,47 @@ def build_layer(
             "--only-binary=:all:",
             requirement,
         )
-        shutil.rmtree(staging / "python" / "bin", ignore_errors=True)
-        # The local simulator runs on a developer's machine, never inside Lambda.
-        shutil.rmtree(staging / "python" / "otel_lambda_init" / "simulator", ignore_errors=True)
+        _copy_layer_content(site, staging / "python")
         (staging / WRAPPER_NAME).write_bytes(wrapper_script())
         zip_path = out / f"otel-lambda-init-python{python_version}-{architecture}.zip"
         _write_zip(staging, zip_path)
     return zip_path
+
+
+def _copy_layer_content(site: Path, python_dir: Path) -> None:
+    """Copy what the layer needs from a ``pip install --target`` tree into ``python/``.
+
+    Every dependency goes in; of this distribution only ``otel_lambda_init`` and its metadata:
+    the distribution also carries developer tools (the local simulator and its demo function)
+    that never run inside Lambda. ``bin/`` holds scripts with the build machine's interpreter.
+    """
+    ours = _distribution_top_levels(site)
+    python_dir.mkdir(parents=True)
+    for entry in sorted(site.iterdir()):
+        if entry.name == "bin" or (entry.name in ours and not _is_layer_content(entry.name)):
+            continue
+        target = python_dir / entry.name
+        if entry.is_dir():
+            shutil.copytree(entry, target, symlinks=True)
+        else:
+            shutil.copy2(entry, target)
+
+
+def _is_layer_content(name: str) -> bool:
+    return name == LAYER_PACKAGE or (
+        name.startswith(f"{LAYER_PACKAGE}-") and name.endswith(".dist-info")
+    )
+
+
+def _distribution_top_levels(site: Path) -> set[str]:
+    """Top-level names this distribution installed into site (from its dist-info RECORD)."""
+    names: set[str] = set()
+    for record in site.glob(f"{LAYER_PACKAGE}-*.dist-info/RECORD"):
+        for line in record.read_text().splitlines():
+            path = line.split(",", 1)[0]
+            if path and not path.startswith(".."):
+                names.add(path.split("/", 1)[0])
+    return names
 
 
 def _write_zip(staging: Path, zip_path: Path) -> None:

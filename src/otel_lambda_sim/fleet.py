@@ -4,7 +4,8 @@ Proactive initialization in the field comes from placement: a request that finds
 sandbox makes Lambda start one, but with eager assignment the request goes to whichever
 sandbox frees first; the new sandbox finishes INIT and waits, warm, for a later request that
 never waited for it. Deploys and rotations start sandboxes nobody asked for. The fleet
-replays a Scenario in real time and records the ground truth (who waited for which INIT).
+replays a Scenario in real time and records the ground truth (who waited for which INIT),
+judged by the rules in ground_truth.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .ground_truth import Verdict, request_verdict, sandbox_verdict, waited_for_init
 from .runtime_api import InvocationResult
 from .sandbox import Sandbox
 from .scenarios import Scenario
@@ -45,6 +47,7 @@ class RequestRecord:
     served_ns: int = 0
     responded_ns: int = 0
     completed_ns: int = 0
+    verdict: str = ""  # ground_truth.Verdict: cold | proactive | warm
 
     @property
     def latency_ms(self) -> float:
@@ -72,9 +75,13 @@ class SandboxRecord:
     logs_tail: str = ""
 
     @property
+    def verdict(self) -> Verdict:
+        return sandbox_verdict(invocations=self.invocations, waited_for=self.waited_for)
+
+    @property
     def proactive(self) -> bool:
         """Served someone, but nobody waited for its INIT."""
-        return self.invocations > 0 and not self.waited_for
+        return self.verdict is Verdict.PROACTIVE
 
 
 @dataclass
@@ -125,11 +132,7 @@ class Fleet:
         invocation_timeout_s: float = 120.0,
     ) -> None:
         self.scenario = scenario
-        self.handler = handler or scenario.handler
-        if not self.handler:
-            raise ValueError("no handler: give one in the scenario or as --handler")
-        self.code_dir = Path(code_dir or scenario.code_dir or ".").resolve()
-        self.env = {**scenario.sandbox_env(), **(env or {})}
+        self.function = scenario.function_config(handler, code_dir, env)
         self.progress = progress
         self.progress_every_s = progress_every_s
         self.invocation_timeout_s = invocation_timeout_s
@@ -148,19 +151,7 @@ class Fleet:
         self._bg.append(t)
 
     def _new_sandbox(self, reason: str, started_for: int | None = None) -> _Slot:
-        sc = self.scenario
-        sandbox = Sandbox(
-            self.handler or "",
-            self.code_dir,
-            env=self.env,
-            initialization_type=sc.initialization_type,
-            init_timeout_s=sc.init_timeout_s,
-            execution_env=sc.execution_env,
-            function_name=sc.function_name,
-            memory_mb=sc.memory_mb,
-            function_timeout_s=sc.function_timeout_s,
-            name=f"sbx{len(self._slots) + 1:03d}",
-        )
+        sandbox = Sandbox(self.function, name=f"sbx{len(self._slots) + 1:03d}")
         record = SandboxRecord(
             name=sandbox.name,
             reason=reason,
@@ -322,16 +313,16 @@ class Fleet:
                 req = pending.popleft()
                 if req.index in slot.pending_for:
                     slot.pending_for.remove(req.index)
-            # The request waited for this INIT if the sandbox only just became ready and the
-            # request arrived before INIT ended.
-            waited = (
-                slot.record.invocations == 0
-                and slot.record.init_end_ns >= req.arrival_ns
-                and (just_ready is slot or slot.record.init_status != "done")
+            prior = slot.record.invocations
+            waited = waited_for_init(
+                prior_invocations=prior,
+                arrival_ns=req.arrival_ns,
+                init_end_ns=slot.record.init_end_ns,
+                init_status=slot.record.init_status,
+                became_ready_now=just_ready is slot,
             )
-            if slot.record.init_status in ("timeout",):
-                waited = True  # INIT re-runs inside this invocation
-            if slot.record.invocations == 0:
+            req.verdict = request_verdict(prior_invocations=prior, waited=waited).value
+            if prior == 0:
                 slot.record.waited_for = waited
                 slot.record.first_invocation_ns = time.time_ns()
             slot.record.invocations += 1

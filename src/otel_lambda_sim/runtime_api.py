@@ -1,10 +1,8 @@
-"""One sandbox's Lambda Runtime API and Extensions API, with Lambda's phase rules.
+"""One sandbox's Lambda Runtime API and Extensions API over HTTP on 127.0.0.1.
 
-Lambda's timing semantics are what the instrumentation is measured against, so this server
-enforces them: INIT ends when the runtime and every registered extension have called next;
-an invocation is complete only when the runtime posted its result and every INVOKE-registered
-extension called next again; the next event waits for that. Every step is timestamped
-(time.time_ns()) so tests and the fleet can state the ground truth.
+The HTTP side only: routes, long-polls, headers and bodies. Which request is allowed when, and
+when INIT or an invocation is over, is decided by lambda_rules.SandboxRules, handed the time
+(time.time_ns()) of each step so tests and the fleet can state the ground truth.
 """
 
 from __future__ import annotations
@@ -15,11 +13,15 @@ import threading
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from . import fork_channel
 from ._loopback import LoopbackServer
+from .fork_channel import ForkChannel
+from .function import FunctionConfig
+from .lambda_rules import ExtensionInfo, InvocationState, Refusal, SandboxRules
 
 __all__ = [
     "ExtensionInfo",
@@ -33,7 +35,6 @@ __all__ = [
 _RUNTIME = "/2018-06-01/runtime"
 _EXTENSION = "/2020-01-01/extension"
 _ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
-_SNAPSHOT = "/_simulator/snapshot"  # the simulator's own control channel to a snapshot process
 # Blocked long-polls re-check their condition this often, so stop() and generation changes
 # (a killed runtime) release them promptly.
 _POLL_S = 0.1
@@ -76,21 +77,6 @@ class InvocationResult:
         return (self.responded_ns - (self.start_ns or self.served_ns)) / 1e6
 
 
-@dataclass
-class ExtensionInfo:
-    name: str
-    id: str
-    events: list[str]
-    registered_ns: int
-    next_ns: list[int] = field(default_factory=list)
-    external: bool = False
-    # per-invocation bookkeeping
-    pending: deque[dict[str, Any]] = field(default_factory=deque)
-    delivered_current: bool = False
-    done_current: bool = True
-    generation: int = 0
-
-
 class Invocation:
     """A queued invocation; wait() blocks until Lambda would call it complete."""
 
@@ -119,6 +105,7 @@ class Invocation:
         self.payload: Any = None
         self.error_type: str | None = None
         self.init_rerun = False
+        self.state: InvocationState | None = None  # the rules' view, once served
         self._responded = threading.Event()
         self._done = threading.Event()
 
@@ -215,51 +202,18 @@ class _Handler(BaseHTTPRequestHandler):
 class RuntimeApi:
     """Runtime API + Extensions API of one sandbox on 127.0.0.1 (ephemeral port)."""
 
-    def __init__(
-        self,
-        *,
-        function_name: str = "demo-fn",
-        function_version: str = "$LATEST",
-        handler: str = "",
-        region: str = "us-east-1",
-        account_id: str = "123456789012",
-        function_timeout_s: float = 30.0,
-    ) -> None:
-        self.function_name = function_name
-        self.function_version = function_version
-        self.handler = handler
-        self.function_timeout_s = function_timeout_s
-        self.function_arn = f"arn:aws:lambda:{region}:{account_id}:function:{function_name}"
+    def __init__(self, function: FunctionConfig) -> None:
+        self.function = function
+        self.rules = SandboxRules(function)
+        self.forks = ForkChannel(self._snapshot_polled)
         self._cond = threading.Condition()
         self._server: _Server | None = None
         self._stopped = False
         self._queue: deque[Invocation] = deque()
         self._current: Invocation | None = None
         self._by_id: dict[str, Invocation] = {}
-        self._extensions: dict[str, ExtensionInfo] = {}
-        self._expected_external: set[str] = set()
-        self._exited_external: set[str] = set()
-        self._generation = 0
-        self._runtime_exit: int | None = None
-        self._shutdown_reason: str | None = None
-        self._shutdown_deadline_ms = 0
         self._restore_allowed = threading.Event()
-        # timestamps (time.time_ns()); reset on re-init
-        self.init_start_ns: int = 0
-        self.runtime_ready_ns: int = 0  # runtime's first next (or restore/next)
-        self.init_done_ns: int = 0  # runtime and every extension called next
-        self.restore_next_ns: int = 0
-        self.restored_ns: int = 0
-        self.runtime_next_ns: list[int] = []
-        self.init_error: dict[str, Any] | None = None
-        self.restore_error: dict[str, Any] | None = None
-        self.extension_errors: list[dict[str, Any]] = []
         self.served: list[Invocation] = []
-        # SnapStart plumbing: restore_mode (a restored sandbox) makes the first invocation/next,
-        # after the after-restore hooks, the end of its restore; fork orders go to a snapshot.
-        self.restore_mode = False
-        self._fork_orders: deque[dict[str, Any]] = deque()
-        self._forked: dict[str, int] = {}
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> RuntimeApi:
@@ -276,6 +230,7 @@ class RuntimeApi:
             self._stopped = True
             self._cond.notify_all()
         self._restore_allowed.set()
+        self.forks.stop()
         server, self._server = self._server, None
         if server is not None:
             server.stop()
@@ -284,6 +239,7 @@ class RuntimeApi:
                 self._fail(inv, "Sandbox.Stopped", "the sandbox was stopped")
             self._queue.clear()
             self._current = None
+            self.rules.abandon_current()
 
     def __enter__(self) -> RuntimeApi:
         return self.start()
@@ -298,6 +254,78 @@ class RuntimeApi:
             raise RuntimeError("runtime API not started")
         return f"127.0.0.1:{self._server.port}"
 
+    # what the rules recorded (read-only views) -----------------------------------------------
+    @property
+    def init_start_ns(self) -> int:
+        return self.rules.init_start_ns
+
+    @property
+    def runtime_ready_ns(self) -> int:
+        return self.rules.runtime_ready_ns
+
+    @property
+    def init_done_ns(self) -> int:
+        return self.rules.init_done_ns
+
+    @property
+    def restore_next_ns(self) -> int:
+        return self.rules.restore_next_ns
+
+    @property
+    def restored_ns(self) -> int:
+        return self.rules.restored_ns
+
+    @property
+    def runtime_next_ns(self) -> list[int]:
+        return self.rules.runtime_next_ns
+
+    @property
+    def init_error(self) -> dict[str, Any] | None:
+        return self.rules.init_error
+
+    @property
+    def restore_error(self) -> dict[str, Any] | None:
+        return self.rules.restore_error
+
+    @property
+    def extension_errors(self) -> list[dict[str, Any]]:
+        return self.rules.extension_errors
+
+    @property
+    def restore_mode(self) -> bool:
+        return self.rules.restore_mode
+
+    @restore_mode.setter
+    def restore_mode(self, value: bool) -> None:
+        self.rules.restore_mode = value
+
+    @property
+    def init_done(self) -> bool:
+        return self.rules.init_done
+
+    @property
+    def generation(self) -> int:
+        return self.rules.generation
+
+    @property
+    def extensions(self) -> list[ExtensionInfo]:
+        with self._cond:
+            return list(self.rules.extensions.values())
+
+    @property
+    def current(self) -> Invocation | None:
+        return self._current
+
+    @property
+    def pending(self) -> int:
+        with self._cond:
+            return len(self._queue) + (1 if self._current else 0)
+
+    @property
+    def busy(self) -> bool:
+        with self._cond:
+            return self._current is not None or bool(self._queue)
+
     # control (simulator side) ----------------------------------------------------------------
     def mark_init_start(self, expected_external: set[str] | None = None) -> None:
         """Begin (or re-begin) INIT: forget the previous runtime process and its extensions.
@@ -306,28 +334,18 @@ class RuntimeApi:
         event meant for its successor.
         """
         with self._cond:
-            self._generation += 1
-            self._extensions.clear()
-            self._expected_external = set(expected_external or ())
-            self._exited_external = set()
-            self._runtime_exit = None
-            self.init_start_ns = time.time_ns()
-            self.runtime_ready_ns = 0
-            self.init_done_ns = 0
-            self.restore_next_ns = 0
-            self.init_error = None
+            self.rules.begin_init(time.time_ns(), expected_external or ())
             self._cond.notify_all()
 
     def external_extension_exited(self, name: str) -> None:
         """An external extension process ended: INIT no longer waits for it to register."""
         with self._cond:
-            self._exited_external.add(name)
-            self._check_init_done()
+            self.rules.external_extension_exited(name, time.time_ns())
+            self._cond.notify_all()
 
     def runtime_exited(self, code: int | None) -> None:
         """The runtime process died: fail the current invocation as Lambda does."""
         with self._cond:
-            self._runtime_exit = code
             inv = self._current
             if inv is not None and not inv.responded:
                 self._fail(
@@ -337,21 +355,14 @@ class RuntimeApi:
                     f"with error: exit status {code}",
                 )
                 self._current = None
+                self.rules.abandon_current()
             self._cond.notify_all()
-
-    @property
-    def init_done(self) -> bool:
-        return bool(self.init_done_ns)
-
-    @property
-    def generation(self) -> int:
-        return self._generation
 
     def wait_init(self, timeout: float) -> bool:
         """True once INIT is done (runtime and every extension called next)."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while not self.init_done_ns:
+            while not self.rules.init_done:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self._stopped:
                     return False
@@ -396,40 +407,38 @@ class RuntimeApi:
         """Answer restore/next (SnapStart): the snapshot is being restored into this sandbox."""
         self._restore_allowed.set()
 
+    def request_fork(self, order: dict[str, Any], timeout: float) -> int:
+        """Ask the snapshot process to fork a restored sandbox; returns the child's pid."""
+        return self.forks.request_fork(order, timeout)
+
     def send_shutdown(self, reason: str = "spindown", deadline_ms: int | None = None) -> None:
         """Queue SHUTDOWN for every extension registered for it; the runtime gets no more events."""
         with self._cond:
-            self._shutdown_reason = reason
-            self._shutdown_deadline_ms = deadline_ms or int(time.time() * 1000) + 2000
-            for ext in self._extensions.values():
-                if "SHUTDOWN" in ext.events:
-                    ext.pending.append(
-                        {
-                            "eventType": "SHUTDOWN",
-                            "shutdownReason": reason,
-                            "deadlineMs": self._shutdown_deadline_ms,
-                        }
-                    )
+            self.rules.shutdown(reason, deadline_ms or int(time.time() * 1000) + 2000)
             self._cond.notify_all()
 
-    @property
-    def extensions(self) -> list[ExtensionInfo]:
+    def fail_pending(self, error_type: str, payload: dict[str, Any]) -> None:
+        """Answer every queued and current invocation with an error (e.g. an INIT error)."""
         with self._cond:
-            return list(self._extensions.values())
+            for inv in [*self._queue, *([self._current] if self._current else [])]:
+                self._fail(inv, error_type, str(payload.get("errorMessage", error_type)))
+                inv.payload = payload
+            self._queue.clear()
+            self._current = None
+            self.rules.abandon_current()
+            self._cond.notify_all()
 
-    @property
-    def current(self) -> Invocation | None:
-        return self._current
-
-    @property
-    def pending(self) -> int:
+    def fail_invocation(self, inv: Invocation, error_type: str, payload: dict[str, Any]) -> None:
+        """Answer one invocation with an error the platform produced (INIT failure, timeout)."""
         with self._cond:
-            return len(self._queue) + (1 if self._current else 0)
-
-    @property
-    def busy(self) -> bool:
-        with self._cond:
-            return self._current is not None or bool(self._queue)
+            if inv in self._queue:
+                self._queue.remove(inv)
+            if self._current is inv:
+                self._current = None
+                self.rules.abandon_current()
+            self._fail(inv, error_type, str(payload.get("errorMessage", error_type)))
+            inv.payload = payload
+            self._cond.notify_all()
 
     # request dispatch ------------------------------------------------------------------------
     def _dispatch(self, h: _Handler, method: str, path: str, body: bytes) -> None:
@@ -446,26 +455,29 @@ class RuntimeApi:
             if len(parts) == 2 and parts[1] in ("response", "error"):
                 return self._runtime_result(h, parts[0], parts[1], body)
         if method == "POST" and path == f"{_RUNTIME}/init/error":
-            return self._init_error(h, body)
+            with self._cond:
+                self.rules.post_init_error(
+                    h.headers.get(_ERROR_TYPE_HEADER), _decode_body(body), time.time_ns()
+                )
+                self._cond.notify_all()
+            return h.reply(202, {"status": "OK"})
         if method == "GET" and path == f"{_RUNTIME}/restore/next":
             return self._restore_next(h)
         if method == "POST" and path == f"{_RUNTIME}/restore/error":
-            self.restore_error = {
-                "error_type": h.headers.get(_ERROR_TYPE_HEADER),
-                "body": _decode_body(body),
-            }
             with self._cond:
+                self.rules.post_restore_error(h.headers.get(_ERROR_TYPE_HEADER), _decode_body(body))
                 self._cond.notify_all()
             return h.reply(202, {"status": "OK"})
-        if path.startswith(_SNAPSHOT):
-            return self._snapshot_control(h, method, path, body)
+        if path.startswith(fork_channel.PREFIX):
+            status, answer = self.forks.handle(method, path, _decode_body(body))
+            return h.reply(status, answer)
         if method == "POST" and path == f"{_EXTENSION}/register":
             return self._register(h, body)
         if method == "GET" and path == f"{_EXTENSION}/event/next":
             return self._extension_next(h)
         if method == "POST" and path in (f"{_EXTENSION}/init/error", f"{_EXTENSION}/exit/error"):
             with self._cond:
-                self.extension_errors.append(
+                self.rules.extension_errors.append(
                     {
                         "path": path,
                         "extension_id": h.headers.get("Lambda-Extension-Identifier"),
@@ -480,48 +492,28 @@ class RuntimeApi:
 
     # runtime ---------------------------------------------------------------------------------
     def _runtime_next(self, h: _Handler) -> None:
-        now = time.time_ns()
         with self._cond:
-            gen = self._generation
-            self.runtime_next_ns.append(now)
-            if not self.runtime_ready_ns:
-                self.runtime_ready_ns = now
-                self._check_init_done()
-            while True:
-                if self._stopped or gen != self._generation:
+            gen = self.rules.generation
+            self.rules.runtime_next(time.time_ns())
+            self._cond.notify_all()
+            while not self.rules.may_deliver(bool(self._queue)):
+                if self._stopped or gen != self.rules.generation:
                     return h.reply(500, {"errorType": "Runtime.Reset"})
-                if (
-                    self.init_done_ns
-                    and self._current is None
-                    and self._queue
-                    and self._shutdown_reason is None
-                ):
-                    break
                 self._cond.wait(_POLL_S)
             inv = self._queue.popleft()
             self._current = inv
-            inv.served_ns = time.time_ns()
+            state = self.rules.deliver(
+                inv.request_id, inv.trace_id, inv.deadline_ms, time.time_ns()
+            )
+            inv.state = state
+            inv.served_ns = state.served_ns
+            inv.deadline_ms = state.deadline_ms
             self.served.append(inv)
-            deadline = inv.deadline_ms or int(inv.served_ns / 1e6 + self.function_timeout_s * 1000)
-            inv.deadline_ms = deadline
-            for ext in self._extensions.values():
-                if "INVOKE" in ext.events:
-                    ext.pending.append(
-                        {
-                            "eventType": "INVOKE",
-                            "requestId": inv.request_id,
-                            "deadlineMs": deadline,
-                            "invokedFunctionArn": self.function_arn,
-                            "tracing": {"type": "X-Amzn-Trace-Id", "value": inv.trace_id},
-                        }
-                    )
-                    ext.delivered_current = False
-                    ext.done_current = False
             self._cond.notify_all()
         headers = {
             "Lambda-Runtime-Aws-Request-Id": inv.request_id,
-            "Lambda-Runtime-Deadline-Ms": str(deadline),
-            "Lambda-Runtime-Invoked-Function-Arn": self.function_arn,
+            "Lambda-Runtime-Deadline-Ms": str(state.deadline_ms),
+            "Lambda-Runtime-Invoked-Function-Arn": self.function.arn,
             "Lambda-Runtime-Trace-Id": inv.trace_id,
         }
         if inv.client_context:
@@ -531,18 +523,17 @@ class RuntimeApi:
         h.reply(200, raw=inv.body(), headers=headers)
 
     def _runtime_result(self, h: _Handler, request_id: str, kind: str, body: bytes) -> None:
-        now = time.time_ns()
         with self._cond:
             inv = self._by_id.get(request_id)
-            if inv is None or inv is not self._current or inv.responded:
-                return h.reply(
-                    400,
-                    {
-                        "errorMessage": f"unknown or finished request {request_id}",
-                        "errorType": "InvalidRequestID",
-                    },
+            if inv is None or inv is not self._current:
+                refused = Refusal(
+                    400, "InvalidRequestID", f"unknown or finished request {request_id}"
                 )
-            inv.responded_ns = now
+                return h.reply(refused.status, refused.body())
+            state = self.rules.post_result(request_id, time.time_ns())
+            if isinstance(state, Refusal):
+                return h.reply(state.status, state.body())
+            inv.responded_ns = state.responded_ns
             inv.status = "success" if kind == "response" else "error"
             inv.payload = _decode_body(body)
             if kind == "error":
@@ -550,69 +541,26 @@ class RuntimeApi:
                 if isinstance(inv.payload, dict) and inv.payload.get("errorType"):
                     inv.error_type = inv.payload["errorType"]
             inv._responded.set()
-            self._check_complete()
-        h.reply(202, {"status": "OK"})
-
-    def _init_error(self, h: _Handler, body: bytes) -> None:
-        with self._cond:
-            self.init_error = {
-                "error_type": h.headers.get(_ERROR_TYPE_HEADER),
-                "body": _decode_body(body),
-                "time_ns": time.time_ns(),
-            }
-            self._cond.notify_all()
+            self._settle()
         h.reply(202, {"status": "OK"})
 
     def _restore_next(self, h: _Handler) -> None:
         with self._cond:
-            gen = self._generation
-            self.restore_next_ns = time.time_ns()
-            # The runtime is ready for the snapshot: INIT (of the snapshot) is over.
-            if not self.runtime_ready_ns and not self.restore_mode:
-                self.runtime_ready_ns = self.restore_next_ns
-                self._check_init_done()
+            gen = self.rules.generation
+            self.rules.restore_next(time.time_ns())
             self._cond.notify_all()
         while not self._restore_allowed.wait(_POLL_S):
-            if self._stopped or gen != self._generation:
+            if self._stopped or gen != self.rules.generation:
                 return h.reply(500, {"errorType": "Runtime.Reset"})
         with self._cond:
-            self.restored_ns = time.time_ns()
+            self.rules.restored(time.time_ns())
             self._cond.notify_all()
         h.reply(200, {})
 
-    def request_fork(self, order: dict[str, Any], timeout: float) -> int:
-        """Ask the snapshot process to fork a restored sandbox; returns the child's pid."""
+    def _snapshot_polled(self) -> None:
         with self._cond:
-            self._fork_orders.append(order)
+            self.rules.snapshot_taken(time.time_ns())
             self._cond.notify_all()
-            deadline = time.monotonic() + timeout
-            while order["id"] not in self._forked:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or self._stopped:
-                    raise TimeoutError(f"snapshot did not fork within {timeout}s")
-                self._cond.wait(min(remaining, _POLL_S))
-            return self._forked.pop(order["id"])
-
-    def _snapshot_control(self, h: _Handler, method: str, path: str, body: bytes) -> None:
-        if method == "GET" and path == f"{_SNAPSHOT}/next":
-            with self._cond:
-                if not self.runtime_ready_ns:  # the snapshot is taken: publish-time INIT done
-                    self.runtime_ready_ns = self.restore_next_ns = time.time_ns()
-                    self._check_init_done()
-                    self._cond.notify_all()
-                if not self._fork_orders:
-                    self._cond.wait(0.5)
-                order = self._fork_orders.popleft() if self._fork_orders else None
-            if order is None:
-                return h.reply(204)
-            return h.reply(200, order)
-        if method == "POST" and path == f"{_SNAPSHOT}/forked":
-            data = _decode_body(body)
-            with self._cond:
-                self._forked[data["id"]] = int(data["pid"])
-                self._cond.notify_all()
-            return h.reply(202, {"status": "OK"})
-        return h.reply(404, {"errorType": "NotFound"})
 
     # extensions ------------------------------------------------------------------------------
     def _register(self, h: _Handler, body: bytes) -> None:
@@ -622,44 +570,16 @@ class RuntimeApi:
         except AttributeError:
             events = []
         with self._cond:
-            if not name:
-                return h.reply(
-                    400,
-                    {"errorMessage": "missing Lambda-Extension-Name", "errorType": "InvalidName"},
-                )
-            if self.init_done_ns:
-                return h.reply(
-                    403,
-                    {
-                        "errorMessage": "Extensions can only register during INIT",
-                        "errorType": "Extension.RegistrationNotAllowed",
-                    },
-                )
-            external = name in self._expected_external
-            if "SHUTDOWN" in events and not external:
-                return h.reply(
-                    400,
-                    {
-                        "errorMessage": "internal extensions cannot register for SHUTDOWN",
-                        "errorType": "ShutdownEventNotSupportedForInternalExtension",
-                    },
-                )
-            ext = ExtensionInfo(
-                name=name,
-                id=str(uuid.uuid4()),
-                events=events,
-                registered_ns=time.time_ns(),
-                external=external,
-                generation=self._generation,
-            )
-            self._extensions[ext.id] = ext
+            ext = self.rules.register(name, events, str(uuid.uuid4()), time.time_ns())
+            if isinstance(ext, Refusal):
+                return h.reply(ext.status, ext.body())
             self._cond.notify_all()
         h.reply(
             200,
             {
-                "functionName": self.function_name,
-                "functionVersion": self.function_version,
-                "handler": self.handler,
+                "functionName": self.function.function_name,
+                "functionVersion": self.function.function_version,
+                "handler": self.function.handler,
             },
             headers={"Lambda-Extension-Identifier": ext.id},
         )
@@ -667,51 +587,25 @@ class RuntimeApi:
     def _extension_next(self, h: _Handler) -> None:
         ext_id = h.headers.get("Lambda-Extension-Identifier") or ""
         with self._cond:
-            ext = self._extensions.get(ext_id)
-            if ext is None:
-                return h.reply(
-                    403,
-                    {
-                        "errorMessage": "unknown extension identifier",
-                        "errorType": "Extension.UnknownExtensionIdentifier",
-                    },
-                )
-            gen = self._generation
-            ext.next_ns.append(time.time_ns())
-            if len(ext.next_ns) == 1:
-                self._check_init_done()
-            elif ext.delivered_current and not ext.done_current:
-                ext.done_current = True
-                self._check_complete()
-            while not ext.pending:
-                if self._stopped or gen != self._generation:
+            gen = self.rules.generation
+            ext = self.rules.extension_next(ext_id, time.time_ns())
+            if isinstance(ext, Refusal):
+                return h.reply(ext.status, ext.body())
+            self._settle()
+            self._cond.notify_all()
+            while (event := self.rules.take_event(ext)) is None:
+                if self._stopped or gen != self.rules.generation:
                     return h.reply(500, {"errorType": "Extension.Reset"})
                 self._cond.wait(_POLL_S)
-            event = ext.pending.popleft()
-            if event["eventType"] == "INVOKE":
-                ext.delivered_current = True
         h.reply(200, event, headers={"Lambda-Extension-Event-Identifier": str(uuid.uuid4())})
 
     # bookkeeping (caller holds self._cond) ---------------------------------------------------
-    def _check_init_done(self) -> None:
-        if self.init_done_ns or not self.runtime_ready_ns:
-            return
-        if any(not ext.next_ns for ext in self._extensions.values()):
-            return
-        registered = {ext.name for ext in self._extensions.values()}
-        if self._expected_external - registered - self._exited_external:
-            return
-        self.init_done_ns = time.time_ns()
-        self._cond.notify_all()
-
-    def _check_complete(self) -> None:
+    def _settle(self) -> None:
+        """Release the caller of the current invocation once the rules call it complete."""
         inv = self._current
-        if inv is None or not inv.responded:
+        if inv is None or inv.state is None or not inv.state.completed_ns:
             return
-        for ext in self._extensions.values():
-            if "INVOKE" in ext.events and not ext.done_current:
-                return
-        inv.completed_ns = time.time_ns()
+        inv.completed_ns = inv.state.completed_ns
         self._current = None
         inv._done.set()
         self._cond.notify_all()
@@ -725,24 +619,3 @@ class RuntimeApi:
         inv.completed_ns = now
         inv._responded.set()
         inv._done.set()
-
-    def fail_pending(self, error_type: str, payload: dict[str, Any]) -> None:
-        """Answer every queued and current invocation with an error (e.g. an INIT error)."""
-        with self._cond:
-            for inv in [*self._queue, *([self._current] if self._current else [])]:
-                self._fail(inv, error_type, str(payload.get("errorMessage", error_type)))
-                inv.payload = payload
-            self._queue.clear()
-            self._current = None
-            self._cond.notify_all()
-
-    def fail_invocation(self, inv: Invocation, error_type: str, payload: dict[str, Any]) -> None:
-        """Answer one invocation with an error the platform produced (INIT failure, timeout)."""
-        with self._cond:
-            if inv in self._queue:
-                self._queue.remove(inv)
-            if self._current is inv:
-                self._current = None
-            self._fail(inv, error_type, str(payload.get("errorMessage", error_type)))
-            inv.payload = payload
-            self._cond.notify_all()

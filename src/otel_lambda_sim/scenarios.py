@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .function import FunctionConfig
+
 __all__ = ["Scenario", "demo_scenario", "load_scenario"]
 
 # Env vars the bundled demo and test handlers honour, so a scenario can set INIT and handler
@@ -69,6 +71,28 @@ class Scenario:
 
     def sandbox_env(self) -> dict[str, str]:
         return {INIT_MS_ENV: str(self.init_ms), **{k: str(v) for k, v in self.env.items()}}
+
+    def function_config(
+        self,
+        handler: str | None = None,
+        code_dir: Path | str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> FunctionConfig:
+        """The function every sandbox of the run shares; arguments override the scenario's."""
+        handler = handler or self.handler
+        if not handler:
+            raise ValueError("no handler: give one in the scenario or as --handler")
+        return FunctionConfig(
+            handler,
+            Path(code_dir or self.code_dir or "."),
+            function_name=self.function_name,
+            memory_mb=self.memory_mb,
+            function_timeout_s=self.function_timeout_s,
+            init_timeout_s=self.init_timeout_s,
+            initialization_type=self.initialization_type,
+            execution_env=self.execution_env,
+            env={**self.sandbox_env(), **(env or {})},
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -20,11 +20,11 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from .function import FunctionConfig
 from .runtime_api import Invocation, InvocationResult, RuntimeApi
 
 __all__ = ["InitOutcome", "Sandbox", "ShutdownOutcome", "BOOTSTRAP_SH"]
@@ -128,48 +128,29 @@ class Sandbox:
 
     def __init__(
         self,
-        handler: str,
-        code_dir: Path | str,
+        function: FunctionConfig | str,
+        code_dir: Path | str | None = None,
         *,
-        env: Mapping[str, str] | None = None,
-        initialization_type: str = "on-demand",
-        init_timeout_s: float = 10.0,
-        execution_env: str = "AWS_Lambda_python3.12",
-        function_name: str = "demo-fn",
-        function_version: str = "$LATEST",
-        memory_mb: int = 128,
-        region: str = "us-east-1",
-        extensions_dir: Path | str | None = None,
-        layer_dirs: Sequence[Path | str] = (),
-        function_timeout_s: float = 30.0,
         name: str | None = None,
         python: str | None = None,
+        **settings: Any,
     ) -> None:
-        self.handler = handler
-        self.code_dir = Path(code_dir).resolve()
-        self.extra_env = dict(env or {})
-        self.initialization_type = initialization_type
-        self.init_timeout_s = init_timeout_s
-        self.execution_env = execution_env
-        self.function_name = function_name
-        self.function_version = function_version
-        self.memory_mb = memory_mb
-        self.region = region
-        self.extensions_dir = Path(extensions_dir) if extensions_dir else None
-        self.layer_dirs = [Path(d).resolve() for d in layer_dirs]
-        self.function_timeout_s = function_timeout_s
+        """function is what every sandbox of the function shares; name and python are this
+        sandbox's own. `Sandbox("app.handler", code_dir, env=...)` is shorthand for
+        `Sandbox(FunctionConfig.of("app.handler", code_dir, env=...))`."""
+        if isinstance(function, str):
+            function = FunctionConfig.of(function, code_dir or ".", **settings)
+        elif code_dir is not None or settings:
+            raise TypeError("pass a FunctionConfig, or a handler and its settings, not both")
+        self.function = function
         self.name = name or f"sbx-{uuid.uuid4().hex[:6]}"
         self.python = python or sys.executable
         self.log_stream_name: str | None = (
-            None if initialization_type == "snap-start" else log_stream_name(function_version)
+            None
+            if function.initialization_type == "snap-start"
+            else log_stream_name(function.function_version)
         )
-        self.api = RuntimeApi(
-            function_name=function_name,
-            function_version=function_version,
-            handler=handler,
-            region=region,
-            function_timeout_s=function_timeout_s,
-        )
+        self.api = RuntimeApi(function)
         self.attempts: list[_Attempt] = []
         self.init_outcome: InitOutcome | None = None
         self.shutdown_outcome: ShutdownOutcome | None = None
@@ -209,11 +190,10 @@ class Sandbox:
 
     @property
     def expected_extensions(self) -> list[Path]:
-        if self.extensions_dir is None or not self.extensions_dir.is_dir():
+        extensions_dir = self.function.extensions_dir
+        if extensions_dir is None or not extensions_dir.is_dir():
             return []
-        return sorted(
-            p for p in self.extensions_dir.iterdir() if p.is_file() and os.access(p, os.X_OK)
-        )
+        return sorted(p for p in extensions_dir.iterdir() if p.is_file() and os.access(p, os.X_OK))
 
     def logs(self) -> str:
         """Everything the runtime and its extensions wrote to stdout/stderr."""
@@ -224,32 +204,35 @@ class Sandbox:
         return self._log_path.read_text(errors="replace")
 
     def environment(self) -> dict[str, str]:
-        """The sandbox's environment, built from scratch as Lambda does (caller's extras win)."""
+        """The sandbox's environment, built from scratch as Lambda does (function env wins)."""
         assert self._dir is not None
-        bin_dirs = [str(Path(self.python).parent)] + [str(d / "bin") for d in self.layer_dirs]
-        python_path = [str(self.code_dir)] + [str(d / "python") for d in self.layer_dirs]
+        fn = self.function
+        bin_dirs = [str(Path(self.python).parent)] + [str(d / "bin") for d in fn.layer_dirs]
+        python_path = [str(fn.code_dir)] + [str(d / "python") for d in fn.layer_dirs]
         env = {
             "PATH": ":".join([*bin_dirs, "/usr/local/bin", "/usr/bin", "/bin"]),
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
-            "_HANDLER": self.handler,
+            "_HANDLER": fn.handler,
             "AWS_LAMBDA_RUNTIME_API": self.api.address,
-            "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
-            "AWS_LAMBDA_FUNCTION_VERSION": self.function_version,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_mb),
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{self.function_name}",
-            "AWS_LAMBDA_INITIALIZATION_TYPE": self.initialization_type,
-            "AWS_REGION": self.region,
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_EXECUTION_ENV": self.execution_env,
-            "LAMBDA_TASK_ROOT": str(self.code_dir),
+            "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
+            "AWS_LAMBDA_FUNCTION_VERSION": fn.function_version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
+            "AWS_LAMBDA_LOG_GROUP_NAME": fn.log_group_name,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": fn.initialization_type,
+            "AWS_REGION": fn.region,
+            "AWS_DEFAULT_REGION": fn.region,
+            "AWS_EXECUTION_ENV": fn.execution_env,
+            "LAMBDA_TASK_ROOT": str(fn.code_dir),
             "LAMBDA_RUNTIME_DIR": str(self._dir / "runtime"),
             "PYTHONPATH": ":".join(python_path),
             "TMPDIR": str(self.tmpdir),
         }
         if self.log_stream_name:
             env["AWS_LAMBDA_LOG_STREAM_NAME"] = self.log_stream_name
-        env.update(self.extra_env)
+        if fn.exec_wrapper:
+            env["AWS_LAMBDA_EXEC_WRAPPER"] = fn.exec_wrapper
+        env.update(fn.env)
         env.pop("AWS_LAMBDA_MAX_CONCURRENCY", None)  # would switch awslambdaric to LMI mode
         return env
 
@@ -288,7 +271,7 @@ class Sandbox:
                 self.python,
                 str(runtime_dir / "bootstrap.py"),
             ],
-            cwd=self.code_dir,
+            cwd=self.function.code_dir,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=self._log_fh,
@@ -319,7 +302,8 @@ class Sandbox:
         if not capped:
             return
         generation = self.api.generation
-        timer = threading.Timer(self.init_timeout_s, self._init_cap_hit, args=(generation,))
+        cap_s = self.function.init_timeout_s
+        timer = threading.Timer(cap_s, self._init_cap_hit, args=(generation,))
         timer.daemon = True
         timer.start()
 
@@ -354,7 +338,7 @@ class Sandbox:
             return self.init_outcome
         if self._dir is None:
             self.start()
-        limit = timeout if timeout is not None else self.init_timeout_s + 5.0
+        limit = timeout if timeout is not None else self.function.init_timeout_s + 5.0
         deadline = time.monotonic() + limit
         while True:
             outcome = self._init_state()
@@ -388,7 +372,9 @@ class Sandbox:
                 "timeout",
                 now_ms,
                 exit_code=self.attempts[-1].exit_code,
-                message=f"INIT did not finish within {self.init_timeout_s}s; runtime killed",
+                message=(
+                    f"INIT did not finish within {self.function.init_timeout_s}s; runtime killed"
+                ),
             )
         code = self.exit_code
         if code is not None:
@@ -423,7 +409,7 @@ class Sandbox:
                 self.init_outcome = None
                 self._launch(capped=False)
             # The re-run runs inside the invocation: bounded by the function timeout, not the cap.
-            if not self.api.wait_init(self.function_timeout_s):
+            if not self.api.wait_init(self.function.function_timeout_s):
                 self.init_outcome = self._init_state() or InitOutcome("timeout")
             else:
                 self.init_outcome = InitOutcome(

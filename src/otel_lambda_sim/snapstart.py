@@ -11,6 +11,7 @@ import contextlib
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
 import threading
 import time
@@ -18,6 +19,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from .function import FunctionConfig
 from .sandbox import Sandbox, _Attempt, prepare_runtime_dir
 
 __all__ = ["RestoredSandbox", "Snapshot"]
@@ -44,8 +46,6 @@ class _ForeignProcess:
         end = time.monotonic() + (timeout if timeout is not None else 3600)
         while self.poll() is None:
             if time.monotonic() > end:
-                import subprocess
-
                 raise subprocess.TimeoutExpired(str(self.pid), timeout or 0)
             time.sleep(0.02)
         return self.returncode if self.returncode is not None else -1
@@ -57,11 +57,25 @@ class _ForeignProcess:
 class Snapshot(Sandbox):
     """The publish-time INIT of a SnapStart function; restore() makes restored sandboxes."""
 
-    def __init__(self, handler: str, code_dir: Path | str, **kwargs: Any) -> None:
-        env = {**kwargs.pop("env", {}), "_OTEL_LAMBDA_SIM_SNAPSHOT_ADDRESS": "1"}
-        kwargs["initialization_type"] = "snap-start"
-        super().__init__(handler, code_dir, env=env, **kwargs)
-        self._restore_kwargs = {**kwargs, "env": env}
+    def __init__(
+        self,
+        function: FunctionConfig | str,
+        code_dir: Path | str | None = None,
+        *,
+        name: str | None = None,
+        python: str | None = None,
+        **settings: Any,
+    ) -> None:
+        if isinstance(function, str):
+            function = FunctionConfig.of(function, code_dir or ".", **settings)
+        elif code_dir is not None or settings:
+            raise TypeError("pass a FunctionConfig, or a handler and its settings, not both")
+        # The bootstrap parks a snap-start runtime as a snapshot only when this is set.
+        function = function.with_(
+            initialization_type="snap-start",
+            env={**function.env, "_OTEL_LAMBDA_SIM_SNAPSHOT_ADDRESS": "1"},
+        )
+        super().__init__(function, name=name, python=python)
 
     def restore(self, timeout: float = 10.0) -> RestoredSandbox:
         """A new sandbox restored from this snapshot (INIT must have finished)."""
@@ -77,7 +91,7 @@ class RestoredSandbox(Sandbox):
     """A sandbox whose runtime is a fork of the snapshot; invoke() and shutdown() as usual."""
 
     def __init__(self, snapshot: Snapshot, timeout: float = 10.0) -> None:
-        super().__init__(snapshot.handler, snapshot.code_dir, **snapshot._restore_kwargs)
+        super().__init__(snapshot.function, python=snapshot.python)
         self.snapshot = snapshot
         self.fork_timeout = timeout
         self.api.restore_mode = True

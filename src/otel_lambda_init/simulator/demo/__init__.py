@@ -1,1 +1,0 @@
-"""The demo function `otel-lambda-init demo` runs: user code, so it may use the instrumentation."""

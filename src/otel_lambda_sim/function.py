@@ -1,0 +1,75 @@
+"""One function's configuration, as Lambda holds it: shared by scenario, sandbox and Runtime API.
+
+Lambda configures a function once (handler, memory, timeout, environment, initialization
+type) and every execution environment of it sees the same values; the simulator does the same
+with one frozen FunctionConfig, so a sandbox and its Runtime API can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+__all__ = ["FunctionConfig"]
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """What every sandbox of one function shares; times in seconds, as Lambda's settings are."""
+
+    handler: str
+    code_dir: Path = Path(".")
+    function_name: str = "demo-fn"
+    function_version: str = "$LATEST"
+    memory_mb: int = 128
+    function_timeout_s: float = 30.0
+    # Lambda's INIT cap (10 s); scalable so a test can cross it in seconds.
+    init_timeout_s: float = 10.0
+    initialization_type: str = "on-demand"  # | "provisioned-concurrency" | "snap-start"
+    execution_env: str = "AWS_Lambda_python3.12"
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    env: Mapping[str, str] = field(default_factory=dict)
+    # AWS_LAMBDA_EXEC_WRAPPER, when not given in env: the managed runtime's bootstrap execs it.
+    exec_wrapper: str | None = None
+    extensions_dir: Path | None = None  # /opt/extensions: executables started as external ones
+    layer_dirs: tuple[Path, ...] = ()  # each one's python/ goes on PYTHONPATH, bin/ on PATH
+
+    def __post_init__(self) -> None:
+        # Normalised once so every sandbox resolves the same paths whatever the caller passed.
+        object.__setattr__(self, "code_dir", Path(self.code_dir).resolve())
+        object.__setattr__(self, "env", dict(self.env))
+        if self.extensions_dir is not None:
+            object.__setattr__(self, "extensions_dir", Path(self.extensions_dir))
+        object.__setattr__(self, "layer_dirs", tuple(Path(d).resolve() for d in self.layer_dirs))
+
+    @classmethod
+    def of(
+        cls,
+        handler: str,
+        code_dir: Path | str = ".",
+        *,
+        layer_dirs: Sequence[Path | str] = (),
+        **settings: Any,
+    ) -> FunctionConfig:
+        """Build from loose arguments (paths as str, layer dirs as any sequence)."""
+        return cls(
+            handler,
+            Path(code_dir),
+            layer_dirs=tuple(Path(d) for d in layer_dirs),
+            **settings,
+        )
+
+    def with_(self, **changes: Any) -> FunctionConfig:
+        """A copy with some settings changed (e.g. the initialization type of a snapshot)."""
+        return replace(self, **changes)
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.function_name}"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"

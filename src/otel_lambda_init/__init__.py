@@ -19,7 +19,8 @@ _owner.begin("import", _FIRST_LINE_NS)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ._api import InitSpanProcessor, ensure_processor, instrument_handler
+    from ._api import instrument_handler
+    from ._api_processor import InitSpanProcessor, ensure_processor
     from ._phases import init_done, init_phase
     from ._sdk.lazy_exporter import LazySpanExporter, otlp_exporter_factory
     from ._sdk.sampler import InitSpanSampler
@@ -40,8 +41,8 @@ __all__ = [
 # decorator needs (the OpenTelemetry API and SDK) is imported only by those who use it.
 _LAZY = {
     "instrument_handler": "._api",
-    "InitSpanProcessor": "._api",
-    "ensure_processor": "._api",
+    "InitSpanProcessor": "._api_processor",
+    "ensure_processor": "._api_processor",
     "init_phase": "._phases",
     "init_done": "._phases",
     "InitSpanSampler": "._sdk.sampler",

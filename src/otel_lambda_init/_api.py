@@ -1,7 +1,7 @@
-"""The public API's OpenTelemetry-facing half: the decorator and the span processor.
+"""The public decorator, ``instrument_handler``.
 
-Loaded on first use of these names (``otel_lambda_init.__getattr__``), never at package
-import: the OpenTelemetry SDK is imported only by those who ask for a span.
+Loaded on first use (``otel_lambda_init.__getattr__``), never at package import. It needs
+the OpenTelemetry API only: the SDK is imported by whoever configures one.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from opentelemetry.trace import TracerProvider
 from ._core.report import report_once
 from ._owner import sandbox
 from ._sdk.handler import HandlerInstrumentation, wrap_handler
-from ._sdk.processor import InvocationSpanDecorator
 
-__all__ = ["InitSpanProcessor", "ensure_processor", "instrument_handler"]
+__all__ = ["instrument_handler"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -68,26 +67,3 @@ def instrument_handler(
     if handler is not None:
         return decorate(handler)
     return decorate
-
-
-class InitSpanProcessor(InvocationSpanDecorator):
-    """A SpanProcessor that puts the init span beside another instrumentor's invocation span
-    (e.g. ``opentelemetry-instrumentation-aws-lambda``); it never creates one of its own."""
-
-    def __init__(self, tracer_provider: TracerProvider | None = None) -> None:
-        owner = sandbox()
-        super().__init__(owner)
-        if tracer_provider is not None:
-            owner.use_provider(tracer_provider)
-        owner.hooks.install()  # the runtime window tells which span is the invocation's
-
-
-def ensure_processor(tracer_provider: Any) -> InitSpanProcessor | None:
-    """Add one ``InitSpanProcessor`` to an SDK TracerProvider (never twice). Returns None for
-    providers that take no processors (the API's no-op or proxy provider)."""
-    add = getattr(tracer_provider, "add_span_processor", None)
-    if add is None or not sandbox().adopt_processor_provider(tracer_provider):
-        return None
-    processor = InitSpanProcessor(tracer_provider)
-    add(processor)
-    return processor

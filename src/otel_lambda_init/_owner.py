@@ -24,7 +24,6 @@ from ._core.claims import InvocationClaims
 from ._core.config import Config, load_config
 from ._core.environment import SandboxEnvironment, read_environment
 from ._core.events import Event, LifecycleEvents
-from ._core.history import DONE, ERROR, failed_attempt_record
 from ._core.records import ChildRecords
 from ._core.report import quiet_repeated_export_errors, report_once
 from ._core.timeline import InitRecord, SandboxTimeline
@@ -39,10 +38,8 @@ from ._core.vocabulary import (
     START_PROC,
     START_RESTORE,
 )
-from ._probes.imports import ImportTracer
 from ._probes.process import process_start_ns
 from ._probes.runtime_hooks import RuntimeHooks, runtime_client_loaded
-from ._probes.state_file import StateFile, state_dir, state_path
 
 TYPE_CHECKING = False  # typing and the SDK cost ms at import; this module is on the INIT path
 if TYPE_CHECKING:
@@ -53,6 +50,8 @@ if TYPE_CHECKING:
 
     from ._core.vocabulary import EndSource
     from ._delivery.policy import Delivery
+    from ._probes.imports import ImportTracer
+    from ._probes.state_file import StateFile
     from ._sdk.emitter import InitSpanEmitter
     from ._sdk.lazy_exporter import LazySpanExporter
     from ._sdk.metrics import InitMetrics
@@ -76,7 +75,7 @@ class SandboxInstrumentation:
         self.records = ChildRecords()
         self.claims = InvocationClaims()
         self.events = LifecycleEvents()
-        self.hooks = RuntimeHooks(self.events.publish)
+        self.hooks = RuntimeHooks(self.events.publish)  # installed by begin() or a processor
         self.import_tracer: ImportTracer | None = None
         self.state_file: StateFile | None = None
         self.started_by: str | None = None
@@ -175,6 +174,10 @@ class SandboxInstrumentation:
         module = self.env.handler_module
         init.handler_code_before_us = module is not None and module in sys.modules
         try:
+            # Imported here: the probes below only run inside a sandbox, and a unit test or
+            # a script importing the package must not pay for them.
+            from ._probes.imports import ImportTracer
+
             tracer = ImportTracer(self.records, self.config.import_threshold_ms, self.env.task_root)
             tracer.start()
             self.import_tracer = tracer
@@ -190,6 +193,9 @@ class SandboxInstrumentation:
     def _begin_state_file(self, key: str | None) -> None:
         if not key:
             return
+        from ._core.history import failed_attempt_record
+        from ._probes.state_file import StateFile, state_dir, state_path
+
         state = StateFile(state_path(key, state_dir()), os.getpid())
         previous = state.begin(self.timeline.init.start_ns)
         self.state_file = state
@@ -286,7 +292,7 @@ class SandboxInstrumentation:
     def _on_init_end(self, event: Event) -> None:
         self._stop_watching_init()
         if self.state_file is not None:
-            self.state_file.set_status(DONE)
+            self.state_file.init_done()
         if (
             self.in_sandbox
             and self._separate_mode_needs_emitter()
@@ -305,7 +311,7 @@ class SandboxInstrumentation:
         """The runtime is about to report an INIT error and exit: export the init span first."""
         self._stop_watching_init()
         if self.state_file is not None:
-            self.state_file.set_status(ERROR)
+            self.state_file.init_failed()
         if self.emitter.on_init_error(event.time_ns, event.error or {}):
             self.delivery.deliver("init-error", self.provider())
 

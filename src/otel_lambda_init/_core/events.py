@@ -9,13 +9,13 @@ reaches the runtime.
 from __future__ import annotations
 
 import threading
-from typing import Any, NamedTuple
 
 from .report import report_once
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # typing costs ms at import; this module is on the INIT path
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from typing import Any
 
 NEXT_REQUESTED = "next-requested"
 """The runtime asks for the next event (its first call ends INIT)."""
@@ -35,15 +35,29 @@ SHUTDOWN = "shutdown"
 """Lambda is shutting the sandbox down (SIGTERM)."""
 
 
-class Event(NamedTuple):
+class Event:
     """One lifecycle event, with the time it was observed (epoch ns)."""
 
-    kind: str
-    time_ns: int
-    request_id: str | None = None
-    error: Mapping[str, Any] | None = None
-    source: str | None = None
-    budget_s: float = 0.0
+    __slots__ = ("kind", "time_ns", "request_id", "error", "source", "budget_s")
+
+    def __init__(
+        self,
+        kind: str,
+        time_ns: int,
+        request_id: str | None = None,
+        error: Mapping[str, Any] | None = None,
+        source: str | None = None,
+        budget_s: float = 0.0,
+    ) -> None:
+        self.kind = kind
+        self.time_ns = time_ns
+        self.request_id = request_id
+        self.error = error
+        self.source = source
+        self.budget_s = budget_s
+
+    def __repr__(self) -> str:
+        return f"Event({self.kind!r}, {self.time_ns}, request_id={self.request_id!r})"
 
 
 class LifecycleEvents:

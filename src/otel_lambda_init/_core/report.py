@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 
 logger = logging.getLogger("otel_lambda_init")
@@ -33,7 +32,15 @@ EXPORT_LOGGERS = (
     "opentelemetry.exporter.otlp.proto.http._log_exporter",
     "opentelemetry.exporter.otlp.proto.grpc.exporter",
 )
-_VOLATILE = re.compile(r"0x[0-9a-fA-F]+|\bid=\d+")
+_VOLATILE = r"0x[0-9a-fA-F]+|\bid=\d+"
+"""Addresses and ids vary between otherwise equal messages (compiled on first use: ms at
+import, and the filter only runs once an export has failed)."""
+
+
+def _masked(message: str) -> str:
+    import re  # the pattern is cached by re after its first use
+
+    return re.sub(_VOLATILE, "?", message)
 
 
 class OncePerSandbox(logging.Filter):
@@ -46,7 +53,7 @@ class OncePerSandbox(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
-            key = f"{record.name}:{record.levelno}:" + _VOLATILE.sub("?", record.getMessage())[:300]
+            key = f"{record.name}:{record.levelno}:" + _masked(record.getMessage())[:300]
         except Exception:
             return True
         with self._lock:

@@ -7,7 +7,6 @@ never following a link, and ignored with one log line when anything is off.
 
 from __future__ import annotations
 
-import json
 import os
 
 from .._core import history
@@ -58,6 +57,12 @@ class StateFile:
         if history.set_status(self.data, status):
             self._write()
 
+    def init_done(self) -> None:
+        self.set_status(history.DONE)
+
+    def init_failed(self) -> None:
+        self.set_status(history.ERROR)
+
     def count_invocation(self) -> None:
         history.count_invocation(self.data)
         self._write()
@@ -71,6 +76,8 @@ class StateFile:
         except OSError:
             report_once("local-state-read", f"ignoring {self.path}: cannot open it", exc_info=False)
             return None
+        import json  # only inside a sandbox with a state file: not on every import
+
         try:
             with os.fdopen(fd, "rb") as f:
                 raw = f.read(MAX_BYTES + 1)
@@ -84,6 +91,8 @@ class StateFile:
     def _write(self) -> None:
         # Write then rename: a process killed mid-write (the INIT cap) leaves the old state.
         # O_EXCL|O_NOFOLLOW: never write through a link someone planted at the temporary name.
+        import json
+
         tmp = f"{self.path}.{self.pid}.tmp"
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
         try:

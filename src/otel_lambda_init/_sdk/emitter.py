@@ -8,6 +8,7 @@ emitter never flushes: the owner hands what it emitted to the delivery policy.
 from __future__ import annotations
 
 import contextlib
+import copy
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -24,8 +25,6 @@ from .._core.records import ChildRecords
 from .._core.report import report_once
 from .._core.timeline import SandboxTimeline
 from .._core.vocabulary import PHASE_RESTORE, TRACE_SEPARATE
-from .children import emit_children, init_cost_attributes, runtime_record
-from .sampler import init_tracer
 
 ProviderGetter = Callable[[], TracerProvider]
 
@@ -33,6 +32,25 @@ ProviderGetter = Callable[[], TracerProvider]
 def init_span_name(env: SandboxEnvironment, phase: str = v.PHASE_INIT) -> str:
     """``init {faas.name}``; a SnapStart sandbox's cold start is ``restore {faas.name}``."""
     return f"{'restore' if phase == PHASE_RESTORE else 'init'} {env.function_name}"
+
+
+def init_tracer(provider: TracerProvider, record_unsampled: bool) -> trace.Tracer:
+    """The tracer for init spans. A provider built with ``InitSpanSampler`` (the wrapper
+    route does) records init spans already; for an SDK provider the user built with another
+    sampler, our tracer gets ``InitSpanSampler`` around it (the SDK has no public way to add
+    a sampler to a built provider; ``Tracer.sampler`` is its public attribute). Only a
+    tracer that has a sampler (the SDK is loaded) makes us import the sampler module."""
+    tracer = provider.get_tracer(v.TRACER_NAME, v.VERSION)
+    sampler = getattr(tracer, "sampler", None)
+    if not record_unsampled or sampler is None:
+        return tracer
+    from .sampler import InitSpanSampler
+
+    if isinstance(sampler, InitSpanSampler):
+        return tracer
+    tracer = copy.copy(tracer)
+    tracer.sampler = InitSpanSampler(sampler)  # type: ignore[attr-defined]
+    return tracer
 
 
 def record_error(span: Span, error: BaseException) -> None:
@@ -270,6 +288,8 @@ class InitSpanEmitter:
     def _end_span(self, provider: TracerProvider, span: Span, end_ns: int) -> trace.SpanContext:
         """Add the children, cost and CPU, then end the init span at INIT end."""
         try:
+            from .children import emit_children, init_cost_attributes, runtime_record
+
             init = self.timeline.init
             span.set_attributes(
                 init_cost_attributes(init, end_ns, self._config(), self.env, self.records)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry import context as context_api
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
 from .._core import vocabulary as v
@@ -60,6 +60,10 @@ def parent_context_of(event: Any) -> context_api.Context | None:
     Both go through the global propagator, so ``_X_AMZN_TRACE_ID`` is only used when the
     user configured an X-Ray propagator (``OTEL_PROPAGATORS=xray`` or similar).
     """
+    # Imported here, not at module level: loading the propagators reads entry points
+    # (tens of ms), which the decorator's import at INIT must not pay.
+    from opentelemetry import propagate
+
     headers = event.get("headers") if isinstance(event, Mapping) else None
     if isinstance(headers, Mapping) and headers:
         carrier = {str(k).lower(): v for k, v in headers.items() if isinstance(v, str)}

@@ -4,9 +4,7 @@ invocations: INIT happens once per sandbox, and an unsampled first invocation mu
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
-from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -61,16 +59,3 @@ def _parent_sampled(parent_context: Context | None) -> bool:
 def _state(parent_context: Context | None) -> TraceState | None:
     parent = trace.get_current_span(parent_context).get_span_context()
     return parent.trace_state if parent.is_valid else None
-
-
-def init_tracer(provider: Any, record_unsampled: bool) -> trace.Tracer:
-    """The tracer for init spans. A provider built with ``InitSpanSampler`` (the wrapper
-    route does) records init spans already; for a provider the user built with another
-    sampler, our tracer gets ``InitSpanSampler`` around it (the SDK has no public way to add
-    a sampler to a built provider; ``Tracer.sampler`` is its public attribute)."""
-    tracer = provider.get_tracer(v.TRACER_NAME, v.VERSION)
-    sampler = getattr(tracer, "sampler", None)
-    if record_unsampled and sampler is not None and not isinstance(sampler, InitSpanSampler):
-        tracer = copy.copy(tracer)
-        tracer.sampler = InitSpanSampler(sampler)
-    return tracer

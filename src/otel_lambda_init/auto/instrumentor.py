@@ -27,7 +27,7 @@ class OtelLambdaInitInstrumentor(BaseInstrumentor):
 
     def _instrument(self, **kwargs: Any) -> None:
         try:
-            from .._api import ensure_processor
+            from .._api_processor import ensure_processor
             from .._owner import sandbox
             from . import early
 

@@ -73,7 +73,7 @@ def _instrument(fn: Callable[..., Any], provider: Any) -> Callable[..., Any]:
     if getattr(fn, "__otel_lambda_init__", False):
         return fn  # the function already uses @instrument_handler
     if upstream_instruments():
-        from .._api import ensure_processor
+        from .._api_processor import ensure_processor
 
         ensure_processor(provider)  # the upstream span is the invocation span; we decorate it
         return fn

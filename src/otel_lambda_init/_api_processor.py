@@ -6,8 +6,6 @@ decorator must not import the SDK.
 
 from __future__ import annotations
 
-from typing import Any
-
 from opentelemetry.trace import TracerProvider
 
 from ._owner import sandbox
@@ -28,7 +26,7 @@ class InitSpanProcessor(InvocationSpanDecorator):
         owner.hooks.install()  # the runtime window tells which span is the invocation's
 
 
-def ensure_processor(tracer_provider: Any) -> InitSpanProcessor | None:
+def ensure_processor(tracer_provider: TracerProvider) -> InitSpanProcessor | None:
     """Add one ``InitSpanProcessor`` to an SDK TracerProvider (never twice). Returns None for
     providers that take no processors (the API's no-op or proxy provider)."""
     add = getattr(tracer_provider, "add_span_processor", None)

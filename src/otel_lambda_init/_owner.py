@@ -243,7 +243,7 @@ class SandboxInstrumentation:
         self.exporters.extend(built.exporters)
         return built.provider
 
-    def adopt_processor_provider(self, provider: Any) -> bool:
+    def adopt_processor_provider(self, provider: TracerProvider) -> bool:
         """A processor goes on ``provider`` (once per provider); it becomes our provider
         unless the public API named one. False when it already has ours."""
         with self._lock:
@@ -259,7 +259,7 @@ class SandboxInstrumentation:
         if self.timeline.mark_init_end(end_ns, source):
             self.events.publish(Event(ev.INIT_END, end_ns, source=source))
 
-    def invocation_finished(self, request_id: str | None, provider: Any) -> None:
+    def invocation_finished(self, request_id: str | None, provider: TracerProvider) -> None:
         """Our handler wrapper ended an invocation's spans (sampled or not)."""
         self.delivery.deliver("after-invocation", provider, request_id=request_id)
 

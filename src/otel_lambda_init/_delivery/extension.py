@@ -37,7 +37,7 @@ class _Signals:
     def __init__(self) -> None:
         self.handler_done = threading.Event()
         self.posted = threading.Event()
-        self.provider: Any = None
+        self.provider: object = None  # the TracerProvider the handler's spans went to
 
 
 class AfterResponseExtension:
@@ -72,7 +72,7 @@ class AfterResponseExtension:
                     self._signals.pop(next(iter(self._signals)))
             return signals
 
-    def handler_finished(self, request_id: str, provider: Any) -> None:
+    def handler_finished(self, request_id: str, provider: object) -> None:
         """Our wrapper ended the invocation's spans (sampled or not)."""
         signals = self._signals_for(request_id)
         signals.provider = provider

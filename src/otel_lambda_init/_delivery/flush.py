@@ -8,9 +8,15 @@ one reusable daemon thread and the caller waits at most the bound.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 from .._core.report import report_once
+
+
+class Flushable(Protocol):
+    """What a flush needs of a TracerProvider (the SDK's has it; the API's proxy does not)."""
+
+    def force_flush(self, timeout_millis: int = ...) -> bool: ...
 
 
 class BoundedFlusher:
@@ -24,7 +30,7 @@ class BoundedFlusher:
         self._finished.set()
         self._thread: threading.Thread | None = None
 
-    def flush(self, provider: Any, timeout_s: float) -> bool:
+    def flush(self, provider: Flushable | object, timeout_s: float) -> bool:
         """Flush ``provider``; True if it finished within ``timeout_s``.
 
         While an earlier flush is still stuck, a new one is not queued behind it: the caller

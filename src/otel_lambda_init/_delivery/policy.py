@@ -10,13 +10,12 @@ mode: the process may not live to export them later.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from .._core.config import Config
 from .._core.report import report_once
 from .._core.vocabulary import FLUSH_AFTER_RESPONSE, FLUSH_NONE, FLUSH_SYNC, DeliveryTrigger
 from .extension import AfterResponseExtension, start_after_response
-from .flush import BoundedFlusher
+from .flush import BoundedFlusher, Flushable
 
 
 class Delivery:
@@ -56,7 +55,7 @@ class Delivery:
     def deliver(
         self,
         trigger: DeliveryTrigger,
-        provider: Any,
+        provider: Flushable | object,
         *,
         request_id: str | None = None,
         budget_s: float | None = None,

@@ -46,7 +46,7 @@ class BuiltProvider:
 
     __slots__ = ("provider", "exporters")
 
-    def __init__(self, provider: Any, exporters: list[LazySpanExporter]) -> None:
+    def __init__(self, provider: trace.TracerProvider, exporters: list[LazySpanExporter]) -> None:
         self.provider = provider
         self.exporters = exporters
 
@@ -68,7 +68,7 @@ def configure_tracer_provider(env: SandboxEnvironment, lazy_export: bool) -> Bui
     names = os.environ.get("OTEL_TRACES_EXPORTER") or "otlp"
     for name in (n.strip().lower() for n in names.split(",")):
         try:
-            _add_exporter(built, name, lazy_export)
+            _add_exporter(provider, built.exporters, name, lazy_export)
         except Exception:
             report_once(f"exporter-{name}", f"could not set up the {name!r} span exporter")
     trace.set_tracer_provider(provider)
@@ -76,7 +76,10 @@ def configure_tracer_provider(env: SandboxEnvironment, lazy_export: bool) -> Bui
     return built
 
 
-def _add_exporter(built: BuiltProvider, name: str, lazy_export: bool) -> None:
+def _add_exporter(
+    provider: Any, exporters: list[LazySpanExporter], name: str, lazy_export: bool
+) -> None:
+    """Add the exporter ``name`` to our SDK ``provider``; built lazy ones go to ``exporters``."""
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
     if name in ("", "none"):
@@ -84,7 +87,7 @@ def _add_exporter(built: BuiltProvider, name: str, lazy_export: bool) -> None:
     if name == "console":
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
-        built.provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
         return
     if name != "otlp":
         report_once(
@@ -104,5 +107,5 @@ def _add_exporter(built: BuiltProvider, name: str, lazy_export: bool) -> None:
     exporter = LazySpanExporter(otlp_exporter_factory())
     if not lazy_export:
         exporter.build()
-    built.exporters.append(exporter)
-    built.provider.add_span_processor(BatchSpanProcessor(exporter))
+    exporters.append(exporter)
+    provider.add_span_processor(BatchSpanProcessor(exporter))

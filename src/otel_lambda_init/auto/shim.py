@@ -18,6 +18,8 @@ import sys  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
+from opentelemetry.trace import TracerProvider  # noqa: E402
+
 from .._core.report import logger, report_once  # noqa: E402
 from .._owner import sandbox  # noqa: E402
 
@@ -69,7 +71,7 @@ def _prepare() -> Any:
     return provider
 
 
-def _instrument(fn: Callable[..., Any], provider: Any) -> Callable[..., Any]:
+def _instrument(fn: Callable[..., Any], provider: TracerProvider) -> Callable[..., Any]:
     if getattr(fn, "__otel_lambda_init__", False):
         return fn  # the function already uses @instrument_handler
     if upstream_instruments():

@@ -10,40 +10,19 @@ import contextlib
 import functools
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.trace import Span, TracerProvider
 
 from .._core import vocabulary as v
-from .._core.claims import InvocationClaims
-from .._core.config import Config
-from .._core.environment import SandboxEnvironment
 from .._core.report import report_once
-from .._core.timeline import SandboxTimeline
-from .emitter import InitSpanEmitter, record_error
+from .emitter import record_error
+from .host import InvocationHost
 from .invocation import invocation_attributes, parent_context_of, trigger_of
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class InvocationHost(Protocol):
-    """What the wrapper needs of the sandbox's owner (handed in, never looked up)."""
-
-    @property
-    def config(self) -> Config: ...
-    @property
-    def env(self) -> SandboxEnvironment: ...
-    @property
-    def timeline(self) -> SandboxTimeline: ...
-    @property
-    def claims(self) -> InvocationClaims: ...
-    @property
-    def emitter(self) -> InitSpanEmitter: ...
-    def provider(self) -> TracerProvider: ...
-    def end_init(self, end_ns: int, source: v.EndSource) -> None: ...
-    def invocation_finished(self, request_id: str | None, provider: TracerProvider) -> None: ...
 
 
 class _Invocation:

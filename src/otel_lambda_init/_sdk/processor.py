@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Protocol
+from typing import Any
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
@@ -27,28 +27,12 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import SpanKind
 
 from .._core import vocabulary as v
-from .._core.claims import InvocationClaims
-from .._core.config import Config
 from .._core.report import report_once
-from .._core.timeline import SandboxTimeline
-from .emitter import InitSpanEmitter
+from .host import InvocationHost
 
 UPSTREAM_SCOPE = "opentelemetry.instrumentation.aws_lambda"
 _INVOCATION_KINDS = (SpanKind.SERVER, SpanKind.CONSUMER)
 _INVOCATION_KEYS = (v.FAAS_INVOCATION_ID, v.FAAS_TRIGGER, "faas.execution")
-
-
-class ProcessorHost(Protocol):
-    """What the processor needs of the sandbox's owner (handed in, never looked up)."""
-
-    @property
-    def config(self) -> Config: ...
-    @property
-    def timeline(self) -> SandboxTimeline: ...
-    @property
-    def claims(self) -> InvocationClaims: ...
-    @property
-    def emitter(self) -> InitSpanEmitter: ...
 
 
 def _scope_name(span: Any) -> str:
@@ -61,7 +45,7 @@ def _scope_name(span: Any) -> str:
 class InvocationSpanDecorator(SpanProcessor):
     """Decorates invocation spans made by other instrumentors; see the module docstring."""
 
-    def __init__(self, host: ProcessorHost) -> None:
+    def __init__(self, host: InvocationHost) -> None:
         self._host = host
         self._local = threading.local()
 

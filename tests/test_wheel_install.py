@@ -23,7 +23,16 @@ def _run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
 
 def test_wheel_installs_in_a_fresh_venv_and_runs_the_demo(tmp_path: Path) -> None:
     built = _run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check", "--outdir", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--skip-dependency-check",
+            "--outdir",
+            str(tmp_path),
+        ],
         cwd=ROOT,
     )
     assert built.returncode == 0, built.stderr[-2000:]
@@ -34,7 +43,9 @@ def test_wheel_installs_in_a_fresh_venv_and_runs_the_demo(tmp_path: Path) -> Non
     installed = _run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)])
     assert installed.returncode == 0, installed.stderr
     fresh_site = Path(
-        _run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
+        _run(
+            [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
+        ).stdout.strip()
     )
     (fresh_site / "zz_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     where = _run(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -183,9 +184,7 @@ def _parse_env(items: Sequence[str]) -> dict[str, str]:
     return env
 
 
-def _threshold_in_effect(
-    sandbox_env: dict[str, str], sources: dict[str, str]
-) -> tuple[str, str]:
+def _threshold_in_effect(sandbox_env: dict[str, str], sources: dict[str, str]) -> tuple[str, str]:
     """The proactive threshold the sandboxes will use, and where it came from."""
     from ._core.config import OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS as var
     from ._core.config import Config
@@ -239,6 +238,13 @@ def _simulate(args: argparse.Namespace) -> int:
         sources["OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS"] = (
             "--threshold-ms" if args.threshold_ms is not None else "the demo's default"
         )
+    wrapper = env.get("AWS_LAMBDA_EXEC_WRAPPER") or scenario.env.get("AWS_LAMBDA_EXEC_WRAPPER")
+    if wrapper and "/" not in wrapper:
+        # Lambda's bootstrap execs a path; a bare name means "the one on my PATH".
+        found = shutil.which(wrapper)
+        if found is None:
+            raise FileNotFoundError(f"AWS_LAMBDA_EXEC_WRAPPER={wrapper}: not found on PATH")
+        env["AWS_LAMBDA_EXEC_WRAPPER"] = found
     backend_url = (
         args.endpoint
         or env.pop("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", None)
@@ -255,9 +261,7 @@ def _simulate(args: argparse.Namespace) -> int:
             if backend.note:
                 print(f"note: {backend.note}", file=sys.stderr)
             headers = parse_otlp_headers(sandbox_env.get("OTEL_EXPORTER_OTLP_HEADERS"))
-            headers.update(
-                parse_otlp_headers(sandbox_env.get("OTEL_EXPORTER_OTLP_TRACES_HEADERS"))
-            )
+            headers.update(parse_otlp_headers(sandbox_env.get("OTEL_EXPORTER_OTLP_TRACES_HEADERS")))
             probe(backend, headers)
         except BackendError as exc:
             print(f"otel-lambda-init: error: {exc}", file=sys.stderr)
@@ -343,7 +347,10 @@ def _simulate(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
             elif report.refused:
-                print("otel-lambda-init: warning: the backend refused part of the run", file=sys.stderr)
+                print(
+                    "otel-lambda-init: warning: the backend refused part of the run",
+                    file=sys.stderr,
+                )
         print(f"wall time {time.monotonic() - started:.1f}s")
     finally:
         receiver.stop()
@@ -356,7 +363,13 @@ def _simulate(args: argparse.Namespace) -> int:
 
 # What, in a sandbox's output, the user should see without opening the log: exporter failures
 # (the SDK logs them), our own warnings, the runtime's errors and tracebacks.
-_PROBLEM_MARKERS = ("Failed to export", "Transient error", "otel-lambda-init:", "[ERROR]", "Traceback")
+_PROBLEM_MARKERS = (
+    "Failed to export",
+    "Transient error",
+    "otel-lambda-init:",
+    "[ERROR]",
+    "Traceback",
+)
 
 
 def _log_problems(result: Any, limit: int = 12) -> list[str]:

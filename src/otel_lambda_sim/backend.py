@@ -10,7 +10,6 @@ here only hides what the backend did), and the CLI can say exactly what the back
 
 from __future__ import annotations
 
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -108,15 +107,22 @@ def _post(url: str, body: bytes, headers: Mapping[str, str], timeout_s: float) -
         with urllib.request.urlopen(request, timeout=timeout_s) as response:
             return response.status, response.reason or ""
     except urllib.error.HTTPError as exc:
-        return exc.code, str(exc.reason or "")
-    except (urllib.error.URLError, OSError, socket.timeout) as exc:
-        reason = getattr(exc, "reason", exc)
-        return 0, str(reason)
+        detail = exc.read(300).decode("utf-8", "replace").strip()
+        reason = str(exc.reason or "")
+        return exc.code, f"{reason}: {detail}" if detail else reason
+    except OSError as exc:  # URLError, refused, timeouts
+        return 0, str(getattr(exc, "reason", None) or exc)
 
 
 def probe(endpoint: Endpoint, headers: Mapping[str, str], timeout_s: float = 5.0) -> None:
-    """POST an empty OTLP trace request (valid, and stores nothing); raise when refused."""
-    body = ExportTraceServiceRequest().SerializeToString()
+    """POST a trace request with no spans (it stores nothing); raise when refused.
+
+    One empty ResourceSpans rather than an empty request: MLflow answers 400 "no spans found"
+    to an empty one, and accepts this.
+    """
+    request = ExportTraceServiceRequest()
+    request.resource_spans.add()
+    body = request.SerializeToString()
     status, reason = _post(
         endpoint.traces,
         body,
@@ -141,7 +147,7 @@ def probe(endpoint: Endpoint, headers: Mapping[str, str], timeout_s: float = 5.0
             + (
                 " (does it need a header? set OTEL_EXPORTER_OTLP_HEADERS, e.g. "
                 "x-mlflow-experiment-id=<id> for MLflow)"
-                if status in (400, 401, 403)
+                if status in (400, 401, 403, 422)
                 else ""
             )
         )

@@ -188,7 +188,9 @@ def _bar(
             )
     else:
         text = ""
-    rect = f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{_ROW_H - 4}" rx="2" fill="{color}"/>'
+    rect = (
+        f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{_ROW_H - 4}" rx="2" fill="{color}"/>'
+    )
     inner = f"<title>{_esc(tip)}</title>{rect}{text}"
     if span_id:
         inner = f'<a href="#s-{span_id}">{inner}</a>'
@@ -287,7 +289,9 @@ def _attr_table(span: ReceivedSpan, by_id: Mapping[str, ReceivedSpan]) -> str:
             f"{link.trace_id}) {_esc(json.dumps(link.attributes))}</td></tr>"
         )
     if span.status_code != "UNSET":
-        rows.append(f"<tr><th>status</th><td>{_esc(span.status_code)} {_esc(span.status_message)}</td></tr>")
+        rows.append(
+            f"<tr><th>status</th><td>{_esc(span.status_code)} {_esc(span.status_message)}</td></tr>"
+        )
     return (
         f'<div class="attrs" id="s-{span.span_id}"><b>{_esc(span.name)}</b> '
         f"[{_esc(span.kind)}] {span.duration_ms:.1f} ms, span {span.span_id}, trace "

@@ -193,6 +193,20 @@ def test_no_spans_is_an_error_with_a_hint_and_the_shell_wrapper_is_named(
     assert "AWS_LAMBDA_EXEC_WRAPPER is set in your shell but not passed" in err
 
 
+def test_exec_wrapper_given_by_name_on_the_command_line_instruments_a_plain_handler(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "plain.py").write_text(PLAIN_HANDLER)
+    argv = ["simulate", str(_scenario(tmp_path)), "--handler", "plain.handler", "--code-dir"]
+    argv += [str(tmp_path / "code"), "--out", str(tmp_path / "out"), "--quiet"]
+    code = main([*argv, "--env", "AWS_LAMBDA_EXEC_WRAPPER=otel-lambda-init-wrapper"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    names = {s.name for s in load_jsonl(tmp_path / "out" / "one.jsonl")}
+    assert "init demo-fn" in names and "demo-fn" in names
+
+
 def test_threshold_in_effect_is_printed_for_a_scenario_without_one(
     plain_run: tuple[int, str, str, Path],
 ) -> None:
@@ -208,7 +222,10 @@ def test_threshold_in_effect_is_printed_for_the_builtin_demo_scenario(
                  str(HANDLERS), "--out", str(tmp_path), "--quiet"])  # fmt: skip
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert "proactive threshold in effect: 1500 ms" in captured.out
+    assert (
+        "proactive threshold in effect: OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS=1500 ms"
+        in captured.out
+    )
 
 
 def test_every_scenario_key_is_documented_and_every_example_loads() -> None:
@@ -238,7 +255,7 @@ def test_view_of_the_demo_jsonl_keeps_the_ground_truth_and_asks_before_overwriti
     truth = json.loads(truth_path(jsonl).read_text())["truth"]
     assert f"(simulator: {truth['initializations']})" in page
     assert f"(simulator: {truth['not_waited_for']} not waited for)" in page
-    assert "proactive threshold in effect: 1500 ms" in page
+    assert "proactive threshold in effect: OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS=1500 ms" in page
     assert main(["view", str(jsonl), "--force"]) == 0
 
 

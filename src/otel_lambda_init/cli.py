@@ -190,7 +190,7 @@ def _threshold_in_effect(sandbox_env: dict[str, str], sources: dict[str, str]) -
     from ._core.config import Config
 
     if var in sandbox_env:
-        return f"{sandbox_env[var]} ms", f"{var} from {sources.get(var, 'the scenario')}"
+        return f"{var}={sandbox_env[var]} ms", f"from {sources.get(var, 'the scenario')}"
     return f"{Config().proactive_threshold_ms:.0f} ms", f"default; {var} not set"
 
 
@@ -270,7 +270,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
     threshold, source = _threshold_in_effect(sandbox_env, sources)
     notes.append(f"proactive threshold in effect: {threshold} ({source})")
-    if threshold != "10000 ms":
+    if not threshold.endswith("=10000 ms") and threshold != "10000 ms":
         notes.append("Lambda's field heuristic is 10000 ms; a lower one keeps a local run short")
     progress = None if args.quiet else _progress
     started = time.monotonic()

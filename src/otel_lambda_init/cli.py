@@ -219,6 +219,10 @@ def _simulate(args: argparse.Namespace) -> int:
             scenario = load_scenario(args.scenario)
         handler = args.handler or scenario.handler
         code_dir = args.code_dir or Path(scenario.code_dir or ".")
+        if args.scenario in BUILTIN_SCENARIOS and not (args.handler or args.code_dir):
+            import otel_lambda_demo as demo_pkg  # the built-in scenario's own function
+
+            code_dir = Path(demo_pkg.__file__).parent
         if not handler:
             raise ValueError("no handler: pass --handler module.function")
         if not code_dir.is_dir():

@@ -73,6 +73,7 @@ class SandboxRecord:
     init_error_type: str | None = None
     init_error_message: str = ""
     logs_tail: str = ""
+    log_path: Path | None = None  # the runtime's stdout/stderr (CloudWatch's log stream)
 
     @property
     def verdict(self) -> Verdict:
@@ -130,8 +131,10 @@ class Fleet:
         progress: Callable[[str], None] | None = None,
         progress_every_s: float = 1.0,
         invocation_timeout_s: float = 120.0,
+        log_dir: Path | None = None,
     ) -> None:
         self.scenario = scenario
+        self.log_dir = log_dir
         self.function = scenario.function_config(handler, code_dir, env)
         self.progress = progress
         self.progress_every_s = progress_every_s
@@ -195,6 +198,19 @@ class Fleet:
         finally:
             for slot in self._slots:
                 slot.sandbox.kill()
+                if self.log_dir is not None:
+                    slot.record.log_path = self._keep_log(slot)
+
+    def _keep_log(self, slot: _Slot) -> Path | None:
+        """Copy the sandbox's output out of its directory (removed at kill), one file each."""
+        assert self.log_dir is not None
+        try:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            path = self.log_dir / f"{slot.record.name}.log"
+            path.write_text(slot.sandbox.logs(), encoding="utf-8")
+            return path
+        except OSError:
+            return None
 
     def _run(self) -> FleetResult:
         sc = self.scenario

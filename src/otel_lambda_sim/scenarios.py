@@ -14,7 +14,7 @@ from typing import Any
 
 from .function import FunctionConfig
 
-__all__ = ["Scenario", "demo_scenario", "load_scenario"]
+__all__ = ["SCENARIO_KEYS", "Scenario", "demo_scenario", "describe_durations", "load_scenario"]
 
 # Env vars the bundled demo and test handlers honour, so a scenario can set INIT and handler
 # durations. Any other handler simply ignores them.
@@ -105,8 +105,57 @@ class Scenario:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown scenario keys {unknown}; accepted keys: {sorted(known)}")
+            raise ValueError(
+                f"unknown scenario keys {unknown}; accepted keys: {sorted(known)} (each is "
+                "described in the README's 'Scenario files' and examples/scenarios/)"
+            )
         return cls(**data)
+
+
+# Every key a scenario file accepts, and what it does (README "Scenario files" mirrors it; a
+# test checks both against the dataclass).
+SCENARIO_KEYS: dict[str, str] = {
+    "name": "the run's name: output files are NAME.jsonl/.html (default: the file's stem)",
+    "description": "free text",
+    "handler": "module.function (--handler overrides)",
+    "code_dir": "the function's code directory, relative to where you run (--code-dir "
+    "overrides; default .)",
+    "function_name": "AWS_LAMBDA_FUNCTION_NAME (default demo-fn)",
+    "initialization_type": "AWS_LAMBDA_INITIALIZATION_TYPE: on-demand, provisioned-concurrency, "
+    "snap-start",
+    "execution_env": "AWS_EXECUTION_ENV (default AWS_Lambda_python3.12; 3.12+ lets a SIGTERM "
+    "handler run at shutdown)",
+    "memory_mb": "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "init_ms": "sets SIM_INIT_MS in each sandbox. The simulator does not sleep for you: only a "
+    "handler that reads SIM_INIT_MS (the demo does) spends that long in INIT",
+    "handler_ms": "added to each dict event as work_ms. Only a handler that reads "
+    "event['work_ms'] (the demo does) takes that long",
+    "init_timeout_s": "Lambda's INIT cap (10 s); lower it to see a timeout and re-run quickly",
+    "function_timeout_s": "the function timeout; the deadline each invocation gets",
+    "concurrency": "the most sandboxes alive at once",
+    "eager_assignment": "a pending request goes to whichever sandbox frees first (Lambda's "
+    "behaviour, the source of proactive initializations); false binds it to the new sandbox",
+    "idle_expiry_s": "shut a sandbox down after this long idle (default: never during the run)",
+    "prewarm": "sandboxes started at t=0 before any request (and on each deploy)",
+    "arrivals": "request arrival times, seconds from the start",
+    "rate_per_s": "with duration_s: evenly spaced arrivals instead of a list",
+    "duration_s": "with rate_per_s",
+    "events": "request payloads, cycled over the requests",
+    "deploys": "times (s) of a new version: every sandbox retires, new ones start unasked",
+    "rotations": "times (s) Lambda replaces its oldest sandbox with a fresh one",
+    "env": "the function's environment variables (e.g. OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS, "
+    "AWS_LAMBDA_EXEC_WRAPPER); --env and your shell's OTEL_* variables win",
+    "drain_s": "seconds to wait after the last response before spinning sandboxes down",
+}
+
+
+def describe_durations(scenario: Scenario) -> list[str]:
+    """What init_ms and handler_ms really do, said on every run (they are hints, not timers)."""
+    return [
+        f"init_ms={scenario.init_ms:g} is given as SIM_INIT_MS and handler_ms="
+        f"{scenario.handler_ms:g} as each event's work_ms: only a handler that reads them "
+        "(the demo does) takes that long; the simulator imposes no duration"
+    ]
 
 
 def load_scenario(path: Path | str) -> Scenario:

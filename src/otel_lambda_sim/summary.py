@@ -98,7 +98,8 @@ def format_summary(
         return f"   (simulator: {truth[key]})" if truth and key in truth else ""
 
     lines = [
-        "What the spans say                          vs what happened",
+        "What the spans say"
+        + ("                          vs what happened (simulator)" if truth else ""),
         f"  initializations (init spans)   {summary.initializations:4d}{t('initializations')}",
         f"  cold starts (faas.coldstart)   {summary.cold_starts:4d}"
         + (f"   (simulator: {truth['waited_for']} waited for)" if truth else ""),

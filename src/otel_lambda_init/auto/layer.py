@@ -172,6 +172,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         path = build_layer(args.out, args.python, args.arch, package=args.package)
     except (LayerBuildError, OSError, ValueError) as error:
         print(f"otel-lambda-init: layer build failed: {error}", file=sys.stderr)
+        if args.package is None and "otel-lambda-init==" in str(error):
+            print(
+                "otel-lambda-init is not published on PyPI: build its wheel in the checkout "
+                "(python -m build) and pass it, e.g. --package dist/otel_lambda_init-*.whl",
+                file=sys.stderr,
+            )
         return 1
     print(path)
     return 0

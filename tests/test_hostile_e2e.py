@@ -1,0 +1,81 @@
+"""Attacks on the INIT path, through real awslambdaric: the function must behave exactly as
+it does without us (issue 13)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lambda_harness import init_spans, invocation_spans, running_sandbox
+
+from otel_lambda_sim.receiver import OtlpReceiver
+
+HOSTILE = Path(__file__).parent / "hostile_handlers"
+
+
+def installed_wrapper() -> str:
+    path = shutil.which("otel-lambda-init-wrapper", path=str(Path(sys.executable).parent))
+    assert path, "otel-lambda-init-wrapper is not installed next to the interpreter"
+    return path
+
+
+@pytest.fixture
+def receiver() -> Iterator[OtlpReceiver]:
+    with OtlpReceiver() as r:
+        yield r
+
+
+def test_a_package_that_inspects_its_loader_imports_unchanged_on_the_wrapper_route(
+    receiver: OtlpReceiver,
+) -> None:
+    env = {"AWS_LAMBDA_EXEC_WRAPPER": installed_wrapper()}
+    with running_sandbox("resource_app.handler", receiver, code_dir=HOSTILE, env=env) as sandbox:
+        assert sandbox.wait_init(30).status == "done"
+        result = sandbox.invoke({}, timeout=30)
+        spans = receiver.wait_for(lambda s: len(invocation_spans(s)) >= 1, timeout=20)
+    assert result.status == "success", result.payload
+    assert result.payload == {
+        "loader_is_real": True,
+        "has_data": True,
+        "listing": ["data.txt"],
+        "is_dir": True,
+        "data": "hello",
+    }
+    assert len(init_spans(spans)) == 1
+
+
+def test_a_package_that_inspects_its_loader_imports_unchanged_on_the_manual_route(
+    receiver: OtlpReceiver,
+) -> None:
+    with running_sandbox("resource_manual_app.handler", receiver, code_dir=HOSTILE) as sandbox:
+        assert sandbox.wait_init(30).status == "done"
+        result = sandbox.invoke({}, timeout=30)
+    assert result.status == "success", result.payload
+    assert result.payload == {"loader_is_real": True, "has_data": True}
+
+
+def _init_error(receiver: OtlpReceiver, env: dict[str, str]) -> Any:
+    with running_sandbox(
+        "import_raising_app.handler", receiver, code_dir=HOSTILE, env=env
+    ) as sandbox:
+        outcome = sandbox.wait_init(30)
+    assert outcome.status == "error"
+    return outcome.body
+
+
+def test_an_error_at_import_is_reported_with_the_frames_it_has_without_us(
+    receiver: OtlpReceiver,
+) -> None:
+    ours = _init_error(receiver, {"AWS_LAMBDA_EXEC_WRAPPER": installed_wrapper()})
+    with OtlpReceiver() as baseline_receiver:
+        baseline = _init_error(baseline_receiver, {})
+    assert ours["errorType"] == baseline["errorType"] == "RuntimeError"
+    assert ours["errorMessage"] == baseline["errorMessage"]
+    assert ours["stackTrace"] == baseline["stackTrace"]
+    assert not any("otel_lambda_init" in frame for frame in ours["stackTrace"])
+    (init,) = init_spans(receiver.wait_for(lambda s: len(init_spans(s)) >= 1, timeout=20))
+    assert init.status_code == "ERROR"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 
@@ -77,3 +78,21 @@ def test_keyword_overrides_win_and_reject_unknown_modes() -> None:
     assert cfg.flush == "none" and cfg.trace_mode == "auto"
     with pytest.raises(ValueError, match="after-response"):
         cfg.with_overrides(flush="eventually")
+
+
+@pytest.mark.parametrize("raw", ["1e303", "1e308", "1.7976931348623157e308"])
+def test_an_enormous_duration_is_read_as_never_and_fits_nanoseconds(raw: str) -> None:
+    config = load_config(
+        {
+            "OTEL_LAMBDA_INIT_IMPORT_THRESHOLD_MS": raw,
+            "OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS": raw,
+            "OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS": raw,
+        }
+    )
+    for value in (
+        config.import_threshold_ms,
+        config.flush_timeout_ms,
+        config.proactive_threshold_ms,
+    ):
+        assert int(value * 1_000_000) < 2**63
+        assert value / 1000.0 <= threading.TIMEOUT_MAX

@@ -79,3 +79,43 @@ def test_an_error_at_import_is_reported_with_the_frames_it_has_without_us(
     assert not any("otel_lambda_init" in frame for frame in ours["stackTrace"])
     (init,) = init_spans(receiver.wait_for(lambda s: len(init_spans(s)) >= 1, timeout=20))
     assert init.status_code == "ERROR"
+
+
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+def test_a_misspelled_propagator_warns_once_and_the_others_still_work(
+    receiver: OtlpReceiver,
+) -> None:
+    env = {
+        "AWS_LAMBDA_EXEC_WRAPPER": installed_wrapper(),
+        "OTEL_PROPAGATORS": "tracecontext,b3multi_typo",
+    }
+    with running_sandbox("resource_app.handler", receiver, code_dir=HOSTILE, env=env) as sandbox:
+        assert sandbox.wait_init(30).status == "done"
+        event = {"headers": {"traceparent": TRACEPARENT}}
+        for n in range(3):
+            assert sandbox.invoke(event, request_id=f"req-{n}", timeout=30).status == "success"
+        spans = receiver.wait_for(lambda s: len(invocation_spans(s)) >= 3, timeout=20)
+        logs = sandbox.logs()
+    invocations = invocation_spans(spans)
+    assert len(invocations) == 3
+    assert {s.trace_id for s in invocations} == {TRACEPARENT.split("-")[1]}
+    (init,) = init_spans(spans)
+    assert "lambda_init.unused" not in init.attributes
+    assert logs.count("b3multi_typo") == 1, logs
+
+
+def test_an_enormous_import_threshold_still_exports_the_init_error_span(
+    receiver: OtlpReceiver,
+) -> None:
+    env = {"OTEL_LAMBDA_INIT_IMPORT_THRESHOLD_MS": "1e303", "RAISE_HOW": "raise"}
+    anatomy = Path(__file__).parent / "anatomy_handlers"
+    with running_sandbox("raising_app.handler", receiver, code_dir=anatomy, env=env) as sandbox:
+        assert sandbox.wait_init(30).status == "error"
+        spans = receiver.wait_for(lambda s: len(init_spans(s)) >= 1, timeout=20)
+        logs = sandbox.logs()
+    (init,) = init_spans(spans)
+    assert init.status_code == "ERROR"
+    assert not [s for s in spans if s.name.startswith("import ")]  # nothing is that slow
+    assert "OverflowError" not in logs

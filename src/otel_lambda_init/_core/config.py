@@ -59,6 +59,9 @@ OTEL_LAMBDA_INIT_ARCHITECTURE = "OTEL_LAMBDA_INIT_ARCHITECTURE"
 """``x86_64`` or ``arm64``; Lambda does not expose it, so it defaults to the machine's."""
 
 ARCHITECTURES = ("x86_64", "arm64")
+MAX_MS = 1e12
+"""Durations above this (about 31 years) mean "never" and are read as this: in nanoseconds it
+still fits a 64-bit integer, in seconds it is a valid thread timeout."""
 TRUE_VALUES = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 
@@ -119,7 +122,14 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[Any, ...], default
     return default
 
 
-def _number(env: Mapping[str, str], name: str, default: float, *, allow_zero: bool = True) -> float:
+def _number(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    *,
+    allow_zero: bool = True,
+    maximum: float | None = MAX_MS,
+) -> float:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -131,7 +141,7 @@ def _number(env: Mapping[str, str], name: str, default: float, *, allow_zero: bo
         lower = "a number >= 0" if allow_zero else "a number > 0"
         _warn_once(name, raw, lower, default)
         return default
-    return value
+    return value if maximum is None else min(value, maximum)
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -173,8 +183,10 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         ),
         auto_instrument=_flag(env, OTEL_LAMBDA_INIT_AUTO_INSTRUMENT, defaults.auto_instrument),
         disabled=_flag(env, OTEL_LAMBDA_INIT_DISABLED, defaults.disabled),
-        price_x86_64=_number(env, OTEL_LAMBDA_INIT_PRICE_X86_64, defaults.price_x86_64),
-        price_arm64=_number(env, OTEL_LAMBDA_INIT_PRICE_ARM64, defaults.price_arm64),
+        price_x86_64=_number(
+            env, OTEL_LAMBDA_INIT_PRICE_X86_64, defaults.price_x86_64, maximum=None
+        ),
+        price_arm64=_number(env, OTEL_LAMBDA_INIT_PRICE_ARM64, defaults.price_arm64, maximum=None),
         architecture=_choice(
             env, OTEL_LAMBDA_INIT_ARCHITECTURE, ARCHITECTURES, _machine_architecture()
         ),

@@ -151,7 +151,8 @@ class ImportTracer:
 
     def __init__(self, records: ChildRecords, threshold_ms: float, task_root: str | None) -> None:
         self.records = records
-        self.threshold_ns = int(threshold_ms * 1_000_000)
+        # Bounded: an absurd threshold means "no import is slow", never an OverflowError.
+        self.threshold_ns = int(min(max(threshold_ms, 0.0), 1e12) * 1_000_000)
         self.task_root = task_root
         self.runtime_roots = _runtime_roots()
         self.active = True

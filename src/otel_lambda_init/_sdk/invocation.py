@@ -11,10 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry import context as context_api
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
 from .._core import vocabulary as v
+from .propagation import import_propagate
+
+propagate = import_propagate()
 
 _PUBSUB_SOURCES = {"aws:sqs", "aws:sns", "aws:kinesis"}
 _DATASOURCE_SOURCES = {"aws:dynamodb", "aws:s3"}

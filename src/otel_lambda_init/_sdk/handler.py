@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
@@ -107,11 +108,15 @@ class HandlerInstrumentation:
         try:
             if invocation is not None:
                 provider = invocation.provider
-                if error is not None:
-                    record_error(invocation.span, error)
-                invocation.span.end()
-                with contextlib.suppress(Exception):  # handler switched contexts: nothing to undo
-                    context_api.detach(invocation.token)  # type: ignore[arg-type]
+                try:
+                    if error is not None:
+                        record_error(invocation.span, error)
+                finally:  # whatever recording did, the span ends and the context goes back
+                    try:
+                        invocation.span.end()
+                    finally:
+                        with contextlib.suppress(Exception):  # handler switched contexts
+                            context_api.detach(invocation.token)  # type: ignore[arg-type]
         finally:
             request_id = getattr(context, "aws_request_id", None)
             self.host.invocation_finished(
@@ -121,7 +126,10 @@ class HandlerInstrumentation:
 
 
 def wrap_handler(fn: F, instrumentation: HandlerInstrumentation) -> F:
-    """``fn`` traced by ``instrumentation``; runs exactly once per call, result unchanged."""
+    """``fn`` traced by ``instrumentation``; runs exactly once per call, result unchanged.
+    A coroutine function stays one, and its span lasts until it is awaited to the end."""
+    if inspect.iscoroutinefunction(fn):
+        return _wrap_coroutine_function(fn, instrumentation)
 
     @functools.wraps(fn)
     def traced_handler(event: Any, context: Any) -> Any:
@@ -132,6 +140,26 @@ def wrap_handler(fn: F, instrumentation: HandlerInstrumentation) -> F:
             report_once("invocation-start", "could not start the invocation span")
         try:
             result = fn(event, context)
+        except BaseException as error:
+            _finish_quietly(instrumentation, invocation, context, error)
+            raise
+        _finish_quietly(instrumentation, invocation, context, None)
+        return result
+
+    traced_handler.__otel_lambda_init__ = True  # type: ignore[attr-defined]
+    return traced_handler  # type: ignore[return-value]
+
+
+def _wrap_coroutine_function(fn: F, instrumentation: HandlerInstrumentation) -> F:
+    @functools.wraps(fn)
+    async def traced_handler(event: Any, context: Any) -> Any:
+        invocation = None
+        try:
+            invocation = instrumentation.start(event, context)
+        except Exception:
+            report_once("invocation-start", "could not start the invocation span")
+        try:
+            result = await fn(event, context)
         except BaseException as error:
             _finish_quietly(instrumentation, invocation, context, error)
             raise

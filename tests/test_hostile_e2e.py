@@ -119,3 +119,48 @@ def test_an_enormous_import_threshold_still_exports_the_init_error_span(
     assert init.status_code == "ERROR"
     assert not [s for s in spans if s.name.startswith("import ")]  # nothing is that slow
     assert "OverflowError" not in logs
+
+
+def _one_span_and_one_count_per_invocation(spans: list[Any]) -> None:
+    servers = sorted((s for s in spans if s.kind == "SERVER"), key=lambda s: s.start_ns)
+    assert [s.attributes.get("lambda_init.sandbox_invocation") for s in servers] == [1, 2]
+    assert len(invocation_spans(spans)) == 2
+    (init,) = init_spans(spans)
+    assert [link.span_id for link in servers[0].links] == [init.span_id]
+
+
+@pytest.mark.parametrize(
+    "handler", ["double_wrapped_app.twice", "double_wrapped_app.behind_middleware"]
+)
+def test_a_handler_wrapped_twice_has_one_invocation_span_and_one_count(
+    receiver: OtlpReceiver, handler: str
+) -> None:
+    env = {"AWS_LAMBDA_EXEC_WRAPPER": installed_wrapper()}  # its provider, from the variables
+    with running_sandbox(handler, receiver, code_dir=HOSTILE, env=env) as sandbox:
+        assert sandbox.invoke({}, request_id="req-1", timeout=30).status == "success"
+        assert sandbox.invoke({}, request_id="req-2", timeout=30).status == "success"
+        spans = receiver.wait_for(lambda s: len(invocation_spans(s)) >= 2, timeout=20)
+        import time
+
+        time.sleep(0.3)  # a second span, if any, would arrive in the same batch
+        spans = receiver.spans()
+    _one_span_and_one_count_per_invocation(spans)
+
+
+def test_the_upstream_instrumentor_around_our_decorator_makes_one_span_and_one_count(
+    receiver: OtlpReceiver,
+) -> None:
+    with running_sandbox(
+        "upstream_and_decorator_app.handler", receiver, code_dir=HOSTILE
+    ) as sandbox:
+        assert sandbox.invoke({}, request_id="req-1", timeout=30).status == "success"
+        assert sandbox.invoke({}, request_id="req-2", timeout=30).status == "success"
+        receiver.wait_for(lambda s: len(invocation_spans(s)) >= 2, timeout=20)
+        import time
+
+        time.sleep(0.3)
+        spans = receiver.spans()
+    _one_span_and_one_count_per_invocation(spans)
+    assert {s.scope_name for s in spans if s.kind == "SERVER"} == {
+        "opentelemetry.instrumentation.aws_lambda"
+    }

@@ -25,6 +25,7 @@ from .._core.report import report_once
 from .._core.timeline import SandboxTimeline
 from .emitter import InitSpanEmitter, record_error
 from .invocation import invocation_attributes, parent_context_of, trigger_of
+from .processor import scope_name, decorate_invocation_span, is_upstream_invocation_span
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,14 +49,20 @@ class InvocationHost(Protocol):
 
 
 class _Invocation:
-    """What the wrapper keeps between the start and the end of one call."""
+    """What the wrapper keeps between the start and the end of one call; ``owned`` is False
+    when the span is an outer instrumentor's that we only decorated."""
 
-    __slots__ = ("span", "token", "provider")
+    __slots__ = ("span", "token", "provider", "owned")
 
-    def __init__(self, span: Span, token: object, provider: TracerProvider):
+    def __init__(self, span: Span, token: object, provider: TracerProvider, owned: bool = True):
         self.span = span
         self.token = token
         self.provider = provider
+        self.owned = owned
+
+
+NESTED: Any = object()
+"""``start``'s answer inside an outer wrapper of ours: run the handler, nothing else."""
 
 
 class HandlerInstrumentation:
@@ -77,10 +84,24 @@ class HandlerInstrumentation:
         return self._tracer
 
     def start(self, event: Any, context: Any) -> _Invocation | None:
+        """The invocation span started (or decorated), None when none could be, ``NESTED``
+        inside an outer wrapper of ours."""
         host = self.host
-        current = trace.get_current_span().get_span_context()
-        if host.claims.decorated(current.span_id) is not None:
-            return None  # an outer instrumentor's invocation span, already decorated by us
+        current_span = trace.get_current_span()
+        current = current_span.get_span_context()
+        outer_span = host.claims.decorated(current.span_id)
+        if outer_span is not None:
+            if outer_span is current_span and scope_name(current_span) == v.TRACER_NAME:
+                return NESTED  # an outer wrapper of ours traces and delivers this call
+            return None  # an outer instrumentor's span, already decorated by our processor
+        if current.is_valid and is_upstream_invocation_span(current_span):
+            # The upstream instrumentor wrapped first and no processor of ours saw its span:
+            # it is this invocation's span; decorate it rather than start a second one.
+            parent = getattr(current_span, "parent", None)
+            outer = trace.set_span_in_context(trace.NonRecordingSpan(parent)) if parent else None
+            if decorate_invocation_span(host, current_span, outer):  # type: ignore[arg-type]
+                return _Invocation(current_span, None, host.provider(), owned=False)
+            return None
         start_ns = time.time_ns()
         number = host.timeline.begin_invocation()
         provider = host.provider()
@@ -97,6 +118,7 @@ class HandlerInstrumentation:
             host.end_init(self._ready_ns, v.END_HANDLER_IMPORT)  # no-op if INIT end was seen
             span.set_attributes(host.emitter.on_first_invocation(span, parent, start_ns))
         token = context_api.attach(trace.set_span_in_context(span, parent))
+        host.claims.hold(span.get_span_context().span_id, span)
         return _Invocation(span, token, provider)
 
     def finish(
@@ -106,7 +128,10 @@ class HandlerInstrumentation:
         finished, even when the span could not be created."""
         provider = None
         try:
-            if invocation is not None:
+            if invocation is not None and not invocation.owned:
+                provider = invocation.provider
+                self.host.claims.release(invocation.span.get_span_context().span_id)
+            elif invocation is not None:
                 provider = invocation.provider
                 try:
                     if error is not None:
@@ -114,6 +139,7 @@ class HandlerInstrumentation:
                 finally:  # whatever recording did, the span ends and the context goes back
                     try:
                         invocation.span.end()
+                        self.host.claims.release(invocation.span.get_span_context().span_id)
                     finally:
                         with contextlib.suppress(Exception):  # handler switched contexts
                             context_api.detach(invocation.token)  # type: ignore[arg-type]
@@ -138,6 +164,8 @@ def wrap_handler(fn: F, instrumentation: HandlerInstrumentation) -> F:
             invocation = instrumentation.start(event, context)
         except Exception:
             report_once("invocation-start", "could not start the invocation span")
+        if invocation is NESTED:
+            return fn(event, context)
         try:
             result = fn(event, context)
         except BaseException as error:
@@ -158,6 +186,8 @@ def _wrap_coroutine_function(fn: F, instrumentation: HandlerInstrumentation) -> 
             invocation = instrumentation.start(event, context)
         except Exception:
             report_once("invocation-start", "could not start the invocation span")
+        if invocation is NESTED:
+            return await fn(event, context)
         try:
             result = await fn(event, context)
         except BaseException as error:

@@ -51,11 +51,32 @@ class ProcessorHost(Protocol):
     def emitter(self) -> InitSpanEmitter: ...
 
 
-def _scope_name(span: Any) -> str:
+def scope_name(span: Any) -> str:
     scope = getattr(span, "instrumentation_scope", None) or getattr(
         span, "instrumentation_info", None
     )
     return getattr(scope, "name", "") or ""
+
+
+def is_upstream_invocation_span(span: Any) -> bool:
+    """A live invocation span made by the upstream aws-lambda instrumentation."""
+    return getattr(span, "kind", None) in _INVOCATION_KINDS and scope_name(span) == UPSTREAM_SCOPE
+
+
+def decorate_invocation_span(
+    host: ProcessorHost, span: Any, parent_context: context_api.Context | None
+) -> bool:
+    """Make another instrumentor's span this invocation's span (counted once, the init span
+    on the first); False when this invocation already has one or we are off."""
+    if host.config.disabled or not host.claims.claim(span.get_span_context().span_id, span):
+        return False
+    start_ns = span.start_time or time.time_ns()
+    number = host.timeline.begin_invocation()
+    extra: dict[str, Any] = host.timeline.invocation_attributes(number)
+    if number == 1:
+        extra.update(host.emitter.on_first_invocation(span, parent_context, start_ns))
+    span.set_attributes(extra)
+    return True
 
 
 class InvocationSpanDecorator(SpanProcessor):
@@ -81,7 +102,7 @@ class InvocationSpanDecorator(SpanProcessor):
             return
         host = self._host
         attributes = span.attributes or {}
-        if _scope_name(span) == v.TRACER_NAME:
+        if scope_name(span) == v.TRACER_NAME:
             if v.SANDBOX_INVOCATION in attributes:
                 host.claims.claim_window_only()  # our handler wrapper made this invocation's span
             return
@@ -91,18 +112,11 @@ class InvocationSpanDecorator(SpanProcessor):
             return  # a span inside the invocation, not the invocation itself
         if not (
             any(key in attributes for key in _INVOCATION_KEYS)
-            or _scope_name(span) == UPSTREAM_SCOPE
+            or scope_name(span) == UPSTREAM_SCOPE
             or host.claims.in_invocation()
         ):
             return
-        if host.config.disabled or not host.claims.claim(span.get_span_context().span_id, span):
-            return
-        start_ns = span.start_time or time.time_ns()
-        number = host.timeline.begin_invocation()
-        extra: dict[str, Any] = host.timeline.invocation_attributes(number)
-        if number == 1:
-            extra.update(host.emitter.on_first_invocation(span, ctx, start_ns))
-        span.set_attributes(extra)
+        decorate_invocation_span(host, span, ctx)
 
     def on_end(self, span: ReadableSpan) -> None:
         try:

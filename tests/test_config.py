@@ -16,11 +16,13 @@ def _fresh_warnings() -> None:
     config._warned.clear()
 
 
-def test_defaults_outside_lambda_flush_synchronously() -> None:
+def test_defaults_outside_lambda_leave_flushing_to_the_users_exporter() -> None:
     cfg = load_config({})
     assert cfg.trace_mode == "auto"
     assert cfg.proactive_threshold_ms == 10_000
-    assert cfg.flush == "sync"
+    assert cfg.flush == "none"  # issue 13, item 11: no flush thread, no wait outside Lambda
+    assert load_config({"OTEL_LAMBDA_INIT_FLUSH": "sync"}).flush == "sync"
+    assert cfg.init_span_outside_lambda is False
     assert cfg.record_unsampled_init is True
 
 
@@ -40,7 +42,7 @@ def test_inside_lambda_the_default_flush_is_after_response() -> None:
         ),
         ("OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS", "-5", "proactive_threshold_ms", 10_000, ">= 0"),
         ("OTEL_LAMBDA_INIT_TRACE", "sideways", "trace_mode", "auto", "first-invocation"),
-        ("OTEL_LAMBDA_INIT_FLUSH", "later", "flush", "sync", "after-response"),
+        ("OTEL_LAMBDA_INIT_FLUSH", "later", "flush", "none", "after-response"),
         ("OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS", "0", "flush_timeout_ms", 2_000, "> 0"),
         ("OTEL_LAMBDA_INIT_RECORD_UNSAMPLED", "maybe", "record_unsampled_init", True, "true"),
         ("OTEL_LAMBDA_INIT_ARCHITECTURE", "mips", "architecture", None, "arm64"),

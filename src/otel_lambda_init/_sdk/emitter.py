@@ -132,6 +132,8 @@ class InitSpanEmitter:
         """Emit (or reuse) the init span, link the invocation to it, and return the
         attributes the first invocation span should carry."""
         config = self._config()
+        if not self.env.runtime_api and not config.init_span_outside_lambda:
+            return {}  # not a Lambda sandbox: no INIT to report unless asked for
         init = self.timeline.init
         end_ns = init.end_ns if init.end_ns is not None else start_ns
         timeline = classify.InitTimeline(init.start_ns, end_ns, init.phase)

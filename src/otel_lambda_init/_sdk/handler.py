@@ -104,6 +104,10 @@ class HandlerInstrumentation:
             return None
         start_ns = time.time_ns()
         number = host.timeline.begin_invocation()
+        if number == 1:
+            # INIT is over before the invocation's parent is chosen: in ``separate`` mode this
+            # ends the init span and detaches its context, when the runtime's next was not seen.
+            host.end_init(self._ready_ns, v.END_HANDLER_IMPORT)  # no-op if INIT end was seen
         provider = host.provider()
         parent = parent_context_of(event)
         trigger, kind = trigger_of(event)
@@ -115,7 +119,6 @@ class HandlerInstrumentation:
             env.function_name, context=parent, kind=kind, start_time=start_ns, attributes=attrs
         )
         if number == 1:
-            host.end_init(self._ready_ns, v.END_HANDLER_IMPORT)  # no-op if INIT end was seen
             span.set_attributes(host.emitter.on_first_invocation(span, parent, start_ns))
         token = context_api.attach(trace.set_span_in_context(span, parent))
         host.claims.hold(span.get_span_context().span_id, span)

@@ -19,7 +19,7 @@ from importlib import metadata
 from pathlib import Path
 
 DIST = "opentelemetry-instrumentation-aws-lambda"
-CONFTEST = '''
+CONFTEST = """
 import pytest
 from opentelemetry.test.test_base import TestBase
 
@@ -35,14 +35,25 @@ def _with_our_processor(self):
 
 if {add}:
     TestBase.setUp = _with_our_processor
-'''
+"""
 
 
 def fetch_tests(workdir: Path) -> Path:
     version = metadata.version(DIST)
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "--no-binary", ":all:", "--no-deps",
-         f"{DIST}=={version}", "-d", str(workdir)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-binary",
+            ":all:",
+            "--no-deps",
+            f"{DIST}=={version}",
+            "-d",
+            str(workdir),
+        ],
         check=True,
     )
     (archive,) = workdir.glob("*.tar.gz")
@@ -54,9 +65,11 @@ def fetch_tests(workdir: Path) -> Path:
 
 def test_ids(root: Path) -> list[str]:
     out = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "--collect-only", "-p", "no:cacheprovider",
-         "tests"],
-        cwd=root, capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "pytest", "-q", "--collect-only", "-p", "no:cacheprovider", "tests"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
     ).stdout
     return [line for line in out.splitlines() if "::" in line]
 
@@ -64,7 +77,10 @@ def test_ids(root: Path) -> list[str]:
 def run(root: Path, ids: list[str]) -> bool:
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *ids],
-        cwd=root, capture_output=True, text=True, timeout=600,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     return done.returncode == 0
 
@@ -79,7 +95,10 @@ def main() -> None:
         ids = test_ids(root)
         together = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-            cwd=root, capture_output=True, text=True, timeout=600,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         print("one process:", together.stdout.strip().splitlines()[-1])
         failed = [i for i in ids if not run(root, [i])]

@@ -132,7 +132,8 @@ def test_invalid_user_attributes_never_break_the_handler(exporter: InMemorySpanE
 def test_a_module_that_rebuilds_sys_meta_path_during_init(tmp_path: Any) -> None:
     tracer = imports.ImportTracer(ChildRecords(), 5.0, str(tmp_path))
     (tmp_path / "atk_rebuild.py").write_text(
-        "import sys\nsys.meta_path = [f for f in sys.meta_path if 'Tracer' not in type(f).__name__]\n"
+        "import sys\n"
+        "sys.meta_path = [f for f in sys.meta_path if 'Tracer' not in type(f).__name__]\n"
     )
     sys.path.insert(0, str(tmp_path))
     saved = sys.meta_path

@@ -19,6 +19,7 @@ from otel_lambda_init._core.environment import read_environment
 from otel_lambda_init._core.vocabulary import FLUSH_MODES, TRACE_MODES
 from otel_lambda_init._sdk import invocation
 
+
 def huge(text: str, times: int) -> st.SearchStrategy[str]:
     """A long string, built lazily so failure reports stay short."""
     return st.just(times).map(lambda n: text * n)

@@ -82,9 +82,7 @@ def read_environment(environ: Mapping[str, str] | None = None) -> SandboxEnviron
         memory_mb=_memory_mb(env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")),
         log_group_name=_cut(env.get("AWS_LAMBDA_LOG_GROUP_NAME")),
         log_stream_name=_cut(env.get("AWS_LAMBDA_LOG_STREAM_NAME")),
-        initialization_type=(
-            _cut(env.get("AWS_LAMBDA_INITIALIZATION_TYPE")) or ON_DEMAND
-        ).strip(),
+        initialization_type=(_cut(env.get("AWS_LAMBDA_INITIALIZATION_TYPE")) or ON_DEMAND).strip(),
         region=_cut(env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")),
         execution_env=_cut(env.get("AWS_EXECUTION_ENV")),
         runtime_api=env.get("AWS_LAMBDA_RUNTIME_API"),

@@ -1,10 +1,11 @@
 """Import tracing during INIT only: which imports made this cold start slow.
 
 A finder at the front of ``sys.meta_path`` asks the other finders for the spec, then times
-the module's execution on the real loader (the spec and loader are left as they are); nested imports nest because they run inside
-the outer module's execution. Imports slower than ``OTEL_LAMBDA_INIT_IMPORT_THRESHOLD_MS``
-become ``import {module}`` children of the init span. The finder is removed when INIT ends:
-invocations pay nothing, and imports made lazily inside a handler are not traced.
+the module's execution on the real loader (the spec and loader are left as they are); nested
+imports nest because they run inside the outer module's execution. Imports slower than
+``OTEL_LAMBDA_INIT_IMPORT_THRESHOLD_MS`` become ``import {module}`` children of the init span.
+The finder is removed when INIT ends: invocations pay nothing, and imports made lazily inside
+a handler are not traced.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from .._core.report import report_once
 from .._core.timeline import SandboxTimeline
 from .emitter import InitSpanEmitter, record_error
 from .invocation import invocation_attributes, parent_context_of, trigger_of
-from .processor import scope_name, decorate_invocation_span, is_upstream_invocation_span
+from .processor import decorate_invocation_span, is_upstream_invocation_span, scope_name
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -99,7 +99,7 @@ class HandlerInstrumentation:
             # it is this invocation's span; decorate it rather than start a second one.
             parent = getattr(current_span, "parent", None)
             outer = trace.set_span_in_context(trace.NonRecordingSpan(parent)) if parent else None
-            if decorate_invocation_span(host, current_span, outer):  # type: ignore[arg-type]
+            if decorate_invocation_span(host, current_span, outer):
                 return _Invocation(current_span, None, host.provider(), owned=False)
             return None
         start_ns = time.time_ns()

@@ -76,7 +76,7 @@ def parent_context_of(event: Any) -> context_api.Context | None:
     try:
         carrier = _carrier_of(event)
         if carrier:
-            ctx = propagate.extract(carrier, getter=_getter)  # type: ignore[arg-type]
+            ctx = propagate.extract(carrier, getter=_getter)
             if trace.get_current_span(ctx).get_span_context().is_valid:
                 return ctx
     except Exception:  # a hostile event or a propagator that raises: no remote parent
@@ -84,7 +84,7 @@ def parent_context_of(event: Any) -> context_api.Context | None:
     xray = os.environ.get("_X_AMZN_TRACE_ID")
     if xray and len(xray) <= MAX_HEADER_LENGTH and _reads_xray(propagate.get_global_textmap()):
         try:
-            ctx = propagate.extract({"x-amzn-trace-id": xray}, getter=_getter)  # type: ignore[arg-type]
+            ctx = propagate.extract({"x-amzn-trace-id": xray}, getter=_getter)
         except Exception:
             return None
         if trace.get_current_span(ctx).get_span_context().is_valid:

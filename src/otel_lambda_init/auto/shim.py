@@ -52,7 +52,7 @@ def _as_reported_without_us(error: Exception, fault: Any) -> Exception:
     hand it the report it would have built without us: same type, message and frames."""
     import traceback
 
-    frames = [
+    frames: list[Any] = [
         (f.filename, f.lineno, f.name, f.line)
         for f in traceback.extract_tb(error.__traceback__)
         if not os.path.abspath(f.filename).startswith(_OUR_DIR)
@@ -63,7 +63,8 @@ def _as_reported_without_us(error: Exception, fault: Any) -> Exception:
         message = str(error)
     except Exception:
         return error  # the runtime's own report of this is what it would say without us
-    return fault(type(error).__name__, message, traceback.format_list(frames))  # type: ignore[no-any-return]
+    trace = traceback.format_list(frames)  # tuples, as the runtime formats them: no carets
+    return fault(type(error).__name__, message, trace)
 
 
 def _missing_orig_handler() -> Exception:

@@ -23,6 +23,14 @@ from otel_lambda_init._probes import imports
 CONTEXT = SimpleNamespace(aws_request_id="req-1")
 
 
+@pytest.fixture(autouse=True)
+def _own_once_reports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What these attacks report once stays theirs: other tests count their own reports."""
+    from otel_lambda_init._core import report
+
+    monkeypatch.setattr(report, "_reported", set())
+
+
 @pytest.fixture
 def exporter(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemorySpanExporter]:
     for name in ("AWS_LAMBDA_RUNTIME_API", "OTEL_LAMBDA_INIT_TRACE", "OTEL_LAMBDA_INIT_FLUSH"):

@@ -26,6 +26,14 @@ class CountingProvider(TracerProvider):
         return super().force_flush(timeout_millis)
 
 
+@pytest.fixture(autouse=True)
+def _own_once_reports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What these attacks report once stays theirs: other tests count their own reports."""
+    from otel_lambda_init._core import report
+
+    monkeypatch.setattr(report, "_reported", set())
+
+
 @pytest.fixture
 def unit_test_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in list(__import__("os").environ):

@@ -17,6 +17,14 @@ from otel_lambda_init import instrument_handler
 from otel_lambda_init._owner import reset_sandbox_for_tests
 
 
+@pytest.fixture(autouse=True)
+def _own_once_reports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What these attacks report once stays theirs: other tests count their own reports."""
+    from otel_lambda_init._core import report
+
+    monkeypatch.setattr(report, "_reported", set())
+
+
 @pytest.fixture
 def sandbox_without_runtime_hooks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")  # nothing ever calls it

@@ -164,3 +164,20 @@ def test_the_upstream_instrumentor_around_our_decorator_makes_one_span_and_one_c
     assert {s.scope_name for s in spans if s.kind == "SERVER"} == {
         "opentelemetry.instrumentation.aws_lambda"
     }
+
+
+def test_an_exception_quoting_the_event_is_cut_before_export(receiver: OtlpReceiver) -> None:
+    secret = "hunter2-password"
+    env = {"AWS_LAMBDA_EXEC_WRAPPER": installed_wrapper()}
+    with running_sandbox("validation_app.handler", receiver, code_dir=HOSTILE, env=env) as sandbox:
+        result = sandbox.invoke({"password": secret}, timeout=30)
+        spans = receiver.wait_for(lambda s: len(invocation_spans(s)) >= 1, timeout=20)
+    assert result.status == "error"
+    assert secret in str(result.payload)  # the runtime's own report is the user's, unchanged
+    (invocation,) = invocation_spans(spans)
+    (event,) = [e for e in invocation.events if e.name == "exception"]
+    assert len(event.attributes["exception.message"]) <= 256
+    assert len(event.attributes["exception.stacktrace"]) <= 4096
+    assert "validation_app.py" in event.attributes["exception.stacktrace"]
+    assert all(secret not in str(value) for value in event.attributes.values())
+    assert invocation.status_code == "ERROR"

@@ -183,3 +183,18 @@ def test_the_version_has_one_home() -> None:
     import otel_lambda_init
 
     assert otel_lambda_init.__version__ == v.VERSION == version("otel-lambda-init")
+
+
+def test_importing_the_decorator_loads_neither_the_sdk_nor_the_propagators() -> None:
+    """INIT cost: the decorator needs the OpenTelemetry API only; the SDK is the user's to
+    configure, and the propagators (entry points, tens of ms) load at the first invocation."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from otel_lambda_init import instrument_handler, init_phase; "
+        "print(sorted(m for m in sys.modules if m.startswith('opentelemetry.sdk') "
+        "or m == 'opentelemetry.propagate'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 
@@ -15,11 +16,13 @@ def _fresh_warnings() -> None:
     config._warned.clear()
 
 
-def test_defaults_outside_lambda_flush_synchronously() -> None:
+def test_defaults_outside_lambda_leave_flushing_to_the_users_exporter() -> None:
     cfg = load_config({})
     assert cfg.trace_mode == "auto"
     assert cfg.proactive_threshold_ms == 10_000
-    assert cfg.flush == "sync"
+    assert cfg.flush == "none"  # issue 13, item 11: no flush thread, no wait outside Lambda
+    assert load_config({"OTEL_LAMBDA_INIT_FLUSH": "sync"}).flush == "sync"
+    assert cfg.init_span_outside_lambda is False
     assert cfg.record_unsampled_init is True
 
 
@@ -39,7 +42,7 @@ def test_inside_lambda_the_default_flush_is_after_response() -> None:
         ),
         ("OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS", "-5", "proactive_threshold_ms", 10_000, ">= 0"),
         ("OTEL_LAMBDA_INIT_TRACE", "sideways", "trace_mode", "auto", "first-invocation"),
-        ("OTEL_LAMBDA_INIT_FLUSH", "later", "flush", "sync", "after-response"),
+        ("OTEL_LAMBDA_INIT_FLUSH", "later", "flush", "none", "after-response"),
         ("OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS", "0", "flush_timeout_ms", 2_000, "> 0"),
         ("OTEL_LAMBDA_INIT_RECORD_UNSAMPLED", "maybe", "record_unsampled_init", True, "true"),
         ("OTEL_LAMBDA_INIT_ARCHITECTURE", "mips", "architecture", None, "arm64"),
@@ -77,3 +80,21 @@ def test_keyword_overrides_win_and_reject_unknown_modes() -> None:
     assert cfg.flush == "none" and cfg.trace_mode == "auto"
     with pytest.raises(ValueError, match="after-response"):
         cfg.with_overrides(flush="eventually")
+
+
+@pytest.mark.parametrize("raw", ["1e303", "1e308", "1.7976931348623157e308"])
+def test_an_enormous_duration_is_read_as_never_and_fits_nanoseconds(raw: str) -> None:
+    config = load_config(
+        {
+            "OTEL_LAMBDA_INIT_IMPORT_THRESHOLD_MS": raw,
+            "OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS": raw,
+            "OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS": raw,
+        }
+    )
+    for value in (
+        config.import_threshold_ms,
+        config.flush_timeout_ms,
+        config.proactive_threshold_ms,
+    ):
+        assert int(value * 1_000_000) < 2**63
+        assert value / 1000.0 <= threading.TIMEOUT_MAX

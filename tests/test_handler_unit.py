@@ -40,7 +40,8 @@ def provider_for(memory: InMemorySpanExporter) -> TracerProvider:
 
 
 def test_handler_result_and_spans_outside_lambda(exporter: InMemorySpanExporter) -> None:
-    @instrument_handler(tracer_provider=provider_for(exporter))
+    # Outside a Lambda runtime the init span is opt-in (issue 13, item 11).
+    @instrument_handler(tracer_provider=provider_for(exporter), init_span_outside_lambda=True)
     def handler(event: dict, context: object) -> dict:
         return {"echo": event["n"]}
 
@@ -127,7 +128,8 @@ def test_init_span_sampler_records_init_but_leaves_invocations_to_the_users_samp
     provider = TracerProvider(sampler=InitSpanSampler(ParentBased(ALWAYS_OFF)))
     provider.add_span_processor(SimpleSpanProcessor(exporter))
 
-    @instrument_handler(tracer_provider=provider)
+    # Outside a Lambda runtime the init span is opt-in (issue 13, item 11).
+    @instrument_handler(tracer_provider=provider, init_span_outside_lambda=True)
     def handler(event: dict, context: object) -> str:
         return "ok"
 

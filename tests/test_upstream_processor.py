@@ -22,6 +22,7 @@ from otel_lambda_init._sdk import processor as processor_module
 def setup(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "unit-fn")
     monkeypatch.setenv("OTEL_LAMBDA_INIT_FLUSH", "none")
+    monkeypatch.setenv("OTEL_LAMBDA_INIT_SPAN_OUTSIDE_LAMBDA", "true")  # a unit test: opt in
     reset_sandbox_for_tests()
     exporter = InMemorySpanExporter()
     provider = TracerProvider()

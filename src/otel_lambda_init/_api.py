@@ -32,6 +32,7 @@ def instrument_handler(
     flush: str | None = None,
     trace_mode: str | None = None,
     attributes: Mapping[str, Any] | None = None,
+    init_span_outside_lambda: bool | None = None,
 ) -> Callable[[F], F]: ...
 
 
@@ -42,14 +43,21 @@ def instrument_handler(
     flush: str | None = None,
     trace_mode: str | None = None,
     attributes: Mapping[str, Any] | None = None,
+    init_span_outside_lambda: bool | None = None,
 ) -> F | Callable[[F], F]:
     """Trace a Lambda handler: an invocation span per call, and the sandbox's INIT as a span
-    linked to the first one. Keyword arguments win over ``OTEL_LAMBDA_INIT_*`` variables."""
+    linked to the first one. Keyword arguments win over ``OTEL_LAMBDA_INIT_*`` variables;
+    ``init_span_outside_lambda=True`` emits the init span in a process that is not a Lambda
+    runtime too (a test that asserts it)."""
 
     def decorate(fn: F) -> F:
         try:
             owner = sandbox()
-            owner.apply_overrides(flush=flush, trace_mode=trace_mode)
+            owner.apply_overrides(
+                flush=flush,
+                trace_mode=trace_mode,
+                init_span_outside_lambda=init_span_outside_lambda,
+            )
             if owner.config.disabled:
                 return fn
             owner.use_provider(tracer_provider)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import time
 
+from ._core.exceptions import message_of, status_description
 from ._core.report import report_once
 from ._core.vocabulary import CHILD, CHILD_PHASE, END_INIT_DONE, TRACER_NAME
 from ._owner import sandbox
@@ -62,7 +63,7 @@ class init_phase:  # noqa: N801 - used like a function: ``with init_phase("load 
             record, self._record = self._record, None
             if record is not None:
                 if exc is not None:
-                    record.error = f"{type(exc).__name__}: {exc}"[:256]
+                    record.error = status_description(type(exc).__name__, message_of(exc))
                 sandbox().records.close(record, time.time_ns())
             span, self._span = self._span, None
             if span is not None:

@@ -54,6 +54,12 @@ class InvocationClaims:
             if self._window_seq and self._window_active:
                 self._claimed_seq = self._window_seq
 
+    def hold(self, span_id: int, span: Any) -> None:
+        """Our handler wrapper made this invocation span: a wrapper nested inside (the
+        decorator twice, the wrapper over a decorated handler) must not make another."""
+        with self._lock:
+            self._open[span_id] = span
+
     def release(self, span_id: int) -> None:
         with self._lock:
             self._open.pop(span_id, None)

@@ -30,7 +30,13 @@ started was initialized proactively (default 10000: on-demand INIT is capped at 
 OTEL_LAMBDA_INIT_FLUSH = "OTEL_LAMBDA_INIT_FLUSH"
 """How spans leave the sandbox: ``after-response`` (default inside Lambda: exported by an
 internal extension after the caller has its response), ``sync`` (flushed before the handler
-returns) or ``none`` (something else flushes)."""
+returns) or ``none`` (something else flushes; the default outside a Lambda runtime, where
+nothing freezes the process: no flush thread, no wait)."""
+
+OTEL_LAMBDA_INIT_SPAN_OUTSIDE_LAMBDA = "OTEL_LAMBDA_INIT_SPAN_OUTSIDE_LAMBDA"
+"""Outside a Lambda runtime (no ``AWS_LAMBDA_RUNTIME_API``: unit tests, local scripts), emit
+the init span on the first invocation anyway (default false: a process that is not a Lambda
+sandbox has no INIT to report)."""
 
 OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS = "OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS"
 """Upper bound on one flush, in ms (default 2000). A collector extension on localhost answers
@@ -59,6 +65,9 @@ OTEL_LAMBDA_INIT_ARCHITECTURE = "OTEL_LAMBDA_INIT_ARCHITECTURE"
 """``x86_64`` or ``arm64``; Lambda does not expose it, so it defaults to the machine's."""
 
 ARCHITECTURES = ("x86_64", "arm64")
+MAX_MS = 1e12
+"""Durations above this (about 31 years) mean "never" and are read as this: in nanoseconds it
+still fits a 64-bit integer, in seconds it is a valid thread timeout."""
 TRUE_VALUES = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 
@@ -74,6 +83,7 @@ class Config(NamedTuple):
     record_unsampled_init: bool = True
     auto_instrument: bool = False
     disabled: bool = False
+    init_span_outside_lambda: bool = False
     price_x86_64: float = 0.0000166667
     price_arm64: float = 0.0000133334
     architecture: str = "x86_64"
@@ -119,7 +129,14 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[Any, ...], default
     return default
 
 
-def _number(env: Mapping[str, str], name: str, default: float, *, allow_zero: bool = True) -> float:
+def _number(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    *,
+    allow_zero: bool = True,
+    maximum: float | None = MAX_MS,
+) -> float:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -131,7 +148,7 @@ def _number(env: Mapping[str, str], name: str, default: float, *, allow_zero: bo
         lower = "a number >= 0" if allow_zero else "a number > 0"
         _warn_once(name, raw, lower, default)
         return default
-    return value
+    return value if maximum is None else min(value, maximum)
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -154,7 +171,7 @@ def _machine_architecture() -> str:
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
     """Parse every ``OTEL_LAMBDA_INIT_*`` variable; invalid values fall back to defaults."""
     env = os.environ if environ is None else environ
-    default_flush = "after-response" if env.get("AWS_LAMBDA_RUNTIME_API") else "sync"
+    default_flush = "after-response" if env.get("AWS_LAMBDA_RUNTIME_API") else "none"
     defaults = Config()
     return Config(
         trace_mode=_choice(env, OTEL_LAMBDA_INIT_TRACE, TRACE_MODES, defaults.trace_mode),
@@ -173,8 +190,13 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         ),
         auto_instrument=_flag(env, OTEL_LAMBDA_INIT_AUTO_INSTRUMENT, defaults.auto_instrument),
         disabled=_flag(env, OTEL_LAMBDA_INIT_DISABLED, defaults.disabled),
-        price_x86_64=_number(env, OTEL_LAMBDA_INIT_PRICE_X86_64, defaults.price_x86_64),
-        price_arm64=_number(env, OTEL_LAMBDA_INIT_PRICE_ARM64, defaults.price_arm64),
+        init_span_outside_lambda=_flag(
+            env, OTEL_LAMBDA_INIT_SPAN_OUTSIDE_LAMBDA, defaults.init_span_outside_lambda
+        ),
+        price_x86_64=_number(
+            env, OTEL_LAMBDA_INIT_PRICE_X86_64, defaults.price_x86_64, maximum=None
+        ),
+        price_arm64=_number(env, OTEL_LAMBDA_INIT_PRICE_ARM64, defaults.price_arm64, maximum=None),
         architecture=_choice(
             env, OTEL_LAMBDA_INIT_ARCHITECTURE, ARCHITECTURES, _machine_architecture()
         ),

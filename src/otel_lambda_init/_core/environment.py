@@ -53,25 +53,38 @@ class SandboxEnvironment(NamedTuple):
         return self.handler.rsplit(".", 1)[0].replace("/", ".")
 
 
-def _int_or_none(raw: str | None) -> int | None:
+MAX_VALUE_LENGTH = 256
+"""Lambda's own values are far shorter (a function name is at most 64 characters); outside
+Lambda anything can be set, and these become span names and resource attributes."""
+MAX_MEMORY_MB = 1_048_576
+
+
+def _cut(raw: str | None) -> str | None:
+    return raw[:MAX_VALUE_LENGTH] if raw else raw
+
+
+def _memory_mb(raw: str | None) -> int | None:
+    if not raw or len(raw) > 12:
+        return None
     try:
-        return int(raw) if raw else None
+        value = int(raw)
     except ValueError:
         return None
+    return value if 0 < value <= MAX_MEMORY_MB else None
 
 
 def read_environment(environ: Mapping[str, str] | None = None) -> SandboxEnvironment:
     """Read the sandbox's Lambda variables (``os.environ`` by default)."""
     env = os.environ if environ is None else environ
     return SandboxEnvironment(
-        function_name=env.get("AWS_LAMBDA_FUNCTION_NAME") or "unknown-function",
-        function_version=env.get("AWS_LAMBDA_FUNCTION_VERSION"),
-        memory_mb=_int_or_none(env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")),
-        log_group_name=env.get("AWS_LAMBDA_LOG_GROUP_NAME"),
-        log_stream_name=env.get("AWS_LAMBDA_LOG_STREAM_NAME"),
-        initialization_type=(env.get("AWS_LAMBDA_INITIALIZATION_TYPE") or ON_DEMAND).strip(),
-        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
-        execution_env=env.get("AWS_EXECUTION_ENV"),
+        function_name=_cut(env.get("AWS_LAMBDA_FUNCTION_NAME")) or "unknown-function",
+        function_version=_cut(env.get("AWS_LAMBDA_FUNCTION_VERSION")),
+        memory_mb=_memory_mb(env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")),
+        log_group_name=_cut(env.get("AWS_LAMBDA_LOG_GROUP_NAME")),
+        log_stream_name=_cut(env.get("AWS_LAMBDA_LOG_STREAM_NAME")),
+        initialization_type=(_cut(env.get("AWS_LAMBDA_INITIALIZATION_TYPE")) or ON_DEMAND).strip(),
+        region=_cut(env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")),
+        execution_env=_cut(env.get("AWS_EXECUTION_ENV")),
         runtime_api=env.get("AWS_LAMBDA_RUNTIME_API"),
         handler=env.get("ORIG_HANDLER") or env.get("_HANDLER"),
         task_root=env.get("LAMBDA_TASK_ROOT"),

@@ -81,6 +81,8 @@ class ChildRecords:
     ) -> ChildRecord:
         """Start a record nested under whatever record this thread has open."""
         stack = self.stack()
+        while stack and stack[-1].end_ns is not None:
+            stack.pop()  # closed from another thread (a phase handed over): not a parent
         record = ChildRecord(name, kind, start_ns, attributes, stack[-1] if stack else None)
         stack.append(record)
         return record

@@ -1,10 +1,11 @@
 """Import tracing during INIT only: which imports made this cold start slow.
 
-A finder at the front of ``sys.meta_path`` asks the other finders for the spec, then wraps
-its loader so the module's execution is timed; nested imports nest because they run inside
-the outer module's execution. Imports slower than ``OTEL_LAMBDA_INIT_IMPORT_THRESHOLD_MS``
-become ``import {module}`` children of the init span. The finder is removed when INIT ends:
-invocations pay nothing, and imports made lazily inside a handler are not traced.
+A finder at the front of ``sys.meta_path`` asks the other finders for the spec, then times
+the module's execution on the real loader (the spec and loader are left as they are); nested
+imports nest because they run inside the outer module's execution. Imports slower than
+``OTEL_LAMBDA_INIT_IMPORT_THRESHOLD_MS`` become ``import {module}`` children of the init span.
+The finder is removed when INIT ends: invocations pay nothing, and imports made lazily inside
+a handler are not traced.
 """
 
 from __future__ import annotations
@@ -54,62 +55,91 @@ def _runtime_roots() -> tuple[str, ...]:
     return tuple(sorted(r.rstrip("/") + "/" for r in roots if r))
 
 
-class _TimedLoader:
-    """Stands in for a module's loader while it is created and executed, then steps aside:
-    the module keeps its original ``__loader__`` and ``__spec__.loader``."""
+class _ExecTimer:
+    """Times one module's execution without standing in for its loader.
 
-    def __init__(self, tracer: ImportTracer, loader: Any, name: str, start_ns: int) -> None:
-        self._otel_loader = loader
-        self._otel_tracer = tracer
-        self._otel_name = name
-        self._otel_start_ns = start_ns
-        self._otel_record: Any = None
+    It sits on the real loader *instance* as ``exec_module`` for the one import the finder
+    just answered, and removes itself before the module's code runs: the module sees its real
+    ``__loader__`` and ``__spec__.loader`` (``isinstance`` checks, ``pkg_resources``,
+    ``importlib.resources``, zip imports). A loader shared by several modules (a zipimporter)
+    keeps the timer while any of its imports is pending; an import it does not know runs
+    untimed.
+    """
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_otel_"):
-            raise AttributeError(name)
-        return getattr(self._otel_loader, name)
+    def __init__(self, tracer: ImportTracer, loader: Any) -> None:
+        self._tracer = tracer
+        self._loader = loader
+        self._pending: dict[str, int] = {}
+        self._lock = threading.Lock()
 
-    def create_module(self, spec: Any) -> Any:
-        tracer = self._otel_tracer
-        if tracer.active:
-            attrs = {
-                v.IMPORT_ORIGIN: import_origin(spec.origin, tracer.task_root, tracer.runtime_roots)
-            }
-            self._otel_record = tracer.records.open(
-                f"import {self._otel_name}", CHILD_IMPORT, self._otel_start_ns, attrs
-            )
-        create = getattr(self._otel_loader, "create_module", None)
-        if create is None:
-            return None
-        try:
-            return create(spec)
-        except BaseException:
-            self._finish(None, failed=True)
-            raise
+    @staticmethod
+    def attach(tracer: ImportTracer, loader: Any, name: str, start_ns: int) -> bool:
+        """Time ``name``'s execution by ``loader``; False when the loader cannot carry us."""
+        if isinstance(loader, type):
+            return False  # a class used as a loader: patching it would touch every module
+        current = getattr(loader, "__dict__", {}).get("exec_module")
+        timer = getattr(current, "__self__", None)
+        if not isinstance(timer, _ExecTimer):
+            if current is not None:
+                return False  # the instance already overrides exec_module: leave it alone
+            timer = _ExecTimer(tracer, loader)
+            try:
+                loader.exec_module = timer.exec_module
+            except Exception:
+                return False  # __slots__, a C loader, a frozen attribute: untimed
+            tracer.timers.append(timer)
+        with timer._lock:
+            timer._pending[name] = start_ns
+        return True
+
+    def detach(self) -> None:
+        """INIT is over: forget imports that were found but never executed."""
+        with self._lock:
+            self._pending.clear()
+            if getattr(self._loader, "__dict__", {}).get("exec_module") == self.exec_module:
+                try:  # noqa: SIM105
+                    del self._loader.exec_module
+                except AttributeError:
+                    pass
+
+    def _step_aside(self, name: str) -> int | None:
+        with self._lock:
+            start_ns = self._pending.pop(name, None)
+            if not self._pending:
+                try:  # noqa: SIM105 - contextlib is not worth importing on the INIT path
+                    del self._loader.exec_module
+                except AttributeError:
+                    pass
+        return start_ns
 
     def exec_module(self, module: Any) -> None:
-        failed = True
+        name = getattr(module, "__name__", None)
+        start_ns = self._step_aside(name) if isinstance(name, str) else None
+        real = type(self._loader).exec_module
+        if start_ns is None or not self._tracer.active:
+            real(self._loader, module)
+            return
+        record = self._open(module, name, start_ns)  # type: ignore[arg-type]
         try:
-            self._otel_loader.exec_module(module)
-            failed = False
-        finally:
-            self._finish(module, failed=failed)
+            real(self._loader, module)
+        except BaseException:
+            self._close(record, failed=True)
+            raise
+        self._close(record, failed=False)
 
-    def _finish(self, module: Any, *, failed: bool) -> None:
+    def _open(self, module: Any, name: str, start_ns: int) -> Any:
+        tracer = self._tracer
+        spec = getattr(module, "__spec__", None)
+        origin = getattr(spec, "origin", None)
+        attrs = {v.IMPORT_ORIGIN: import_origin(origin, tracer.task_root, tracer.runtime_roots)}
+        return tracer.records.open(f"import {name}", CHILD_IMPORT, start_ns, attrs)
+
+    def _close(self, record: Any, *, failed: bool) -> None:
         end_ns = time.time_ns()
         t0 = time.perf_counter_ns()
-        original = self._otel_loader
-        if module is not None:
-            if getattr(module, "__loader__", None) is self:
-                module.__loader__ = original
-            spec = getattr(module, "__spec__", None)
-            if spec is not None and spec.loader is self:
-                spec.loader = original
-        record, self._otel_record = self._otel_record, None
-        records = self._otel_tracer.records
+        records = self._tracer.records
         if record is not None:
-            slow = end_ns - record.start_ns >= self._otel_tracer.threshold_ns
+            slow = end_ns - record.start_ns >= self._tracer.threshold_ns
             if failed:
                 record.error = "the import raised"
             records.close(record, end_ns, keep=slow)
@@ -122,10 +152,12 @@ class ImportTracer:
 
     def __init__(self, records: ChildRecords, threshold_ms: float, task_root: str | None) -> None:
         self.records = records
-        self.threshold_ns = int(threshold_ms * 1_000_000)
+        # Bounded: an absurd threshold means "no import is slow", never an OverflowError.
+        self.threshold_ns = int(min(max(threshold_ms, 0.0), 1e12) * 1_000_000)
         self.task_root = task_root
         self.runtime_roots = _runtime_roots()
         self.active = True
+        self.timers: list[_ExecTimer] = []
         self._local = threading.local()
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
@@ -150,11 +182,10 @@ class ImportTracer:
                 loader = spec.loader
                 if (
                     loader is not None
-                    and hasattr(loader, "exec_module")
-                    and getattr(loader, "__name__", type(loader).__name__) not in _NOT_WRAPPED
+                    and hasattr(type(loader), "exec_module")
                     and type(loader).__name__ not in _NOT_WRAPPED
                 ):
-                    spec.loader = _TimedLoader(self, loader, fullname, start_ns)
+                    _ExecTimer.attach(self, loader, fullname, start_ns)
             return spec
         finally:
             self._local.busy = False
@@ -176,6 +207,9 @@ class ImportTracer:
             sys.meta_path.remove(self)
         except ValueError:
             pass
+        timers, self.timers = self.timers, []
+        for timer in timers:
+            timer.detach()
 
     @property
     def tracing(self) -> bool:

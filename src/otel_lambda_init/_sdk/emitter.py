@@ -21,6 +21,7 @@ from .._core import classify
 from .._core import vocabulary as v
 from .._core.config import Config
 from .._core.environment import SandboxEnvironment
+from .._core.exceptions import exception_attributes, message_of, status_description
 from .._core.records import ChildRecords
 from .._core.report import report_once
 from .._core.timeline import SandboxTimeline
@@ -54,9 +55,18 @@ def init_tracer(provider: TracerProvider, record_unsampled: bool) -> trace.Trace
 
 
 def record_error(span: Span, error: BaseException) -> None:
-    """Record an exception on a span without changing the exception."""
-    span.record_exception(error)
-    span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"[:256]))
+    """Record an exception on a span without changing the exception; every string bounded
+    (see ``_core.exceptions``). Never raises."""
+    try:
+        import traceback
+
+        type_name = type(error).__name__
+        message = message_of(error)
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        span.add_event("exception", exception_attributes(type_name, message, frames))
+        span.set_status(Status(StatusCode.ERROR, status_description(type_name, message)))
+    except Exception:
+        report_once("record-error", "could not record an exception on a span")
 
 
 class InitSpanEmitter:
@@ -140,6 +150,8 @@ class InitSpanEmitter:
         """Emit (or reuse) the init span, link the invocation to it, and return the
         attributes the first invocation span should carry."""
         config = self._config()
+        if not self.env.runtime_api and not config.init_span_outside_lambda:
+            return {}  # not a Lambda sandbox: no INIT to report unless asked for
         init = self.timeline.init
         end_ns = init.end_ns if init.end_ns is not None else start_ns
         timeline = classify.InitTimeline(init.start_ns, end_ns, init.phase)
@@ -234,15 +246,9 @@ class InitSpanEmitter:
         stack = error.get("stackTrace")
         stacktrace = "".join(map(str, stack)) if isinstance(stack, list) else str(stack or "")
         span.add_event(
-            "exception",
-            {
-                v.EXCEPTION_TYPE: error_type[:256],
-                v.EXCEPTION_MESSAGE: message[:1024],
-                v.EXCEPTION_STACKTRACE: stacktrace[:4096],
-            },
-            timestamp=now_ns,
+            "exception", exception_attributes(error_type, message, stacktrace), timestamp=now_ns
         )
-        span.set_status(Status(StatusCode.ERROR, f"{error_type}: {message}"[:256]))
+        span.set_status(Status(StatusCode.ERROR, status_description(error_type, message)))
         start_ns = self.timeline.init.start_ns
         span.set_attribute(v.DURATION_MS, round((now_ns - start_ns) / classify.NS_PER_MS, 3))
         self._end_span(provider, span, now_ns)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -19,6 +20,7 @@ from opentelemetry.trace import Span, TracerProvider
 from .._core import vocabulary as v
 from .._core.report import report_once
 from .emitter import record_error
+from .foreign_span import decorate_invocation_span, is_upstream_invocation_span, scope_name
 from .host import InvocationHost
 from .invocation import invocation_attributes, parent_context_of, trigger_of
 
@@ -26,14 +28,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _Invocation:
-    """What the wrapper keeps between the start and the end of one call."""
+    """What the wrapper keeps between the start and the end of one call; ``owned`` is False
+    when the span is an outer instrumentor's that we only decorated."""
 
-    __slots__ = ("span", "token", "provider")
+    __slots__ = ("span", "token", "provider", "owned")
 
-    def __init__(self, span: Span, token: object, provider: TracerProvider):
+    def __init__(self, span: Span, token: object, provider: TracerProvider, owned: bool = True):
         self.span = span
         self.token = token
         self.provider = provider
+        self.owned = owned
+
+
+NESTED: Any = object()
+"""``start``'s answer inside an outer wrapper of ours: run the handler, nothing else."""
 
 
 class HandlerInstrumentation:
@@ -55,12 +63,30 @@ class HandlerInstrumentation:
         return self._tracer
 
     def start(self, event: Any, context: Any) -> _Invocation | None:
+        """The invocation span started (or decorated), None when none could be, ``NESTED``
+        inside an outer wrapper of ours."""
         host = self.host
-        current = trace.get_current_span().get_span_context()
-        if host.claims.decorated(current.span_id) is not None:
-            return None  # an outer instrumentor's invocation span, already decorated by us
+        current_span = trace.get_current_span()
+        current = current_span.get_span_context()
+        outer_span = host.claims.decorated(current.span_id)
+        if outer_span is not None:
+            if outer_span is current_span and scope_name(current_span) == v.TRACER_NAME:
+                return NESTED  # an outer wrapper of ours traces and delivers this call
+            return None  # an outer instrumentor's span, already decorated by our processor
+        if current.is_valid and is_upstream_invocation_span(current_span):
+            # The upstream instrumentor wrapped first and no processor of ours saw its span:
+            # it is this invocation's span; decorate it rather than start a second one.
+            parent = getattr(current_span, "parent", None)
+            outer = trace.set_span_in_context(trace.NonRecordingSpan(parent)) if parent else None
+            if decorate_invocation_span(host, current_span, outer):
+                return _Invocation(current_span, None, host.provider(), owned=False)
+            return None
         start_ns = time.time_ns()
         number = host.timeline.begin_invocation()
+        if number == 1:
+            # INIT is over before the invocation's parent is chosen: in ``separate`` mode this
+            # ends the init span and detaches its context, when the runtime's next was not seen.
+            host.end_init(self._ready_ns, v.END_HANDLER_IMPORT)  # no-op if INIT end was seen
         provider = host.provider()
         parent = parent_context_of(event)
         trigger, kind = trigger_of(event)
@@ -72,9 +98,9 @@ class HandlerInstrumentation:
             env.function_name, context=parent, kind=kind, start_time=start_ns, attributes=attrs
         )
         if number == 1:
-            host.end_init(self._ready_ns, v.END_HANDLER_IMPORT)  # no-op if INIT end was seen
             span.set_attributes(host.emitter.on_first_invocation(span, parent, start_ns))
         token = context_api.attach(trace.set_span_in_context(span, parent))
+        host.claims.hold(span.get_span_context().span_id, span)
         return _Invocation(span, token, provider)
 
     def finish(
@@ -84,13 +110,21 @@ class HandlerInstrumentation:
         finished, even when the span could not be created."""
         provider = None
         try:
-            if invocation is not None:
+            if invocation is not None and not invocation.owned:
                 provider = invocation.provider
-                if error is not None:
-                    record_error(invocation.span, error)
-                invocation.span.end()
-                with contextlib.suppress(Exception):  # handler switched contexts: nothing to undo
-                    context_api.detach(invocation.token)  # type: ignore[arg-type]
+                self.host.claims.release(invocation.span.get_span_context().span_id)
+            elif invocation is not None:
+                provider = invocation.provider
+                try:
+                    if error is not None:
+                        record_error(invocation.span, error)
+                finally:  # whatever recording did, the span ends and the context goes back
+                    try:
+                        invocation.span.end()
+                        self.host.claims.release(invocation.span.get_span_context().span_id)
+                    finally:
+                        with contextlib.suppress(Exception):  # handler switched contexts
+                            context_api.detach(invocation.token)  # type: ignore[arg-type]
         finally:
             request_id = getattr(context, "aws_request_id", None)
             self.host.invocation_finished(
@@ -100,7 +134,10 @@ class HandlerInstrumentation:
 
 
 def wrap_handler(fn: F, instrumentation: HandlerInstrumentation) -> F:
-    """``fn`` traced by ``instrumentation``; runs exactly once per call, result unchanged."""
+    """``fn`` traced by ``instrumentation``; runs exactly once per call, result unchanged.
+    A coroutine function stays one, and its span lasts until it is awaited to the end."""
+    if inspect.iscoroutinefunction(fn):
+        return _wrap_coroutine_function(fn, instrumentation)
 
     @functools.wraps(fn)
     def traced_handler(event: Any, context: Any) -> Any:
@@ -109,8 +146,32 @@ def wrap_handler(fn: F, instrumentation: HandlerInstrumentation) -> F:
             invocation = instrumentation.start(event, context)
         except Exception:
             report_once("invocation-start", "could not start the invocation span")
+        if invocation is NESTED:
+            return fn(event, context)
         try:
             result = fn(event, context)
+        except BaseException as error:
+            _finish_quietly(instrumentation, invocation, context, error)
+            raise
+        _finish_quietly(instrumentation, invocation, context, None)
+        return result
+
+    traced_handler.__otel_lambda_init__ = True  # type: ignore[attr-defined]
+    return traced_handler  # type: ignore[return-value]
+
+
+def _wrap_coroutine_function(fn: F, instrumentation: HandlerInstrumentation) -> F:
+    @functools.wraps(fn)
+    async def traced_handler(event: Any, context: Any) -> Any:
+        invocation = None
+        try:
+            invocation = instrumentation.start(event, context)
+        except Exception:
+            report_once("invocation-start", "could not start the invocation span")
+        if invocation is NESTED:
+            return await fn(event, context)
+        try:
+            result = await fn(event, context)
         except BaseException as error:
             _finish_quietly(instrumentation, invocation, context, error)
             raise

@@ -15,6 +15,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
 from .._core import vocabulary as v
+from .propagation import import_propagate
 
 _PUBSUB_SOURCES = {"aws:sqs", "aws:sns", "aws:kinesis"}
 _DATASOURCE_SOURCES = {"aws:dynamodb", "aws:s3"}
@@ -23,12 +24,22 @@ MAX_ID_LENGTH = 256
 
 
 def trigger_of(event: Any) -> tuple[str, SpanKind]:
-    """Semantic-convention ``faas.trigger`` and span kind guessed from the event's shape."""
+    """Semantic-convention ``faas.trigger`` and span kind guessed from the event's shape
+    (``other`` for anything we cannot read: a Mapping whose lookups raise, odd values)."""
+    try:
+        return _trigger_of(event)
+    except Exception:
+        return "other", SpanKind.SERVER
+
+
+def _trigger_of(event: Any) -> tuple[str, SpanKind]:
     if not isinstance(event, Mapping):
         return "other", SpanKind.SERVER
     records = event.get("Records")
     if isinstance(records, list) and records and isinstance(records[0], Mapping):
         source = records[0].get("eventSource") or records[0].get("EventSource")
+        if not isinstance(source, str):
+            source = None
         if source in _PUBSUB_SOURCES:
             return "pubsub", SpanKind.CONSUMER
         if source in _DATASOURCE_SOURCES:
@@ -62,20 +73,41 @@ def parent_context_of(event: Any) -> context_api.Context | None:
     """
     # Imported here, not at module level: loading the propagators reads entry points
     # (tens of ms), which the decorator's import at INIT must not pay.
-    from opentelemetry import propagate
-
-    headers = event.get("headers") if isinstance(event, Mapping) else None
-    if isinstance(headers, Mapping) and headers:
-        carrier = {str(k).lower(): v for k, v in headers.items() if isinstance(v, str)}
-        ctx = propagate.extract(carrier, getter=_getter)  # type: ignore[arg-type]
-        if trace.get_current_span(ctx).get_span_context().is_valid:
-            return ctx
+    propagate = import_propagate()
+    try:
+        carrier = _carrier_of(event)
+        if carrier:
+            ctx = propagate.extract(carrier, getter=_getter)
+            if trace.get_current_span(ctx).get_span_context().is_valid:
+                return ctx
+    except Exception:  # a hostile event or a propagator that raises: no remote parent
+        pass
     xray = os.environ.get("_X_AMZN_TRACE_ID")
-    if xray and _reads_xray(propagate.get_global_textmap()):
-        ctx = propagate.extract({"x-amzn-trace-id": xray}, getter=_getter)  # type: ignore[arg-type]
+    if xray and len(xray) <= MAX_HEADER_LENGTH and _reads_xray(propagate.get_global_textmap()):
+        try:
+            ctx = propagate.extract({"x-amzn-trace-id": xray}, getter=_getter)
+        except Exception:
+            return None
         if trace.get_current_span(ctx).get_span_context().is_valid:
             return ctx
     return None
+
+
+MAX_HEADER_LENGTH = 8192
+"""Propagation headers are short (traceparent is 55 characters; W3C caps tracestate at 32
+members); longer values are not propagation and are not read."""
+
+
+def _carrier_of(event: Any) -> dict[str, str]:
+    """The event's string headers with string keys, lower-cased; nothing else."""
+    headers = event.get("headers") if isinstance(event, Mapping) else None
+    if not isinstance(headers, Mapping):
+        return {}
+    return {
+        k.lower(): value
+        for k, value in headers.items()
+        if isinstance(k, str) and isinstance(value, str) and len(value) <= MAX_HEADER_LENGTH
+    }
 
 
 @functools.lru_cache(maxsize=4)
@@ -102,7 +134,10 @@ def invocation_attributes(
     context: Any, trigger: str, function_name: str, log_stream_name: str | None
 ) -> dict[str, Any]:
     """Span attributes from the Lambda context object: identifiers only, never payloads."""
-    attrs: dict[str, Any] = {v.FAAS_TRIGGER: trigger, v.FAAS_NAME: function_name}
+    attrs: dict[str, Any] = {
+        v.FAAS_TRIGGER: trigger,
+        v.FAAS_NAME: function_name[:MAX_ID_LENGTH],
+    }
     request_id = getattr(context, "aws_request_id", None)
     if isinstance(request_id, str):
         attrs[v.FAAS_INVOCATION_ID] = request_id[:MAX_ID_LENGTH]

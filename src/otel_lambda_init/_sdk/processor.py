@@ -18,28 +18,21 @@ start from inside ``on_start``) are ignored.
 from __future__ import annotations
 
 import threading
-import time
-from typing import Any
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
-from opentelemetry.trace import SpanKind
 
 from .._core import vocabulary as v
 from .._core.report import report_once
+from .foreign_span import (
+    INVOCATION_KEYS,
+    INVOCATION_KINDS,
+    UPSTREAM_SCOPE,
+    decorate_invocation_span,
+    scope_name,
+)
 from .host import InvocationHost
-
-UPSTREAM_SCOPE = "opentelemetry.instrumentation.aws_lambda"
-_INVOCATION_KINDS = (SpanKind.SERVER, SpanKind.CONSUMER)
-_INVOCATION_KEYS = (v.FAAS_INVOCATION_ID, v.FAAS_TRIGGER, "faas.execution")
-
-
-def _scope_name(span: Any) -> str:
-    scope = getattr(span, "instrumentation_scope", None) or getattr(
-        span, "instrumentation_info", None
-    )
-    return getattr(scope, "name", "") or ""
 
 
 class InvocationSpanDecorator(SpanProcessor):
@@ -61,11 +54,11 @@ class InvocationSpanDecorator(SpanProcessor):
             self._local.busy = False
 
     def _on_start(self, span: Span, parent_context: context_api.Context | None) -> None:
-        if span.kind not in _INVOCATION_KINDS:
+        if span.kind not in INVOCATION_KINDS:
             return
         host = self._host
         attributes = span.attributes or {}
-        if _scope_name(span) == v.TRACER_NAME:
+        if scope_name(span) == v.TRACER_NAME:
             if v.SANDBOX_INVOCATION in attributes:
                 host.claims.claim_window_only()  # our handler wrapper made this invocation's span
             return
@@ -74,19 +67,12 @@ class InvocationSpanDecorator(SpanProcessor):
         if parent.is_valid and not parent.is_remote:
             return  # a span inside the invocation, not the invocation itself
         if not (
-            any(key in attributes for key in _INVOCATION_KEYS)
-            or _scope_name(span) == UPSTREAM_SCOPE
+            any(key in attributes for key in INVOCATION_KEYS)
+            or scope_name(span) == UPSTREAM_SCOPE
             or host.claims.in_invocation()
         ):
             return
-        if host.config.disabled or not host.claims.claim(span.get_span_context().span_id, span):
-            return
-        start_ns = span.start_time or time.time_ns()
-        number = host.timeline.begin_invocation()
-        extra: dict[str, Any] = host.timeline.invocation_attributes(number)
-        if number == 1:
-            extra.update(host.emitter.on_first_invocation(span, ctx, start_ns))
-        span.set_attributes(extra)
+        decorate_invocation_span(host, span, ctx)
 
     def on_end(self, span: ReadableSpan) -> None:
         try:

@@ -31,11 +31,42 @@ def load_handler(name: str) -> Callable[..., Any]:
     """Load ``module.function`` the way the runtime client does, errors included."""
     try:
         from awslambdaric.bootstrap import _get_handler
+        from awslambdaric.lambda_runtime_exception import FaultException
     except ImportError:  # not under awslambdaric (tests, other runtimes)
         module_name, function_name = name.rsplit(".", 1)
         module = importlib.import_module(module_name.replace("/", "."))
         return getattr(module, function_name)
-    return _get_handler(name)
+    try:
+        return _get_handler(name)
+    except FaultException:
+        raise  # the runtime's own report (missing module, syntax error): already ours-free
+    except Exception as error:
+        raise _as_reported_without_us(error, FaultException) from None
+
+
+_OUR_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _as_reported_without_us(error: Exception, fault: Any) -> Exception:
+    """The runtime reports an error raised while the function's module loads with its type,
+    message and stack; from behind this shim that stack would also hold the shim's frames
+    and a second import chain. The runtime passes a ``FaultException`` through as given, so
+    hand it the report it would have built without us: same type, message and frames."""
+    import traceback
+
+    frames: list[Any] = [
+        (f.filename, f.lineno, f.name, f.line)
+        for f in traceback.extract_tb(error.__traceback__)
+        if not os.path.abspath(f.filename).startswith(_OUR_DIR)
+    ]
+    while frames and "/bootstrap.py" in frames[0][0]:  # the runtime strips its own
+        frames.pop(0)
+    try:
+        message = str(error)
+    except Exception:
+        return error  # the runtime's own report of this is what it would say without us
+    trace = traceback.format_list(frames)  # tuples, as the runtime formats them: no carets
+    return fault(type(error).__name__, message, trace)
 
 
 def _missing_orig_handler() -> Exception:

@@ -312,7 +312,7 @@ class SandboxInstrumentation:
     def _on_response_posted(self, event: Event) -> None:
         # After the post returns: the caller has its answer before any of this runs.
         if self._delivery is not None:
-            self._delivery.response_posted(event.request_id)
+            self._delivery.response_posted(event.request_id, self.provider)
         if self.state_file is not None:
             self.state_file.count_invocation()
 

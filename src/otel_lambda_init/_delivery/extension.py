@@ -32,11 +32,15 @@ DEADLINE_MARGIN_MS = 100.0
 class _Signals:
     """What the extension waits for in one invocation, set by the handler and the runtime."""
 
-    __slots__ = ("handler_done", "posted", "provider")
+    __slots__ = ("handler_done", "posted", "either", "provider")
 
     def __init__(self) -> None:
         self.handler_done = threading.Event()
         self.posted = threading.Event()
+        # Set by whichever comes first: an invocation that never reached the decorated
+        # function (a warm-up answered by the entry point, an outer middleware that raised,
+        # an event the runtime could not parse) is only ever "posted".
+        self.either = threading.Event()
         self.provider: Any = None
 
 
@@ -77,10 +81,18 @@ class AfterResponseExtension:
         signals = self._signals_for(request_id)
         signals.provider = provider
         signals.handler_done.set()
+        signals.either.set()
         self._handler_finished.set()
 
-    def response_posted(self, request_id: str) -> None:
-        self._signals_for(request_id).posted.set()
+    def response_posted(self, request_id: str, provider: Any = None) -> None:
+        """The runtime posted a response or an error: the invocation is over for Lambda,
+        whatever our wrapper saw. ``provider`` is exported when no handler said otherwise."""
+        signals = self._signals_for(request_id)
+        if signals.provider is None:
+            signals.provider = provider
+        signals.posted.set()
+        signals.either.set()
+        self._handler_finished.set()
 
     # -- registration and the event loop -------------------------------------------------
     def register(self) -> None:
@@ -161,9 +173,11 @@ class AfterResponseExtension:
         signals = self._signals_for(request_id)
         try:
             budget_s = _until(deadline_ms)
-            if not signals.handler_done.wait(budget_s):
+            # Released by the runtime's post as much as by our wrapper: an invocation the
+            # decorated function never saw must not hold the sandbox until its deadline.
+            if not signals.either.wait(budget_s):
                 return  # the handler is still running at the deadline: let Lambda time it out
-            if self.sees_posting:
+            if self.sees_posting and not signals.posted.is_set():
                 # The runtime client holds the GIL while it posts: exporting before that
                 # would compete with the caller's response.
                 signals.posted.wait(_until(deadline_ms))

@@ -49,9 +49,9 @@ class Delivery:
             )
         return FLUSH_AFTER_RESPONSE if self.extension is not None else FLUSH_SYNC
 
-    def response_posted(self, request_id: str | None) -> None:
+    def response_posted(self, request_id: str | None, provider: Callable[[], Any]) -> None:
         if self.extension is not None and request_id:
-            self.extension.response_posted(request_id)
+            self.extension.response_posted(request_id, provider())
 
     def deliver(
         self,

@@ -1,0 +1,47 @@
+"""The platform side of "never break a function, never lose an INIT": what the Runtime and
+Extensions APIs (or the runtime itself) do that our code must survive. Real awslambdaric
+against the simulator, spans over real OTLP/HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from lambda_harness import init_spans, invocation_spans, running_sandbox
+
+from otel_lambda_sim.receiver import OtlpReceiver
+
+S = 1_000_000_000
+
+
+@pytest.fixture
+def receiver() -> Iterator[OtlpReceiver]:
+    with OtlpReceiver() as r:
+        yield r
+
+
+# -- item 2: an invocation that never reaches the decorated function -----------------------
+
+BYPASSES: dict[str, Any] = {
+    "warm-up answered by the entry point": {"warmup": True},
+    "outer middleware raises first": {"middleware_raises": True},
+    "event the runtime cannot parse": b"{not json",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BYPASSES))
+def test_invocation_that_never_reaches_the_decorated_function_is_released_at_once(
+    receiver: OtlpReceiver, name: str
+) -> None:
+    with running_sandbox("bypass_app.handler", receiver, function_timeout_s=8.0) as sandbox:
+        assert sandbox.wait_init(30).ok
+        bypass = sandbox.invoke(BYPASSES[name], timeout=30)
+        served = sandbox.invoke({"n": 2}, timeout=30)
+        spans = receiver.wait_for(lambda s: bool(invocation_spans(s)), timeout=20)
+    # Lambda holds the sandbox until our extension calls next: with the invocation released
+    # only by the decorator it was held to the 8 s deadline and the next request waited.
+    assert bypass.completed_ns - bypass.responded_ns < 4 * S
+    assert served.status == "success"
+    assert served.served_ns - bypass.responded_ns < 4 * S
+    assert init_spans(spans)  # the INIT span still left the sandbox

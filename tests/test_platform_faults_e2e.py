@@ -45,3 +45,30 @@ def test_invocation_that_never_reaches_the_decorated_function_is_released_at_onc
     assert served.status == "success"
     assert served.served_ns - bypass.responded_ns < 4 * S
     assert init_spans(spans)  # the INIT span still left the sandbox
+
+
+# -- item 8: the Extensions API answering 200 with "null" -----------------------------------
+
+
+def test_extension_survives_an_event_next_answered_with_null(receiver: OtlpReceiver) -> None:
+    with running_sandbox("manual_app.handler", receiver, function_timeout_s=8.0) as sandbox:
+        assert sandbox.wait_init(30).ok
+        answered: list[bool] = []
+
+        def null_once(event: dict[str, Any]) -> Any:
+            if event.get("eventType") == "INVOKE" and not answered:
+                answered.append(True)
+                return b"null"
+            return event
+
+        sandbox.api.faults.extension_event = null_once
+        first = sandbox.invoke({"n": 1}, timeout=30)
+        later = [sandbox.invoke({"n": n}, timeout=30) for n in (2, 3)]
+        spans = receiver.wait_for(lambda s: len(invocation_spans(s)) >= 3, timeout=20)
+    assert answered
+    assert [r.status for r in (first, *later)] == ["success"] * 3
+    # Every later invocation completes: the extension thread kept calling next.
+    for result in later:
+        assert result.completed_ns - result.responded_ns < 4 * S
+    assert len(invocation_spans(spans)) >= 3
+    assert "event/next call failed" in sandbox.logs()

@@ -129,6 +129,7 @@ class AfterResponseExtension:
                 event = self._next(conn)
             except Exception:
                 report_once("extension-next", "the extension's event/next call failed")
+                self._handler_finished.clear()
                 conn.close()
                 time.sleep(0.05)
                 conn = http.client.HTTPConnection(self.runtime_api)
@@ -150,7 +151,11 @@ class AfterResponseExtension:
         body = response.read()
         if response.status != 200:
             raise RuntimeError(f"event/next answered {response.status}")
-        event: dict[str, Any] = json.loads(body or b"{}")
+        event = json.loads(body or b"{}")
+        if not isinstance(event, dict):
+            # A 200 with "null" or a list: nothing to act on, but the loop must go on calling
+            # next, or Lambda waits for us forever and no invocation completes again.
+            raise ValueError(f"event/next answered a {type(event).__name__}, not an event")
         return event
 
     def _wait_before_reading(self, conn: http.client.HTTPConnection) -> None:

@@ -24,7 +24,7 @@ from ._core.claims import InvocationClaims
 from ._core.config import Config, load_config
 from ._core.environment import SandboxEnvironment, read_environment
 from ._core.events import Event, LifecycleEvents
-from ._core.history import DONE, ERROR, failed_attempt_record
+from ._core.history import DONE, ERROR, failed_attempt_record, sandbox_key
 from ._core.records import ChildRecords
 from ._core.report import quiet_repeated_export_errors, report_once
 from ._core.timeline import InitRecord, SandboxTimeline
@@ -40,7 +40,7 @@ from ._core.vocabulary import (
     START_RESTORE,
 )
 from ._probes.imports import ImportTracer
-from ._probes.process import process_start_ns
+from ._probes.process import lineage, process_start_ns
 from ._probes.runtime_hooks import RuntimeHooks, runtime_client_loaded
 from ._probes.state_file import StateFile, state_dir, state_path
 
@@ -180,7 +180,8 @@ class SandboxInstrumentation:
             self.import_tracer = tracer
             if self.env.initialization_type != SNAP_START:
                 # The snapshot would copy per-sandbox state into every restored sandbox.
-                self._begin_state_file(self.env.log_stream_name)
+                key = sandbox_key(self.env.log_stream_name, self.env.runtime_api, lineage())
+                self._begin_state_file(key)
             self.hooks.install_when_loaded()
         except Exception:
             report_once("begin", "could not start watching INIT")

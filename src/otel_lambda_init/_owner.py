@@ -84,6 +84,9 @@ class SandboxInstrumentation:
         self.exporters: list[LazySpanExporter] = []  # built by us: renewed after a restore
         self._provider: TracerProvider | None = None
         self._processor_providers: weakref.WeakSet[Any] = weakref.WeakSet()
+        # Invocation spans our wrapper started and has not ended: a platform timeout (SIGTERM)
+        # ends them, so no exported span points at a parent that never left the sandbox.
+        self._open_invocations: dict[int, Any] = {}
         self._emitter: InitSpanEmitter | None = None
         self._delivery: Delivery | None = None
         self._metrics: InitMetrics | None = None
@@ -254,6 +257,12 @@ class SandboxInstrumentation:
         if self.timeline.mark_init_end(end_ns, source):
             self.events.publish(Event(ev.INIT_END, end_ns, source=source))
 
+    def invocation_opened(self, span: Any) -> None:
+        self._open_invocations[id(span)] = span
+
+    def invocation_closed(self, span: Any) -> None:
+        self._open_invocations.pop(id(span), None)
+
     def invocation_finished(self, request_id: str | None, provider: Any) -> None:
         """Our handler wrapper ended an invocation's spans (sampled or not)."""
         self.delivery.deliver("after-invocation", provider, request_id=request_id)
@@ -338,9 +347,28 @@ class SandboxInstrumentation:
         self._begin_state_file(f"restore-{random.getrandbits(64):016x}")
 
     def _on_shutdown(self, event: Event) -> None:
+        timed_out = self._end_timed_out_invocations(event.time_ns)
         if self._emitter is not None or "opentelemetry.trace" in sys.modules:
             self.emitter.emit_unused(event.time_ns)
             self.delivery.deliver("shutdown", self.provider(), budget_s=event.budget_s)
+        elif timed_out:
+            self.delivery.deliver("shutdown", self.provider(), budget_s=event.budget_s)
+
+    def _end_timed_out_invocations(self, end_ns: int) -> int:
+        """SIGTERM with an invocation still open is Lambda resetting the sandbox after the
+        function timeout: end its span (ERROR, ``error.type=timeout``) and count it, so the
+        runtime Lambda starts next continues the sandbox's invocation counter."""
+        open_spans = list(self._open_invocations.values())
+        self._open_invocations.clear()
+        if not open_spans:
+            return 0
+        from ._sdk.emitter import end_timed_out
+
+        for span in open_spans:
+            end_timed_out(span, end_ns)
+            if self.state_file is not None:
+                self.state_file.count_invocation()
+        return len(open_spans)
 
 
 _sandbox: SandboxInstrumentation | None = None

@@ -95,6 +95,7 @@ AWS_LAMBDA_INVOKED_ARN: Final = "aws.lambda.invoked_arn"
 EXCEPTION_TYPE: Final = "exception.type"
 EXCEPTION_MESSAGE: Final = "exception.message"
 EXCEPTION_STACKTRACE: Final = "exception.stacktrace"
+ERROR_TYPE: Final = "error.type"
 
 # -- our own keys (lambda_init.*) ----------------------------------------------------------
 PROACTIVE: Final = "lambda_init.proactive_initialization"

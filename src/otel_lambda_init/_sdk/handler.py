@@ -43,6 +43,8 @@ class InvocationHost(Protocol):
     def emitter(self) -> InitSpanEmitter: ...
     def provider(self) -> TracerProvider: ...
     def end_init(self, end_ns: int, source: v.EndSource) -> None: ...
+    def invocation_opened(self, span: Span) -> None: ...
+    def invocation_closed(self, span: Span) -> None: ...
     def invocation_finished(self, request_id: str | None, provider: TracerProvider) -> None: ...
 
 
@@ -96,6 +98,7 @@ class HandlerInstrumentation:
             host.end_init(self._ready_ns, v.END_HANDLER_IMPORT)  # no-op if INIT end was seen
             span.set_attributes(host.emitter.on_first_invocation(span, parent, start_ns))
         token = context_api.attach(trace.set_span_in_context(span, parent))
+        host.invocation_opened(span)  # ended at SIGTERM if the platform times it out
         return _Invocation(span, token, provider)
 
     def finish(
@@ -107,6 +110,7 @@ class HandlerInstrumentation:
         try:
             if invocation is not None:
                 provider = invocation.provider
+                self.host.invocation_closed(invocation.span)
                 if error is not None:
                     record_error(invocation.span, error)
                 invocation.span.end()

@@ -463,15 +463,17 @@ class Sandbox:
             if self._closed or self.api.generation != generation:
                 return
             self.api.wait_event(0.05)
-        if not inv.served_ns or inv.done or inv.deadline_ms is None:
+        if not inv.served_ns or inv.done:
             return
-        if inv.wait_response(max(0.0, inv.deadline_ms / 1000.0 - time.time())):
+        # The function timeout counts from when the runtime received the event; a deadline
+        # the caller forced (deadline_ms) only changes the header the runtime sees.
+        timeout_s = self.function.function_timeout_s
+        if inv.wait_response(max(0.0, inv.served_ns / 1e9 + timeout_s - time.time())):
             return
         with self._lock:
             if self._closed or inv.responded or self.api.generation != generation:
                 return
             proc = self._proc
-            timeout_s = (inv.deadline_ms * 1_000_000 - inv.served_ns) / 1e9
             self.timeouts.append(inv.request_id)
             self.api.fail_invocation(
                 inv,

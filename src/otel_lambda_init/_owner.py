@@ -32,6 +32,8 @@ from ._core.vocabulary import (
     END_RESTORE_NEXT,
     END_RUNTIME_NEXT,
     FLUSH_AFTER_RESPONSE,
+    MANAGED_INSTANCES,
+    WORKER_PID,
     PHASE_INVOKE,
     PHASE_RESTORE,
     SNAP_START,
@@ -40,7 +42,7 @@ from ._core.vocabulary import (
     START_RESTORE,
 )
 from ._probes.imports import ImportTracer
-from ._probes.process import lineage, process_start_ns
+from ._probes.process import lineage, parent_start_ns, process_start_ns
 from ._probes.runtime_hooks import RuntimeHooks, runtime_client_loaded
 from ._probes.state_file import StateFile, state_dir, state_path
 
@@ -68,6 +70,11 @@ class SandboxInstrumentation:
         self.config: Config = load_config(environ)
         self.env: SandboxEnvironment = read_environment(environ)
         start = process_start_ns()
+        if self.managed_instances and _forked_worker():
+            # An LMI worker's own start is its fork; the sandbox's INIT began when the
+            # runtime main process (its parent) started, and the worker's INIT (importing
+            # the handler) is part of that wait: the init span starts there.
+            start = parent_start_ns() or start
         if start is not None:
             init = InitRecord(start, START_PROC)
         else:
@@ -98,6 +105,12 @@ class SandboxInstrumentation:
     def in_sandbox(self) -> bool:
         """Inside a Lambda sandbox (a Runtime API exists) and not turned off."""
         return bool(self.env.runtime_api) and not self.config.disabled
+
+    @property
+    def managed_instances(self) -> bool:
+        """Lambda Managed Instances: awslambdaric forks one worker per concurrency slot, each
+        with its own INIT; extensions get no INVOKE events."""
+        return self.env.initialization_type == MANAGED_INSTANCES
 
     @property
     def init_in_progress(self) -> bool:
@@ -183,13 +196,30 @@ class SandboxInstrumentation:
             self.import_tracer = tracer
             if self.env.initialization_type != SNAP_START:
                 # The snapshot would copy per-sandbox state into every restored sandbox.
-                key = sandbox_key(self.env.log_stream_name, self.env.runtime_api, lineage())
-                self._begin_state_file(key)
+                self._begin_state_file(self._state_key())
+            if self.managed_instances and hasattr(os, "register_at_fork"):
+                os.register_at_fork(after_in_child=self._forked_as_worker)
             self.hooks.install_when_loaded()
         except Exception:
             report_once("begin", "could not start watching INIT")
         finally:
             self.records.add_overhead(time.perf_counter_ns() - t0, bookkeeping=True)
+
+    def _state_key(self) -> str | None:
+        # LMI workers share /tmp and their parent: each keeps its own history.
+        worker = self.managed_instances and _forked_worker()
+        return sandbox_key(self.env.log_stream_name, self.env.runtime_api, lineage(worker))
+
+    def _forked_as_worker(self) -> None:
+        """This process is an LMI worker forked after we started in the runtime main
+        process (the wrapper route): its own state file and its own INIT from here."""
+        try:
+            self.state_file = None
+            self.timeline.init.history = {}
+            self._begin_state_file(self._state_key())
+            self.timeline.init.history[WORKER_PID] = os.getpid()
+        except Exception:
+            report_once("lmi-fork", "could not set up the forked worker's state")
 
     def _begin_state_file(self, key: str | None) -> None:
         if not key:
@@ -198,6 +228,8 @@ class SandboxInstrumentation:
         previous = state.begin(self.timeline.init.start_ns)
         self.state_file = state
         self.timeline.init.history = previous.init_span_attributes()
+        if self.managed_instances and _forked_worker():
+            self.timeline.init.history[WORKER_PID] = os.getpid()
         if previous.reran:
             self.timeline.init.phase = PHASE_INVOKE
             self.timeline.invocations_before = previous.invocations
@@ -224,10 +256,11 @@ class SandboxInstrumentation:
             self.env.runtime_api if runtime_client_loaded() else None,
             self.timeline.init_over,
             self.hooks.installed,
+            self.managed_instances,
         )
         if mode != self.config.flush:
             self.apply_overrides(flush=mode)
-        if mode == FLUSH_AFTER_RESPONSE:
+        if mode == FLUSH_AFTER_RESPONSE and not self.managed_instances:
             from ._delivery.shutdown import install_sigterm
 
             install_sigterm(self.shutdown)
@@ -369,6 +402,16 @@ class SandboxInstrumentation:
             if self.state_file is not None:
                 self.state_file.count_invocation()
         return len(open_spans)
+
+
+def _forked_worker() -> bool:
+    """True in a process that multiprocessing forked (awslambdaric's LMI workers)."""
+    process = sys.modules.get("multiprocessing.process")
+    parent = getattr(process, "parent_process", None)
+    try:
+        return parent is not None and parent() is not None
+    except Exception:
+        return False
 
 
 _sandbox: SandboxInstrumentation | None = None

@@ -236,7 +236,11 @@ class Sandbox:
         if fn.exec_wrapper:
             env["AWS_LAMBDA_EXEC_WRAPPER"] = fn.exec_wrapper
         env.update(fn.env)
-        env.pop("AWS_LAMBDA_MAX_CONCURRENCY", None)  # would switch awslambdaric to LMI mode
+        if fn.managed_instances:
+            # awslambdaric's multi-concurrent mode: one forked worker per slot, each its INIT.
+            env["AWS_LAMBDA_MAX_CONCURRENCY"] = str(fn.max_concurrency)
+        else:
+            env.pop("AWS_LAMBDA_MAX_CONCURRENCY", None)  # would switch awslambdaric to LMI
         return env
 
     # lifecycle -------------------------------------------------------------------------------

@@ -6,6 +6,11 @@ import os
 import time
 
 
+def parent_start_ns() -> int | None:
+    """Epoch ns at which the parent process started (an LMI worker's runtime main process)."""
+    return process_start_ns(f"/proc/{os.getppid()}/stat")
+
+
 def process_start_ns(stat_path: str = "/proc/self/stat") -> int | None:
     """Epoch ns at which this process started (exec keeps it: a wrapper script counts too).
 

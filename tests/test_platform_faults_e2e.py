@@ -4,7 +4,9 @@ against the simulator, spans over real OTLP/HTTP."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -72,3 +74,35 @@ def test_extension_survives_an_event_next_answered_with_null(receiver: OtlpRecei
         assert result.completed_ns - result.responded_ns < 4 * S
     assert len(invocation_spans(spans)) >= 3
     assert "event/next call failed" in sandbox.logs()
+
+
+# -- item 13: the container-image recipe on a non-AWS base image ----------------------------
+
+
+def dev_layer(tmp_path: Path) -> Path:
+    """The wrapper laid out as the built layer (package under python/), pointing at this
+    checkout, so it finds its early hook as it does in /opt or a pip install."""
+    src = Path(__file__).resolve().parents[1] / "src"
+    layer = tmp_path / "layer"
+    (layer / "python").mkdir(parents=True)
+    (layer / "python" / "otel_lambda_init").symlink_to(src / "otel_lambda_init")
+    shutil.copy(src / "otel_lambda_init" / "auto" / "otel-lambda-init-wrapper", layer / "w")
+    (layer / "w").rename(layer / "otel-lambda-init")
+    return layer
+
+
+def test_container_image_without_aws_execution_env_exports_an_unused_init_at_shutdown(
+    receiver: OtlpReceiver, tmp_path: Path
+) -> None:
+    ways_in = Path(__file__).parent / "ways_in_handlers"
+    env = {"AWS_LAMBDA_EXEC_WRAPPER": str(dev_layer(tmp_path) / "otel-lambda-init")}
+    with running_sandbox(
+        "plain_app.handler", receiver, code_dir=ways_in, env=env, execution_env=""
+    ) as sandbox:
+        assert sandbox.wait_init(30).ok
+        assert "AWS_EXECUTION_ENV" not in sandbox.environment()
+        outcome = sandbox.shutdown()
+    assert outcome.sigterm_sent and not outcome.sigkill_sent  # our handler ran, then exited
+    spans = receiver.wait_for(lambda s: bool(init_spans(s)), timeout=10)
+    (init,) = init_spans(spans)
+    assert init.attributes["lambda_init.unused"] is True

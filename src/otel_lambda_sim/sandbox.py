@@ -225,12 +225,13 @@ class Sandbox:
             "AWS_LAMBDA_INITIALIZATION_TYPE": fn.initialization_type,
             "AWS_REGION": fn.region,
             "AWS_DEFAULT_REGION": fn.region,
-            "AWS_EXECUTION_ENV": fn.execution_env,
             "LAMBDA_TASK_ROOT": str(fn.code_dir),
             "LAMBDA_RUNTIME_DIR": str(self._dir / "runtime"),
             "PYTHONPATH": ":".join(python_path),
             "TMPDIR": str(self.tmpdir),
         }
+        if fn.execution_env:  # a container image on a non-AWS base image sets none
+            env["AWS_EXECUTION_ENV"] = fn.execution_env
         if self.log_stream_name:
             env["AWS_LAMBDA_LOG_STREAM_NAME"] = self.log_stream_name
         if fn.exec_wrapper:

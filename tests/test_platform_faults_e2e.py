@@ -106,3 +106,30 @@ def test_container_image_without_aws_execution_env_exports_an_unused_init_at_shu
     spans = receiver.wait_for(lambda s: bool(init_spans(s)), timeout=10)
     (init,) = init_spans(spans)
     assert init.attributes["lambda_init.unused"] is True
+
+
+# -- item 8: exit paths that stall ----------------------------------------------------------
+
+
+def test_system_exit_with_a_hanging_collector_reaches_the_caller_within_the_flush_bound(
+    receiver: OtlpReceiver,
+) -> None:
+    from otel_lambda_sim.receiver import Behaviour
+
+    receiver.behaviour = Behaviour(delay_s=30.0)
+    env = {"AWS_LAMBDA_EXEC_WRAPPER": _installed_wrapper()}
+    with running_sandbox("exit_app.handler", receiver, env=env) as sandbox:
+        assert sandbox.wait_init(30).ok
+        result = sandbox.invoke({"n": 1}, timeout=60)
+    assert result.status == "error" and result.error_type == "Runtime.ExitError"
+    # The provider's export at interpreter exit is bounded (OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS,
+    # 2 s by default), not the exporter's 10 s timeout plus retries.
+    assert result.responded_ns - result.served_ns < 6 * S
+
+
+def _installed_wrapper() -> str:
+    import sys
+
+    path = shutil.which("otel-lambda-init-wrapper", path=str(Path(sys.executable).parent))
+    assert path, "otel-lambda-init-wrapper is not installed next to the interpreter"
+    return path

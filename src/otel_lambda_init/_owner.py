@@ -272,7 +272,17 @@ class SandboxInstrumentation:
 
         built = configure_tracer_provider(self.env, self.config.flush == FLUSH_AFTER_RESPONSE)
         self.exporters.extend(built.exporters)
+        if built.exporters:  # a provider we built: flushed at interpreter exit, bounded
+            import atexit
+
+            atexit.register(self._flush_at_exit, built.provider)
         return built.provider
+
+    def _flush_at_exit(self, provider: Any) -> None:
+        try:
+            self.delivery.flusher.flush(provider, self.config.flush_timeout_ms / 1000.0)
+        except Exception:
+            report_once("exit-flush", "export at interpreter exit failed")
 
     def adopt_processor_provider(self, provider: Any) -> bool:
         """A processor goes on ``provider`` (once per provider); it becomes our provider

@@ -133,3 +133,38 @@ def _installed_wrapper() -> str:
     path = shutil.which("otel-lambda-init-wrapper", path=str(Path(sys.executable).parent))
     assert path, "otel-lambda-init-wrapper is not installed next to the interpreter"
     return path
+
+
+def test_sync_mode_first_invocation_killed_at_its_timeout_still_exports_the_init_span(
+    receiver: OtlpReceiver,
+) -> None:
+    env = {"OTEL_LAMBDA_INIT_FLUSH": "sync"}
+    with running_sandbox("manual_app.handler", receiver, env=env, function_timeout_s=2.0) as sb:
+        assert sb.wait_init(30).ok
+        assert sb.api.extensions == []  # sync registers nothing: Lambda just kills it
+        result = sb.invoke({"n": 1, "sleep_s": 3}, timeout=30)
+        assert result.error_type == "Sandbox.Timedout"
+        spans = receiver.wait_for(lambda s: bool(init_spans(s)), timeout=10)
+    assert init_spans(spans)
+
+
+def test_sigterm_while_an_export_is_stuck_still_exports_the_queued_spans(
+    receiver: OtlpReceiver,
+) -> None:
+    from otel_lambda_sim.receiver import Behaviour
+
+    receiver.behaviour = Behaviour(delay_s=0.4)  # the first export hangs a while
+    env = {"OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS": "100"}
+    with running_sandbox("manual_app.handler", receiver, env=env) as sandbox:
+        assert sandbox.wait_init(30).ok
+        first = sandbox.invoke({"n": 1}, timeout=30)  # its export is still stuck after this
+        receiver.behaviour = Behaviour()
+        second = sandbox.invoke({"n": 2}, timeout=30)  # queued behind it: flush skipped
+        outcome = sandbox.shutdown()
+    assert first.status == second.status == "success"
+    assert outcome.sigterm_sent
+    spans = receiver.wait_for(lambda s: len(invocation_spans(s)) >= 2, timeout=10)
+    assert {s.attributes["faas.invocation_id"] for s in invocation_spans(spans)} >= {
+        first.request_id,
+        second.request_id,
+    }

@@ -300,6 +300,9 @@ class SandboxInstrumentation:
         if self.timeline.mark_init_end(end_ns, source):
             self.events.publish(Event(ev.INIT_END, end_ns, source=source))
 
+    def init_span_emitted(self, provider: Any) -> None:
+        self.delivery.init_span_ended(provider)
+
     def invocation_opened(self, span: Any) -> None:
         self._open_invocations[id(span)] = span
 

@@ -89,4 +89,15 @@ class Delivery:
                 return True  # flushed once the runtime has posted the response
             if config.flush == FLUSH_NONE:
                 return True
-        return self.flusher.flush(provider, bound_s)
+        # The process may not outlive these: what an earlier, stuck export holds up is waited
+        # for within the bound rather than given up at once.
+        last_chance = trigger in ("shutdown", "init-error")
+        return self.flusher.flush(provider, bound_s, wait_for_earlier=last_chance)
+
+    def init_span_ended(self, provider: Any) -> None:
+        """``sync``: start exporting the INIT span at once. The first invocation may be
+        killed (Lambda's default 3 s timeout) before the SDK's 5 s batch delay, and its own
+        flush at the end never comes."""
+        config = self._config()
+        if config.flush == FLUSH_SYNC:
+            self.flusher.kick(provider, config.flush_timeout_ms / 1000.0)

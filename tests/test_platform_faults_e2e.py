@@ -168,3 +168,96 @@ def test_sigterm_while_an_export_is_stuck_still_exports_the_queued_spans(
         first.request_id,
         second.request_id,
     }
+
+
+# -- five new platform attacks --------------------------------------------------------------
+
+
+def test_register_refused_falls_back_to_sync_and_still_exports(receiver: OtlpReceiver) -> None:
+    from lambda_harness import HANDLERS, otel_env
+
+    from otel_lambda_sim.sandbox import Sandbox
+
+    with Sandbox("manual_app.handler", HANDLERS, env=otel_env(receiver)) as sandbox:
+        sandbox.api.start()
+        sandbox.api.faults.register = lambda status, body, headers: (
+            500,
+            {"errorType": "Extension.Unknown", "errorMessage": "try later"},
+            {},
+        )
+        sandbox.start()
+        assert sandbox.wait_init(30).ok
+        result = sandbox.invoke({"n": 1}, timeout=30)
+        spans = receiver.wait_for(lambda s: bool(init_spans(s) and invocation_spans(s)), 10)
+    assert result.status == "success" and result.payload["n"] == 1
+    assert init_spans(spans)
+    assert sandbox.logs().count("could not register the internal extension") == 1
+
+
+def test_invoke_event_with_a_garbage_deadline_still_exports_after_the_response(
+    receiver: OtlpReceiver,
+) -> None:
+    def garbage_deadline(event: dict[str, Any]) -> Any:
+        if event.get("eventType") == "INVOKE":
+            return {**event, "deadlineMs": "soon"}
+        return event
+
+    with running_sandbox("manual_app.handler", receiver) as sandbox:
+        assert sandbox.wait_init(30).ok
+        sandbox.api.faults.extension_event = garbage_deadline
+        result = sandbox.invoke({"n": 1}, timeout=30)
+        # Exported after this invocation, not by the SDK's 5 s batch timer.
+        spans = receiver.wait_for(lambda s: bool(invocation_spans(s)), timeout=3)
+    assert result.status == "success"
+    assert invocation_spans(spans)
+    assert "after-response export failed" not in sandbox.logs()
+
+
+def test_a_second_sigterm_during_the_shutdown_export_does_not_cut_it_short(
+    receiver: OtlpReceiver,
+) -> None:
+    import os
+    import signal
+    import time
+
+    from otel_lambda_sim.receiver import Behaviour
+
+    receiver.behaviour = Behaviour(delay_s=0.3)
+    with running_sandbox("manual_app.handler", receiver) as sandbox:
+        assert sandbox.wait_init(30).ok
+        pid = sandbox.pid
+        assert pid is not None
+        for delay_s in (0.0, 0.002, 0.002):  # more arrive while our handler is exporting
+            time.sleep(delay_s)
+            os.kill(pid, signal.SIGTERM)
+        spans = receiver.wait_for(lambda s: bool(init_spans(s)), timeout=5)
+    (init,) = init_spans(spans)
+    assert init.attributes["lambda_init.unused"] is True
+
+
+def test_an_unwritable_tmpdir_is_reported_once_and_the_function_serves(
+    receiver: OtlpReceiver,
+) -> None:
+    env = {"TMPDIR": "/proc"}  # a directory nobody, not even root, can create files in
+    with running_sandbox("manual_app.handler", receiver, env=env) as sandbox:
+        assert sandbox.wait_init(30).ok
+        results = [sandbox.invoke({"n": n}, timeout=30) for n in (1, 2)]
+        spans = receiver.wait_for(lambda s: len(invocation_spans(s)) >= 2, timeout=10)
+    assert [r.status for r in results] == ["success", "success"]
+    assert init_spans(spans)
+    assert sandbox.logs().count("could not write") == 1
+    assert "Traceback" not in sandbox.logs()
+
+
+def test_an_oversized_request_id_is_cut_and_never_breaks_the_export(
+    receiver: OtlpReceiver,
+) -> None:
+    request_id = "r" * 4000
+    with running_sandbox("manual_app.handler", receiver) as sandbox:
+        assert sandbox.wait_init(30).ok
+        result = sandbox.invoke({"n": 1}, request_id=request_id, timeout=30)
+        spans = receiver.wait_for(lambda s: bool(invocation_spans(s)), timeout=10)
+    assert result.status == "success"
+    (invocation,) = invocation_spans(spans)
+    assert 0 < len(invocation.attributes["faas.invocation_id"]) <= 256
+    assert result.completed_ns - result.responded_ns < 4 * S

@@ -606,6 +606,10 @@ class RuntimeApi:
         if self.faults.register is not None:
             self.faults.touched.append("register")
             status, answer, headers = self.faults.register(status, answer, headers)
+            if status != 200 or "Lambda-Extension-Identifier" not in headers:
+                with self._cond:  # refused: the platform does not wait for it either
+                    self.rules.extensions.pop(ext.id, None)
+                    self._cond.notify_all()
         h.reply(status, answer, headers=headers)
 
     def _extension_next(self, h: _Handler) -> None:

@@ -174,7 +174,7 @@ class AfterResponseExtension:
 
     def _after_response(self, event: dict[str, Any]) -> None:
         request_id = str(event.get("requestId", ""))
-        deadline_ms = float(event.get("deadlineMs") or (time.time() * 1000 + 3_000))
+        deadline_ms = _deadline_ms(event.get("deadlineMs"), self.flush_timeout_ms)
         signals = self._signals_for(request_id)
         try:
             budget_s = _until(deadline_ms)
@@ -194,6 +194,19 @@ class AfterResponseExtension:
                 self._signals.pop(request_id, None)
             # Lambda serves no other invocation before our next call: nothing can be lost.
             self._handler_finished.clear()
+
+
+def _deadline_ms(value: Any, flush_timeout_ms: float) -> float:
+    """The event's deadline; a missing or unreadable one (a platform bug, or an attack) is
+    replaced by now plus Lambda's default 3 s timeout, so the export still happens."""
+    fallback = time.time() * 1000 + max(3_000.0, flush_timeout_ms + DEADLINE_MARGIN_MS)
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return fallback
+    try:
+        deadline = float(value)
+    except ValueError:
+        return fallback
+    return deadline if deadline == deadline and deadline < 1e15 else fallback  # NaN, inf
 
 
 def _until(deadline_ms: float) -> float:

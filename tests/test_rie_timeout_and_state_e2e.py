@@ -70,5 +70,7 @@ def test_a_second_rie_run_sharing_tmpdir_is_a_fresh_sandbox(
     assert init.attributes["lambda_init.init_attempt"] == 1
     assert "lambda_init.runtime_restarted" not in init.attributes
     assert init.attributes["lambda_init.phase"] == "init"
-    counters = sorted(s.attributes["lambda_init.sandbox_invocation"] for s in invocation_spans(spans))
+    counters = sorted(
+        s.attributes["lambda_init.sandbox_invocation"] for s in invocation_spans(spans)
+    )
     assert counters == [1, 2]

@@ -33,13 +33,13 @@ from ._core.vocabulary import (
     END_RUNTIME_NEXT,
     FLUSH_AFTER_RESPONSE,
     MANAGED_INSTANCES,
-    WORKER_PID,
     PHASE_INVOKE,
     PHASE_RESTORE,
     SNAP_START,
     START_IMPORT,
     START_PROC,
     START_RESTORE,
+    WORKER_PID,
 )
 from ._probes.imports import ImportTracer
 from ._probes.process import lineage, parent_start_ns, process_start_ns

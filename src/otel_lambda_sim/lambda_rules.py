@@ -293,8 +293,8 @@ class SandboxRules:
         if state is None or not state.responded:
             return
         for ext in self.extensions.values():
-            if "INVOKE" in ext.events and not ext.done_current:
-                if not self.function.managed_instances:
-                    return
+            invoke_events = "INVOKE" in ext.events and not self.function.managed_instances
+            if invoke_events and not ext.done_current:
+                return
         state.completed_ns = now_ns
         self.current = None

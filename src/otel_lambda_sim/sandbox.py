@@ -417,7 +417,9 @@ class Sandbox:
                 self._needs_reset_init = False
                 self.init_outcome = None
                 self._launch(capped=False)
-            outcome = self.init_outcome = self._init_outcome_within(self.function.function_timeout_s)
+            outcome = self.init_outcome = self._init_outcome_within(
+                self.function.function_timeout_s
+            )
             rerun = True
         if outcome.status == "timeout" and self._needs_init_rerun:
             rerun = True
@@ -426,7 +428,9 @@ class Sandbox:
                 self.init_outcome = None
                 self._launch(capped=False)
             # The re-run runs inside the invocation: bounded by the function timeout, not the cap.
-            outcome = self.init_outcome = self._init_outcome_within(self.function.function_timeout_s)
+            outcome = self.init_outcome = self._init_outcome_within(
+                self.function.function_timeout_s
+            )
         inv = self.api.enqueue(
             event,
             request_id=request_id,

@@ -88,7 +88,7 @@ class StateFile:
         tmp = f"{self.path}.{self.pid}.tmp"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         try:
-            try:
+            try:  # noqa: SIM105 - contextlib is not worth importing on the INIT path
                 os.unlink(tmp)
             except FileNotFoundError:
                 pass

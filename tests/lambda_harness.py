@@ -14,11 +14,10 @@ HANDLERS = Path(__file__).parent / "handlers"
 
 
 def otel_env(receiver: OtlpReceiver, **extra: str) -> dict[str, str]:
-    """The variables a user sets to send spans to a collector, plus fast batching."""
+    """The variables a user sets to send spans to a collector (no protocol, no batch delay:
+    the package must deliver without them)."""
     env = {
         "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
-        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-        "OTEL_BSP_SCHEDULE_DELAY": "50",
         "OTEL_TRACES_EXPORTER": "otlp",
         "OTEL_METRICS_EXPORTER": "none",
         "OTEL_LOGS_EXPORTER": "none",

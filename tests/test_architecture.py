@@ -156,6 +156,7 @@ def test_no_production_code_calls_a_reset_for_tests_hook() -> None:
         (v.CLOUD_ACCOUNT_ID, "cloud_attributes", "CLOUD_ACCOUNT_ID"),
         (v.AWS_LAMBDA_INVOKED_ARN, "aws_attributes", "AWS_LAMBDA_INVOKED_ARN"),
         (v.EXCEPTION_TYPE, "exception_attributes", "EXCEPTION_TYPE"),
+        (v.ERROR_TYPE, "error_attributes", "ERROR_TYPE"),
     ],
 )
 def test_semconv_keys_match_the_semantic_conventions_package(

@@ -34,13 +34,15 @@ def installed_wrapper() -> str:
 
 def layer_wrapper(tmp_path: Path) -> Path:
     """The OpenTelemetry layer's route: set ORIG_HANDLER, point _HANDLER at its handler
-    module, exec opentelemetry-instrument (as its otel-instrument wrapper does)."""
+    module, default the OTLP protocol to http/protobuf, exec opentelemetry-instrument (as its
+    otel-instrument wrapper does)."""
     wrapper = tmp_path / "otel-instrument"
     wrapper.write_text(
         "#!/bin/sh\n"
         'export ORIG_HANDLER="$_HANDLER"\n'
         'export _HANDLER="${TEST_LAYER_HANDLER:-otel_wrapper.lambda_handler}"\n'
         'export OTEL_SERVICE_NAME="${OTEL_SERVICE_NAME:-$AWS_LAMBDA_FUNCTION_NAME}"\n'
+        'export OTEL_EXPORTER_OTLP_PROTOCOL="${OTEL_EXPORTER_OTLP_PROTOCOL:-http/protobuf}"\n'
         'exec opentelemetry-instrument "$@"\n'
     )
     wrapper.chmod(0o755)

@@ -24,6 +24,7 @@ from ._core.claims import InvocationClaims
 from ._core.config import Config, load_config
 from ._core.environment import SandboxEnvironment, read_environment
 from ._core.events import Event, LifecycleEvents
+from ._core.history import sandbox_key
 from ._core.records import ChildRecords
 from ._core.report import quiet_repeated_export_errors, report_once
 from ._core.timeline import InitRecord, SandboxTimeline
@@ -31,14 +32,16 @@ from ._core.vocabulary import (
     END_RESTORE_NEXT,
     END_RUNTIME_NEXT,
     FLUSH_AFTER_RESPONSE,
+    MANAGED_INSTANCES,
     PHASE_INVOKE,
     PHASE_RESTORE,
     SNAP_START,
     START_IMPORT,
     START_PROC,
     START_RESTORE,
+    WORKER_PID,
 )
-from ._probes.process import process_start_ns
+from ._probes.process import lineage, parent_start_ns, process_start_ns
 from ._probes.runtime_hooks import RuntimeHooks, runtime_client_loaded
 
 TYPE_CHECKING = False  # typing and the SDK cost ms at import; this module is on the INIT path
@@ -67,6 +70,11 @@ class SandboxInstrumentation:
         self.config: Config = load_config(environ)
         self.env: SandboxEnvironment = read_environment(environ)
         start = process_start_ns()
+        if self.managed_instances and _forked_worker():
+            # An LMI worker's own start is its fork; the sandbox's INIT began when the
+            # runtime main process (its parent) started, and the worker's INIT (importing
+            # the handler) is part of that wait: the init span starts there.
+            start = parent_start_ns() or start
         if start is not None:
             init = InitRecord(start, START_PROC)
         else:
@@ -83,6 +91,9 @@ class SandboxInstrumentation:
         self.exporters: list[LazySpanExporter] = []  # built by us: renewed after a restore
         self._provider: TracerProvider | None = None
         self._processor_providers: weakref.WeakSet[Any] = weakref.WeakSet()
+        # Invocation spans our wrapper started and has not ended: a platform timeout (SIGTERM)
+        # ends them, so no exported span points at a parent that never left the sandbox.
+        self._open_invocations: dict[int, Any] = {}
         self._emitter: InitSpanEmitter | None = None
         self._delivery: Delivery | None = None
         self._metrics: InitMetrics | None = None
@@ -94,6 +105,12 @@ class SandboxInstrumentation:
     def in_sandbox(self) -> bool:
         """Inside a Lambda sandbox (a Runtime API exists) and not turned off."""
         return bool(self.env.runtime_api) and not self.config.disabled
+
+    @property
+    def managed_instances(self) -> bool:
+        """Lambda Managed Instances: awslambdaric forks one worker per concurrency slot, each
+        with its own INIT; extensions get no INVOKE events."""
+        return self.env.initialization_type == MANAGED_INSTANCES
 
     @property
     def init_in_progress(self) -> bool:
@@ -183,12 +200,30 @@ class SandboxInstrumentation:
             self.import_tracer = tracer
             if self.env.initialization_type != SNAP_START:
                 # The snapshot would copy per-sandbox state into every restored sandbox.
-                self._begin_state_file(self.env.log_stream_name)
+                self._begin_state_file(self._state_key())
+            if self.managed_instances and hasattr(os, "register_at_fork"):
+                os.register_at_fork(after_in_child=self._forked_as_worker)
             self.hooks.install_when_loaded()
         except Exception:
             report_once("begin", "could not start watching INIT")
         finally:
             self.records.add_overhead(time.perf_counter_ns() - t0, bookkeeping=True)
+
+    def _state_key(self) -> str | None:
+        # LMI workers share /tmp and their parent: each keeps its own history.
+        worker = self.managed_instances and _forked_worker()
+        return sandbox_key(self.env.log_stream_name, self.env.runtime_api, lineage(worker))
+
+    def _forked_as_worker(self) -> None:
+        """This process is an LMI worker forked after we started in the runtime main
+        process (the wrapper route): its own state file and its own INIT from here."""
+        try:
+            self.state_file = None
+            self.timeline.init.history = {}
+            self._begin_state_file(self._state_key())
+            self.timeline.init.history[WORKER_PID] = os.getpid()
+        except Exception:
+            report_once("lmi-fork", "could not set up the forked worker's state")
 
     def _begin_state_file(self, key: str | None) -> None:
         if not key:
@@ -200,6 +235,8 @@ class SandboxInstrumentation:
         previous = state.begin(self.timeline.init.start_ns)
         self.state_file = state
         self.timeline.init.history = previous.init_span_attributes()
+        if self.managed_instances and _forked_worker():
+            self.timeline.init.history[WORKER_PID] = os.getpid()
         if previous.reran:
             self.timeline.init.phase = PHASE_INVOKE
             self.timeline.invocations_before = previous.invocations
@@ -226,10 +263,11 @@ class SandboxInstrumentation:
             self.env.runtime_api if runtime_client_loaded() else None,
             self.timeline.init_over,
             self.hooks.installed,
+            self.managed_instances,
         )
         if mode != self.config.flush:
             self.apply_overrides(flush=mode)
-        if mode == FLUSH_AFTER_RESPONSE:
+        if mode == FLUSH_AFTER_RESPONSE and not self.managed_instances:
             from ._delivery.shutdown import install_sigterm
 
             install_sigterm(self.shutdown)
@@ -241,7 +279,17 @@ class SandboxInstrumentation:
 
         built = configure_tracer_provider(self.env, self.config.flush == FLUSH_AFTER_RESPONSE)
         self.exporters.extend(built.exporters)
+        if built.exporters:  # a provider we built: flushed at interpreter exit, bounded
+            import atexit
+
+            atexit.register(self._flush_at_exit, built.provider)
         return built.provider
+
+    def _flush_at_exit(self, provider: TracerProvider) -> None:
+        try:
+            self.delivery.flusher.flush(provider, self.config.flush_timeout_ms / 1000.0)
+        except Exception:
+            report_once("exit-flush", "export at interpreter exit failed")
 
     def adopt_processor_provider(self, provider: TracerProvider) -> bool:
         """A processor goes on ``provider`` (once per provider); it becomes our provider
@@ -258,6 +306,15 @@ class SandboxInstrumentation:
         """INIT is over (first caller wins): tell every subscriber, once."""
         if self.timeline.mark_init_end(end_ns, source):
             self.events.publish(Event(ev.INIT_END, end_ns, source=source))
+
+    def init_span_emitted(self, provider: TracerProvider) -> None:
+        self.delivery.init_span_ended(provider)
+
+    def invocation_opened(self, span: Any) -> None:
+        self._open_invocations[id(span)] = span
+
+    def invocation_closed(self, span: Any) -> None:
+        self._open_invocations.pop(id(span), None)
 
     def invocation_finished(self, request_id: str | None, provider: TracerProvider) -> None:
         """Our handler wrapper ended an invocation's spans (sampled or not)."""
@@ -318,7 +375,7 @@ class SandboxInstrumentation:
     def _on_response_posted(self, event: Event) -> None:
         # After the post returns: the caller has its answer before any of this runs.
         if self._delivery is not None:
-            self._delivery.response_posted(event.request_id)
+            self._delivery.response_posted(event.request_id, self.provider)
         if self.state_file is not None:
             self.state_file.count_invocation()
 
@@ -343,9 +400,38 @@ class SandboxInstrumentation:
         self._begin_state_file(f"restore-{random.getrandbits(64):016x}")
 
     def _on_shutdown(self, event: Event) -> None:
+        timed_out = self._end_timed_out_invocations(event.time_ns)
         if self._emitter is not None or "opentelemetry.trace" in sys.modules:
             self.emitter.emit_unused(event.time_ns)
             self.delivery.deliver("shutdown", self.provider(), budget_s=event.budget_s)
+        elif timed_out:
+            self.delivery.deliver("shutdown", self.provider(), budget_s=event.budget_s)
+
+    def _end_timed_out_invocations(self, end_ns: int) -> int:
+        """SIGTERM with an invocation still open is Lambda resetting the sandbox after the
+        function timeout: end its span (ERROR, ``error.type=timeout``) and count it, so the
+        runtime Lambda starts next continues the sandbox's invocation counter."""
+        open_spans = list(self._open_invocations.values())
+        self._open_invocations.clear()
+        if not open_spans:
+            return 0
+        from ._sdk.emitter import end_timed_out
+
+        for span in open_spans:
+            end_timed_out(span, end_ns)
+            if self.state_file is not None:
+                self.state_file.count_invocation()
+        return len(open_spans)
+
+
+def _forked_worker() -> bool:
+    """True in a process that multiprocessing forked (awslambdaric's LMI workers)."""
+    process = sys.modules.get("multiprocessing.process")
+    parent = getattr(process, "parent_process", None)
+    try:
+        return parent is not None and parent() is not None
+    except Exception:
+        return False
 
 
 _sandbox: SandboxInstrumentation | None = None

@@ -27,7 +27,10 @@ class FunctionConfig:
     function_timeout_s: float = 30.0
     # Lambda's INIT cap (10 s); scalable so a test can cross it in seconds.
     init_timeout_s: float = 10.0
-    initialization_type: str = "on-demand"  # | "provisioned-concurrency" | "snap-start"
+    # | "provisioned-concurrency" | "snap-start" | "lambda-managed-instances"
+    initialization_type: str = "on-demand"
+    # Lambda Managed Instances: AWS_LAMBDA_MAX_CONCURRENCY, awslambdaric's worker count.
+    max_concurrency: int = 2
     execution_env: str = "AWS_Lambda_python3.12"
     region: str = "us-east-1"
     account_id: str = "123456789012"
@@ -69,6 +72,10 @@ class FunctionConfig:
     @property
     def arn(self) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.function_name}"
+
+    @property
+    def managed_instances(self) -> bool:
+        return self.initialization_type == "lambda-managed-instances"
 
     @property
     def log_group_name(self) -> str:

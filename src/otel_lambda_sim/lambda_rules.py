@@ -213,7 +213,8 @@ class SandboxRules:
         state = InvocationState(request_id, served_ns=now_ns, deadline_ms=deadline)
         self.current = state
         for ext in self.extensions.values():
-            if "INVOKE" in ext.events:
+            # Lambda Managed Instances send extensions no INVOKE events.
+            if "INVOKE" in ext.events and not self.function.managed_instances:
                 ext.pending.append(
                     {
                         "eventType": "INVOKE",
@@ -292,7 +293,8 @@ class SandboxRules:
         if state is None or not state.responded:
             return
         for ext in self.extensions.values():
-            if "INVOKE" in ext.events and not ext.done_current:
+            invoke_events = "INVOKE" in ext.events and not self.function.managed_instances
+            if invoke_events and not ext.done_current:
                 return
         state.completed_ns = now_ns
         self.current = None

@@ -13,7 +13,8 @@ import threading
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -25,6 +26,7 @@ from .lambda_rules import ExtensionInfo, InvocationState, Refusal, SandboxRules
 
 __all__ = [
     "ExtensionInfo",
+    "PlatformFaults",
     "Invocation",
     "InvocationResult",
     "RuntimeApi",
@@ -50,6 +52,20 @@ def new_xray_trace_header(sampled: bool = False) -> str:
     return (
         f"Root=1-{epoch}-{os.urandom(12).hex()};Parent={os.urandom(8).hex()};Sampled={int(sampled)}"
     )
+
+
+@dataclass
+class PlatformFaults:
+    """What a misbehaving platform answers, for attack tests: each hook takes what the real
+    API would send and returns what is sent instead (``None`` leaves it alone)."""
+
+    # event/next: the event dict -> a JSON value, or bytes sent as they are (b"null")
+    extension_event: Callable[[dict[str, Any]], Any] | None = None
+    # register: (status, body, headers) -> (status, body, headers)
+    register: Callable[[int, Any, dict[str, str]], tuple[int, Any, dict[str, str]]] | None = None
+    # invocation/next: the headers Lambda sends -> the headers sent
+    invocation_headers: Callable[[dict[str, str]], dict[str, str]] | None = None
+    touched: list[str] = field(default_factory=list)  # which hooks fired, in order
 
 
 @dataclass
@@ -214,6 +230,7 @@ class RuntimeApi:
         self._by_id: dict[str, Invocation] = {}
         self._restore_allowed = threading.Event()
         self.served: list[Invocation] = []
+        self.faults = PlatformFaults()
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> RuntimeApi:
@@ -520,6 +537,9 @@ class RuntimeApi:
             headers["Lambda-Runtime-Client-Context"] = inv.client_context
         if inv.cognito_identity:
             headers["Lambda-Runtime-Cognito-Identity"] = inv.cognito_identity
+        if self.faults.invocation_headers is not None:
+            self.faults.touched.append("invocation_headers")
+            headers = self.faults.invocation_headers(headers)
         h.reply(200, raw=inv.body(), headers=headers)
 
     def _runtime_result(self, h: _Handler, request_id: str, kind: str, body: bytes) -> None:
@@ -574,15 +594,23 @@ class RuntimeApi:
             if isinstance(ext, Refusal):
                 return h.reply(ext.status, ext.body())
             self._cond.notify_all()
-        h.reply(
+        status, answer, headers = (
             200,
             {
                 "functionName": self.function.function_name,
                 "functionVersion": self.function.function_version,
                 "handler": self.function.handler,
             },
-            headers={"Lambda-Extension-Identifier": ext.id},
+            {"Lambda-Extension-Identifier": ext.id},
         )
+        if self.faults.register is not None:
+            self.faults.touched.append("register")
+            status, answer, headers = self.faults.register(status, answer, headers)
+            if status != 200 or "Lambda-Extension-Identifier" not in headers:
+                with self._cond:  # refused: the platform does not wait for it either
+                    self.rules.extensions.pop(ext.id, None)
+                    self._cond.notify_all()
+        h.reply(status, answer, headers=headers)
 
     def _extension_next(self, h: _Handler) -> None:
         ext_id = h.headers.get("Lambda-Extension-Identifier") or ""
@@ -597,7 +625,14 @@ class RuntimeApi:
                 if self._stopped or gen != self.rules.generation:
                     return h.reply(500, {"errorType": "Extension.Reset"})
                 self._cond.wait(_POLL_S)
-        h.reply(200, event, headers={"Lambda-Extension-Event-Identifier": str(uuid.uuid4())})
+        answer: Any = event
+        if self.faults.extension_event is not None:
+            self.faults.touched.append("extension_event")
+            answer = self.faults.extension_event(event)
+        event_headers = {"Lambda-Extension-Event-Identifier": str(uuid.uuid4())}
+        if isinstance(answer, bytes):
+            return h.reply(200, raw=answer, headers=event_headers)
+        h.reply(200, answer, headers=event_headers)
 
     # bookkeeping (caller holds self._cond) ---------------------------------------------------
     def _settle(self) -> None:

@@ -99,6 +99,7 @@ class _Attempt:
     started_ns: int
     exit_code: int | None = None
     killed_for_timeout: bool = False
+    reset_for_function_timeout: bool = False  # Lambda reset it: an invocation timed out
 
 
 @dataclass
@@ -163,6 +164,8 @@ class Sandbox:
         self._ext_procs: list[_ExtensionProc] = []
         self._lock = threading.RLock()
         self._needs_init_rerun = False
+        self._needs_reset_init = False  # a function timeout reset the runtime
+        self.timeouts: list[str] = []  # request ids Lambda timed out
         self._closed = False
 
     # properties ------------------------------------------------------------------------------
@@ -222,18 +225,23 @@ class Sandbox:
             "AWS_LAMBDA_INITIALIZATION_TYPE": fn.initialization_type,
             "AWS_REGION": fn.region,
             "AWS_DEFAULT_REGION": fn.region,
-            "AWS_EXECUTION_ENV": fn.execution_env,
             "LAMBDA_TASK_ROOT": str(fn.code_dir),
             "LAMBDA_RUNTIME_DIR": str(self._dir / "runtime"),
             "PYTHONPATH": ":".join(python_path),
             "TMPDIR": str(self.tmpdir),
         }
+        if fn.execution_env:  # a container image on a non-AWS base image sets none
+            env["AWS_EXECUTION_ENV"] = fn.execution_env
         if self.log_stream_name:
             env["AWS_LAMBDA_LOG_STREAM_NAME"] = self.log_stream_name
         if fn.exec_wrapper:
             env["AWS_LAMBDA_EXEC_WRAPPER"] = fn.exec_wrapper
         env.update(fn.env)
-        env.pop("AWS_LAMBDA_MAX_CONCURRENCY", None)  # would switch awslambdaric to LMI mode
+        if fn.managed_instances:
+            # awslambdaric's multi-concurrent mode: one forked worker per slot, each its INIT.
+            env["AWS_LAMBDA_MAX_CONCURRENCY"] = str(fn.max_concurrency)
+        else:
+            env.pop("AWS_LAMBDA_MAX_CONCURRENCY", None)  # would switch awslambdaric to LMI
         return env
 
     # lifecycle -------------------------------------------------------------------------------
@@ -402,6 +410,17 @@ class Sandbox:
         start_ns = start_ns or time.time_ns()
         outcome = self.wait_init()
         rerun = False
+        if self._needs_reset_init:
+            # After a function timeout Lambda resets the environment: the next request runs
+            # a fresh INIT (phase invoke) in the same sandbox, /tmp kept.
+            with self._lock:
+                self._needs_reset_init = False
+                self.init_outcome = None
+                self._launch(capped=False)
+            outcome = self.init_outcome = self._init_outcome_within(
+                self.function.function_timeout_s
+            )
+            rerun = True
         if outcome.status == "timeout" and self._needs_init_rerun:
             rerun = True
             with self._lock:
@@ -409,13 +428,9 @@ class Sandbox:
                 self.init_outcome = None
                 self._launch(capped=False)
             # The re-run runs inside the invocation: bounded by the function timeout, not the cap.
-            if not self.api.wait_init(self.function.function_timeout_s):
-                self.init_outcome = self._init_state() or InitOutcome("timeout")
-            else:
-                self.init_outcome = InitOutcome(
-                    "done", (self.api.init_done_ns - self.api.init_start_ns) / 1e6
-                )
-            outcome = self.init_outcome
+            outcome = self.init_outcome = self._init_outcome_within(
+                self.function.function_timeout_s
+            )
         inv = self.api.enqueue(
             event,
             request_id=request_id,
@@ -425,6 +440,12 @@ class Sandbox:
             start_ns=start_ns,
         )
         inv.init_rerun = rerun
+        if outcome.status == "done":
+            threading.Thread(
+                target=self._enforce_function_timeout,
+                args=(inv, self.api.generation),
+                daemon=True,
+            ).start()
         if outcome.status != "done":
             payload = (
                 outcome.body
@@ -436,6 +457,53 @@ class Sandbox:
             )
             self.api.fail_invocation(inv, outcome.error_type or "Runtime.Unknown", payload)
         return inv
+
+    def _init_outcome_within(self, timeout_s: float) -> InitOutcome:
+        if not self.api.wait_init(timeout_s):
+            return self._init_state() or InitOutcome("timeout")
+        return InitOutcome("done", (self.api.init_done_ns - self.api.init_start_ns) / 1e6)
+
+    def _enforce_function_timeout(self, inv: Invocation, generation: int) -> None:
+        """Lambda's function timeout: an invocation not answered by its deadline fails with
+        Sandbox.Timedout and the runtime is reset: SIGTERM (and a grace period) when an
+        extension is registered, then SIGKILL; the next request re-runs INIT."""
+        limit = time.monotonic() + self.function.function_timeout_s + 120.0
+        while not inv.served_ns and not inv.done and time.monotonic() < limit:
+            if self._closed or self.api.generation != generation:
+                return
+            self.api.wait_event(0.05)
+        if not inv.served_ns or inv.done:
+            return
+        # The function timeout counts from when the runtime received the event; a deadline
+        # the caller forced (deadline_ms) only changes the header the runtime sees.
+        timeout_s = self.function.function_timeout_s
+        if inv.wait_response(max(0.0, inv.served_ns / 1e9 + timeout_s - time.time())):
+            return
+        with self._lock:
+            if self._closed or inv.responded or self.api.generation != generation:
+                return
+            proc = self._proc
+            self.timeouts.append(inv.request_id)
+            self.api.fail_invocation(
+                inv,
+                "Sandbox.Timedout",
+                {
+                    "errorType": "Sandbox.Timedout",
+                    "errorMessage": f"RequestId: {inv.request_id} Error: Task timed out "
+                    f"after {timeout_s:.2f} seconds",
+                },
+            )
+            if self.attempts:
+                self.attempts[-1].reset_for_function_timeout = True
+            self._needs_reset_init = True
+            if proc is not None and proc.poll() is None and self.api.extensions:
+                _signal(proc, signal.SIGTERM)
+                external = any(e.external for e in self.api.extensions)
+                _wait(proc, _SIGTERM_GRACE_EXTERNAL_S if external else _SIGTERM_GRACE_INTERNAL_S)
+            self._killpg(signal.SIGKILL)
+            if proc is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=2)
 
     def invoke(
         self,

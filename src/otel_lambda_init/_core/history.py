@@ -26,6 +26,10 @@ INIT_CAP_NS = 10_000_000_000
 """On-demand INIT is capped at 10 s: an attempt that never finished ended there at the latest."""
 
 RUNNING, DONE, ERROR = "running", "done", "error"
+_MAX_INT = 2**63 - 1
+"""Every number we write fits an OTLP int64: a larger one is not ours (it would break export)."""
+_MAX_PID = 2**22
+"""Linux's pid_max ceiling."""
 VERSION = 1
 MAX_ATTEMPTS = 16
 """Attempts kept in the history: a crash-looping runtime must not grow the file forever."""
@@ -68,17 +72,35 @@ def validated(data: Any) -> dict[str, Any] | None:
     invocations = data.get("invocations", 0)
     if not isinstance(attempts, list) or len(attempts) > MAX_ATTEMPTS:
         return None
-    if not isinstance(invocations, int) or isinstance(invocations, bool) or invocations < 0:
+    if not _int_in(invocations, 0, _MAX_INT - 1):
         return None
     for attempt in attempts:
         if (
             not isinstance(attempt, dict)
-            or not isinstance(attempt.get("pid"), int)
-            or not isinstance(attempt.get("start_ns"), int)
+            or not _int_in(attempt.get("pid"), 1, _MAX_PID)
+            or not _int_in(attempt.get("start_ns"), 1, _MAX_INT - INIT_CAP_NS)
             or attempt.get("status") not in (RUNNING, DONE, ERROR)
         ):
             return None
     return data
+
+
+def _int_in(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def sandbox_key(log_stream: str | None, runtime_api: str | None, lineage: str | None) -> str | None:
+    """The name of this sandbox's history: the log stream alone is not enough (RIE names
+    every run ``$LATEST`` and a host or restarted container keeps ``/tmp``), so it is joined
+    with the Runtime API address and the process lineage (boot id, the parent's pid and
+    start time: Lambda re-runs INIT and restarts a crashed runtime from the same parent, a
+    new RIE run or container is a new parent). None when there is no log stream."""
+    if not log_stream:
+        return None
+    import zlib
+
+    digest = zlib.crc32(f"{runtime_api or ''}|{lineage or ''}".encode()) & 0xFFFFFFFF
+    return f"{log_stream[-80:]}-{digest:08x}"
 
 
 def begin(data: dict[str, Any], pid: int, start_ns: int) -> Previous:

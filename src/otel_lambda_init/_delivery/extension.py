@@ -32,11 +32,15 @@ DEADLINE_MARGIN_MS = 100.0
 class _Signals:
     """What the extension waits for in one invocation, set by the handler and the runtime."""
 
-    __slots__ = ("handler_done", "posted", "provider")
+    __slots__ = ("handler_done", "posted", "either", "provider")
 
     def __init__(self) -> None:
         self.handler_done = threading.Event()
         self.posted = threading.Event()
+        # Set by whichever comes first: an invocation that never reached the decorated
+        # function (a warm-up answered by the entry point, an outer middleware that raised,
+        # an event the runtime could not parse) is only ever "posted".
+        self.either = threading.Event()
         self.provider: object = None  # the TracerProvider the handler's spans went to
 
 
@@ -77,10 +81,18 @@ class AfterResponseExtension:
         signals = self._signals_for(request_id)
         signals.provider = provider
         signals.handler_done.set()
+        signals.either.set()
         self._handler_finished.set()
 
-    def response_posted(self, request_id: str) -> None:
-        self._signals_for(request_id).posted.set()
+    def response_posted(self, request_id: str, provider: Any = None) -> None:
+        """The runtime posted a response or an error: the invocation is over for Lambda,
+        whatever our wrapper saw. ``provider`` is exported when no handler said otherwise."""
+        signals = self._signals_for(request_id)
+        if signals.provider is None:
+            signals.provider = provider
+        signals.posted.set()
+        signals.either.set()
+        self._handler_finished.set()
 
     # -- registration and the event loop -------------------------------------------------
     def register(self) -> None:
@@ -117,6 +129,7 @@ class AfterResponseExtension:
                 event = self._next(conn)
             except Exception:
                 report_once("extension-next", "the extension's event/next call failed")
+                self._handler_finished.clear()
                 conn.close()
                 time.sleep(0.05)
                 conn = http.client.HTTPConnection(self.runtime_api)
@@ -138,7 +151,11 @@ class AfterResponseExtension:
         body = response.read()
         if response.status != 200:
             raise RuntimeError(f"event/next answered {response.status}")
-        event: dict[str, Any] = json.loads(body or b"{}")
+        event = json.loads(body or b"{}")
+        if not isinstance(event, dict):
+            # A 200 with "null" or a list: nothing to act on, but the loop must go on calling
+            # next, or Lambda waits for us forever and no invocation completes again.
+            raise ValueError(f"event/next answered a {type(event).__name__}, not an event")
         return event
 
     def _wait_before_reading(self, conn: http.client.HTTPConnection) -> None:
@@ -157,13 +174,15 @@ class AfterResponseExtension:
 
     def _after_response(self, event: dict[str, Any]) -> None:
         request_id = str(event.get("requestId", ""))
-        deadline_ms = float(event.get("deadlineMs") or (time.time() * 1000 + 3_000))
+        deadline_ms = _deadline_ms(event.get("deadlineMs"), self.flush_timeout_ms)
         signals = self._signals_for(request_id)
         try:
             budget_s = _until(deadline_ms)
-            if not signals.handler_done.wait(budget_s):
+            # Released by the runtime's post as much as by our wrapper: an invocation the
+            # decorated function never saw must not hold the sandbox until its deadline.
+            if not signals.either.wait(budget_s):
                 return  # the handler is still running at the deadline: let Lambda time it out
-            if self.sees_posting:
+            if self.sees_posting and not signals.posted.is_set():
                 # The runtime client holds the GIL while it posts: exporting before that
                 # would compete with the caller's response.
                 signals.posted.wait(_until(deadline_ms))
@@ -175,6 +194,19 @@ class AfterResponseExtension:
                 self._signals.pop(request_id, None)
             # Lambda serves no other invocation before our next call: nothing can be lost.
             self._handler_finished.clear()
+
+
+def _deadline_ms(value: Any, flush_timeout_ms: float) -> float:
+    """The event's deadline; a missing or unreadable one (a platform bug, or an attack) is
+    replaced by now plus Lambda's default 3 s timeout, so the export still happens."""
+    fallback = time.time() * 1000 + max(3_000.0, flush_timeout_ms + DEADLINE_MARGIN_MS)
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return fallback
+    try:
+        deadline = float(value)
+    except ValueError:
+        return fallback
+    return deadline if deadline == deadline and deadline < 1e15 else fallback  # NaN, inf
 
 
 def _until(deadline_ms: float) -> float:

@@ -8,6 +8,7 @@ one reusable daemon thread and the caller waits at most the bound.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Protocol
 
 from .._core.report import report_once
@@ -28,25 +29,50 @@ class BoundedFlusher:
         self._requested = threading.Event()
         self._finished = threading.Event()
         self._finished.set()
+        self._kicked = False  # the running flush was started without anyone waiting
         self._thread: threading.Thread | None = None
 
-    def flush(self, provider: Flushable | object, timeout_s: float) -> bool:
+    def kick(self, provider: Flushable | object, timeout_s: float) -> None:
+        """Start flushing ``provider`` now without waiting (a span that must not wait for the
+        SDK's batch delay: the process may be killed first)."""
+        force_flush = getattr(provider, "force_flush", None)
+        if force_flush is None:
+            return
+        with self._lock:
+            if not self._finished.is_set():
+                return
+            self._start(force_flush, timeout_s)
+            self._kicked = True
+
+    def _start(self, force_flush: Any, timeout_s: float) -> None:
+        self._finished.clear()
+        self._kicked = False
+        self._pending = (force_flush, int(timeout_s * 1000))
+        self._ensure_thread()
+        self._requested.set()
+
+    def flush(
+        self, provider: Flushable | object, timeout_s: float, wait_for_earlier: bool = False
+    ) -> bool:
         """Flush ``provider``; True if it finished within ``timeout_s``.
 
         While an earlier flush is still stuck, a new one is not queued behind it: the caller
-        gets False at once instead of another full wait.
+        gets False at once instead of another full wait. Unless the earlier one was a kick,
+        or ``wait_for_earlier`` (shutdown: the last chance for what is queued), when it is
+        waited for within the same bound and then the flush runs.
         """
         force_flush = getattr(provider, "force_flush", None)
         if force_flush is None:
             return True
+        deadline = time.monotonic() + timeout_s
         with self._lock:
+            if not self._finished.is_set() and (wait_for_earlier or self._kicked):
+                self._finished.wait(timeout_s)
             if not self._finished.is_set():
                 report_once("flush-stuck", "an earlier flush is still running; skipping this one")
                 return False
-            self._finished.clear()
-            self._pending = (force_flush, int(timeout_s * 1000))
-            self._ensure_thread()
-            self._requested.set()
+            timeout_s = max(0.0, deadline - time.monotonic())
+            self._start(force_flush, timeout_s)
         done = self._finished.wait(timeout_s)
         if not done:
             report_once(

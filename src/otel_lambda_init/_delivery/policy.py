@@ -25,9 +25,18 @@ class Delivery:
         self._config = config
         self.flusher = BoundedFlusher()
         self.extension: AfterResponseExtension | None = None
+        # Lambda Managed Instances: extensions get no INVOKE events, so "after the response"
+        # is right after the runtime posted it, bounded, on the worker's own thread.
+        self.after_post = False
         self.started = False
 
-    def start(self, runtime_api: str | None, init_over: bool, sees_posting: bool) -> str:
+    def start(
+        self,
+        runtime_api: str | None,
+        init_over: bool,
+        sees_posting: bool,
+        managed_instances: bool = False,
+    ) -> str:
         """During INIT, set up after-response delivery (registering the internal extension).
         Returns the flush mode in effect: ``sync`` when after-response cannot be had (said
         once)."""
@@ -35,6 +44,11 @@ class Delivery:
         self.started = True
         if config.flush != FLUSH_AFTER_RESPONSE:
             return config.flush
+        if managed_instances:
+            if sees_posting:
+                self.after_post = True
+                return FLUSH_AFTER_RESPONSE
+            return FLUSH_SYNC
         if runtime_api and not init_over:
             self.extension = start_after_response(
                 runtime_api, config.flush_timeout_ms, self.flusher, sees_posting
@@ -48,9 +62,13 @@ class Delivery:
             )
         return FLUSH_AFTER_RESPONSE if self.extension is not None else FLUSH_SYNC
 
-    def response_posted(self, request_id: str | None) -> None:
-        if self.extension is not None and request_id:
-            self.extension.response_posted(request_id)
+    def response_posted(
+        self, request_id: str | None, provider: Callable[[], Flushable | object]
+    ) -> None:
+        if self.after_post:
+            self.flusher.flush(provider(), self._config().flush_timeout_ms / 1000.0)
+        elif self.extension is not None and request_id:
+            self.extension.response_posted(request_id, provider())
 
     def deliver(
         self,
@@ -68,6 +86,19 @@ class Delivery:
             if config.flush == FLUSH_AFTER_RESPONSE and self.extension is not None and request_id:
                 self.extension.handler_finished(request_id, provider)
                 return True
+            if config.flush == FLUSH_AFTER_RESPONSE and self.after_post:
+                return True  # flushed once the runtime has posted the response
             if config.flush == FLUSH_NONE:
                 return True
-        return self.flusher.flush(provider, bound_s)
+        # The process may not outlive these: what an earlier, stuck export holds up is waited
+        # for within the bound rather than given up at once.
+        last_chance = trigger in ("shutdown", "init-error")
+        return self.flusher.flush(provider, bound_s, wait_for_earlier=last_chance)
+
+    def init_span_ended(self, provider: Flushable | object) -> None:
+        """``sync``: start exporting the INIT span at once. The first invocation may be
+        killed (Lambda's default 3 s timeout) before the SDK's 5 s batch delay, and its own
+        flush at the end never comes."""
+        config = self._config()
+        if config.flush == FLUSH_SYNC:
+            self.flusher.kick(provider, config.flush_timeout_ms / 1000.0)

@@ -24,8 +24,15 @@ def install_sigterm(on_shutdown: Callable[[float], None]) -> bool:
     if threading.current_thread() is not threading.main_thread():
         return False
     previous = signal.getsignal(signal.SIGTERM)
+    handling = threading.Event()
 
     def on_sigterm(signum: int, frame: Any) -> None:
+        # A repeated SIGTERM runs this handler again inside the first one (same thread):
+        # re-entering the export would deadlock on its locks or cut it short by exiting.
+        # The first one finishes and then lets the default disposition end the process.
+        if handling.is_set():
+            return
+        handling.set()
         try:
             on_shutdown(SHUTDOWN_EXPORT_S)
         except Exception:

@@ -6,6 +6,11 @@ import os
 import time
 
 
+def parent_start_ns() -> int | None:
+    """Epoch ns at which the parent process started (an LMI worker's runtime main process)."""
+    return process_start_ns(f"/proc/{os.getppid()}/stat")
+
+
 def process_start_ns(stat_path: str = "/proc/self/stat") -> int | None:
     """Epoch ns at which this process started (exec keeps it: a wrapper script counts too).
 
@@ -26,3 +31,29 @@ def process_start_ns(stat_path: str = "/proc/self/stat") -> int | None:
     if start_ns > now_ns:
         return None
     return start_ns
+
+
+def _start_ticks(stat_path: str) -> int | None:
+    try:
+        with open(stat_path, "rb") as stat:
+            data = stat.read(4096)
+        return int(data[data.rindex(b")") + 2 :].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def lineage(worker: bool = False) -> str:
+    """What identifies the process tree this runtime belongs to: the boot id, the parent's
+    pid and start time (the sandbox's init in Lambda, RIE locally: the same for a re-run INIT,
+    new for a new run), and with ``worker`` (a forked LMI worker) this process's own pid and
+    start too. Unreadable parts are left empty."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", "rb") as f:
+            boot = f.read(64).strip().decode("ascii", "replace")
+    except OSError:
+        boot = ""
+    parent = os.getppid()
+    parts = [boot, str(parent), str(_start_ticks(f"/proc/{parent}/stat") or "")]
+    if worker:
+        parts += [str(os.getpid()), str(_start_ticks("/proc/self/stat") or "")]
+    return "/".join(parts)

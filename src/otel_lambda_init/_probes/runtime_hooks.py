@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 # /var/runtime (older managed runtimes).
 RUNTIME_CLIENT_MODULES = ("awslambdaric.lambda_runtime_client", "lambda_runtime_client")
 _MARK = "__otel_lambda_init_hook__"
+CLIENT_CLASSES = ("LambdaRuntimeClient", "LambdaMultiConcurrentRuntimeClient")
+CONFIG_MODULES = ("awslambdaric.lambda_config", "lambda_config")
 
 
 def runtime_client_loaded() -> bool:
@@ -78,16 +80,27 @@ class RuntimeHooks:
         """Wrap the runtime client's methods now. True when the client was found."""
         found = False
         for module_name in RUNTIME_CLIENT_MODULES:
-            client_cls = getattr(sys.modules.get(module_name), "LambdaRuntimeClient", None)
-            if client_cls is None:
+            module = sys.modules.get(module_name)
+            if getattr(module, "LambdaRuntimeClient", None) is None:
                 continue
             found = True
-            for method, (before, after) in self._table().items():
-                original = getattr(client_cls, method, None)
-                if original is None:
+            done: set[tuple[int, str]] = set()
+            # Lambda Managed Instances' workers use LambdaMultiConcurrentRuntimeClient: both
+            # clients inherit most methods from one base, wrapped where it is defined.
+            for class_name in CLIENT_CLASSES:
+                client_cls = getattr(module, class_name, None)
+                if client_cls is None:
                     continue
-                original = getattr(original, _MARK, original)  # one wrapper per method
-                setattr(client_cls, method, _wrap(original, method, before, after))
+                for method, (before, after) in self._table().items():
+                    owner = next((k for k in client_cls.__mro__ if method in vars(k)), None)
+                    if owner is None or (id(owner), method) in done:
+                        continue
+                    done.add((id(owner), method))
+                    original = vars(owner)[method]
+                    original = getattr(original, _MARK, original)  # one wrapper per method
+                    setattr(owner, method, _wrap(original, method, before, after))
+        if found:
+            _thread_polling_without_execution_env()
         self.installed = self.installed or found
         return found
 
@@ -100,6 +113,28 @@ class RuntimeHooks:
         if not any(isinstance(f, _RuntimeClientWatcher) for f in sys.meta_path):
             sys.meta_path.insert(0, _RuntimeClientWatcher(self))
         return False
+
+
+def _thread_polling_without_execution_env() -> None:
+    """awslambdaric waits for the next event on a helper thread (so a Python SIGTERM handler
+    can run) only when AWS_EXECUTION_ENV names a python3.12+ managed runtime. A container
+    image on a non-AWS base sets no AWS_EXECUTION_ENV: without this, SIGTERM kills the
+    process inside the blocking C call and nothing is exported at shutdown."""
+    import os
+
+    if os.environ.get("AWS_EXECUTION_ENV"):
+        return  # a managed runtime: awslambdaric's own choice stands
+    for module_name in CONFIG_MODULES:
+        provider = getattr(sys.modules.get(module_name), "LambdaConfigProvider", None)
+        parse = getattr(provider, "_parse_thread_polling", None)
+        if parse is None or getattr(parse, _MARK, None) is not None:
+            continue
+
+        def thread_polling(self: Any) -> bool:
+            return True
+
+        setattr(thread_polling, _MARK, parse)
+        provider._parse_thread_polling = thread_polling  # type: ignore[union-attr]
 
 
 def _wrap(

@@ -90,12 +90,17 @@ class StateFile:
 
     def _write(self) -> None:
         # Write then rename: a process killed mid-write (the INIT cap) leaves the old state.
-        # O_EXCL|O_NOFOLLOW: never write through a link someone planted at the temporary name.
+        # O_EXCL|O_NOFOLLOW: never write through a link someone planted at the temporary name
+        # (unlinking a link removes the link, never its target).
         import json
 
         tmp = f"{self.path}.{self.pid}.tmp"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         try:
+            try:  # noqa: SIM105 - contextlib is not worth importing on the INIT path
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
             fd = os.open(tmp, flags, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump(self.data, f, separators=(",", ":"))

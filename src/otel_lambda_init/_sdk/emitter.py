@@ -69,6 +69,14 @@ def record_error(span: Span, error: BaseException) -> None:
         report_once("record-error", "could not record an exception on a span")
 
 
+def end_timed_out(span: Span, end_ns: int) -> None:
+    """End an invocation span the platform stopped (SIGTERM after the function timeout):
+    ERROR with ``error.type=timeout``, so no exported span points at a parent never ended."""
+    span.set_attribute(v.ERROR_TYPE, "timeout")
+    span.set_status(Status(StatusCode.ERROR, "the invocation did not finish before its deadline"))
+    span.end(end_time=end_ns)
+
+
 class InitSpanEmitter:
     """Owns the init span of this sandbox: created once, linked from the first invocation."""
 

@@ -99,8 +99,10 @@ class HandlerInstrumentation:
         )
         if number == 1:
             span.set_attributes(host.emitter.on_first_invocation(span, parent, start_ns))
+            host.init_span_emitted(provider)
         token = context_api.attach(trace.set_span_in_context(span, parent))
         host.claims.hold(span.get_span_context().span_id, span)
+        host.invocation_opened(span)  # ended at SIGTERM if the platform times it out
         return _Invocation(span, token, provider)
 
     def finish(
@@ -115,6 +117,7 @@ class HandlerInstrumentation:
                 self.host.claims.release(invocation.span.get_span_context().span_id)
             elif invocation is not None:
                 provider = invocation.provider
+                self.host.invocation_closed(invocation.span)
                 try:
                     if error is not None:
                         record_error(invocation.span, error)

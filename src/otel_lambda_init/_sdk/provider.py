@@ -63,7 +63,12 @@ def configure_tracer_provider(env: SandboxEnvironment, lazy_export: bool) -> Bui
     resource = sandbox_resource(env)
     # The SDK reads OTEL_TRACES_SAMPLER when no sampler is given: ask it, then wrap that.
     from_env = TracerProvider(resource=resource, shutdown_on_exit=False).sampler
-    provider = TracerProvider(resource=resource, sampler=InitSpanSampler(from_env))
+    # No shutdown at interpreter exit: the SDK's would export without a bound (a handler
+    # raising SystemExit with a hung collector held the caller's error for the exporter's
+    # timeout and retries); the owner flushes at exit within the flush timeout instead.
+    provider = TracerProvider(
+        resource=resource, sampler=InitSpanSampler(from_env), shutdown_on_exit=False
+    )
     built = BuiltProvider(provider, [])
     names = os.environ.get("OTEL_TRACES_EXPORTER") or "otlp"
     for name in (n.strip().lower() for n in names.split(",")):

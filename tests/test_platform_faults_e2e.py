@@ -1,0 +1,263 @@
+"""The platform side of "never break a function, never lose an INIT": what the Runtime and
+Extensions APIs (or the runtime itself) do that our code must survive. Real awslambdaric
+against the simulator, spans over real OTLP/HTTP."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lambda_harness import init_spans, invocation_spans, running_sandbox
+
+from otel_lambda_sim.receiver import OtlpReceiver
+
+S = 1_000_000_000
+
+
+@pytest.fixture
+def receiver() -> Iterator[OtlpReceiver]:
+    with OtlpReceiver() as r:
+        yield r
+
+
+# -- item 2: an invocation that never reaches the decorated function -----------------------
+
+BYPASSES: dict[str, Any] = {
+    "warm-up answered by the entry point": {"warmup": True},
+    "outer middleware raises first": {"middleware_raises": True},
+    "event the runtime cannot parse": b"{not json",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BYPASSES))
+def test_invocation_that_never_reaches_the_decorated_function_is_released_at_once(
+    receiver: OtlpReceiver, name: str
+) -> None:
+    with running_sandbox("bypass_app.handler", receiver, function_timeout_s=8.0) as sandbox:
+        assert sandbox.wait_init(30).ok
+        bypass = sandbox.invoke(BYPASSES[name], timeout=30)
+        served = sandbox.invoke({"n": 2}, timeout=30)
+        spans = receiver.wait_for(lambda s: bool(invocation_spans(s)), timeout=20)
+    # Lambda holds the sandbox until our extension calls next: with the invocation released
+    # only by the decorator it was held to the 8 s deadline and the next request waited.
+    assert bypass.completed_ns - bypass.responded_ns < 4 * S
+    assert served.status == "success"
+    assert served.served_ns - bypass.responded_ns < 4 * S
+    assert init_spans(spans)  # the INIT span still left the sandbox
+
+
+# -- item 8: the Extensions API answering 200 with "null" -----------------------------------
+
+
+def test_extension_survives_an_event_next_answered_with_null(receiver: OtlpReceiver) -> None:
+    with running_sandbox("manual_app.handler", receiver, function_timeout_s=8.0) as sandbox:
+        assert sandbox.wait_init(30).ok
+        answered: list[bool] = []
+
+        def null_once(event: dict[str, Any]) -> Any:
+            if event.get("eventType") == "INVOKE" and not answered:
+                answered.append(True)
+                return b"null"
+            return event
+
+        sandbox.api.faults.extension_event = null_once
+        first = sandbox.invoke({"n": 1}, timeout=30)
+        later = [sandbox.invoke({"n": n}, timeout=30) for n in (2, 3)]
+        spans = receiver.wait_for(lambda s: len(invocation_spans(s)) >= 3, timeout=20)
+    assert answered
+    assert [r.status for r in (first, *later)] == ["success"] * 3
+    # Every later invocation completes: the extension thread kept calling next.
+    for result in later:
+        assert result.completed_ns - result.responded_ns < 4 * S
+    assert len(invocation_spans(spans)) >= 3
+    assert "event/next call failed" in sandbox.logs()
+
+
+# -- item 13: the container-image recipe on a non-AWS base image ----------------------------
+
+
+def dev_layer(tmp_path: Path) -> Path:
+    """The wrapper laid out as the built layer (package under python/), pointing at this
+    checkout, so it finds its early hook as it does in /opt or a pip install."""
+    src = Path(__file__).resolve().parents[1] / "src"
+    layer = tmp_path / "layer"
+    (layer / "python").mkdir(parents=True)
+    (layer / "python" / "otel_lambda_init").symlink_to(src / "otel_lambda_init")
+    shutil.copy(src / "otel_lambda_init" / "auto" / "otel-lambda-init-wrapper", layer / "w")
+    (layer / "w").rename(layer / "otel-lambda-init")
+    return layer
+
+
+def test_container_image_without_aws_execution_env_exports_an_unused_init_at_shutdown(
+    receiver: OtlpReceiver, tmp_path: Path
+) -> None:
+    ways_in = Path(__file__).parent / "ways_in_handlers"
+    env = {"AWS_LAMBDA_EXEC_WRAPPER": str(dev_layer(tmp_path) / "otel-lambda-init")}
+    with running_sandbox(
+        "plain_app.handler", receiver, code_dir=ways_in, env=env, execution_env=""
+    ) as sandbox:
+        assert sandbox.wait_init(30).ok
+        assert "AWS_EXECUTION_ENV" not in sandbox.environment()
+        outcome = sandbox.shutdown()
+    assert outcome.sigterm_sent and not outcome.sigkill_sent  # our handler ran, then exited
+    spans = receiver.wait_for(lambda s: bool(init_spans(s)), timeout=10)
+    (init,) = init_spans(spans)
+    assert init.attributes["lambda_init.unused"] is True
+
+
+# -- item 8: exit paths that stall ----------------------------------------------------------
+
+
+def test_system_exit_with_a_hanging_collector_reaches_the_caller_within_the_flush_bound(
+    receiver: OtlpReceiver,
+) -> None:
+    from otel_lambda_sim.receiver import Behaviour
+
+    receiver.behaviour = Behaviour(delay_s=30.0)
+    env = {"AWS_LAMBDA_EXEC_WRAPPER": _installed_wrapper()}
+    with running_sandbox("exit_app.handler", receiver, env=env) as sandbox:
+        assert sandbox.wait_init(30).ok
+        result = sandbox.invoke({"n": 1}, timeout=60)
+    assert result.status == "error" and result.error_type == "Runtime.ExitError"
+    # The provider's export at interpreter exit is bounded (OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS,
+    # 2 s by default), not the exporter's 10 s timeout plus retries.
+    assert result.responded_ns - result.served_ns < 6 * S
+
+
+def _installed_wrapper() -> str:
+    import sys
+
+    path = shutil.which("otel-lambda-init-wrapper", path=str(Path(sys.executable).parent))
+    assert path, "otel-lambda-init-wrapper is not installed next to the interpreter"
+    return path
+
+
+def test_sync_mode_first_invocation_killed_at_its_timeout_still_exports_the_init_span(
+    receiver: OtlpReceiver,
+) -> None:
+    env = {"OTEL_LAMBDA_INIT_FLUSH": "sync"}
+    with running_sandbox("manual_app.handler", receiver, env=env, function_timeout_s=2.0) as sb:
+        assert sb.wait_init(30).ok
+        assert sb.api.extensions == []  # sync registers nothing: Lambda just kills it
+        result = sb.invoke({"n": 1, "sleep_s": 3}, timeout=30)
+        assert result.error_type == "Sandbox.Timedout"
+        spans = receiver.wait_for(lambda s: bool(init_spans(s)), timeout=10)
+    assert init_spans(spans)
+
+
+def test_sigterm_while_an_export_is_stuck_still_exports_the_queued_spans(
+    receiver: OtlpReceiver,
+) -> None:
+    from otel_lambda_sim.receiver import Behaviour
+
+    receiver.behaviour = Behaviour(delay_s=0.4)  # the first export hangs a while
+    env = {"OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS": "100"}
+    with running_sandbox("manual_app.handler", receiver, env=env) as sandbox:
+        assert sandbox.wait_init(30).ok
+        first = sandbox.invoke({"n": 1}, timeout=30)  # its export is still stuck after this
+        receiver.behaviour = Behaviour()
+        second = sandbox.invoke({"n": 2}, timeout=30)  # queued behind it: flush skipped
+        outcome = sandbox.shutdown()
+    assert first.status == second.status == "success"
+    assert outcome.sigterm_sent
+    spans = receiver.wait_for(lambda s: len(invocation_spans(s)) >= 2, timeout=10)
+    assert {s.attributes["faas.invocation_id"] for s in invocation_spans(spans)} >= {
+        first.request_id,
+        second.request_id,
+    }
+
+
+# -- five new platform attacks --------------------------------------------------------------
+
+
+def test_register_refused_falls_back_to_sync_and_still_exports(receiver: OtlpReceiver) -> None:
+    from lambda_harness import HANDLERS, otel_env
+
+    from otel_lambda_sim.sandbox import Sandbox
+
+    with Sandbox("manual_app.handler", HANDLERS, env=otel_env(receiver)) as sandbox:
+        sandbox.api.start()
+        sandbox.api.faults.register = lambda status, body, headers: (
+            500,
+            {"errorType": "Extension.Unknown", "errorMessage": "try later"},
+            {},
+        )
+        sandbox.start()
+        assert sandbox.wait_init(30).ok
+        result = sandbox.invoke({"n": 1}, timeout=30)
+        spans = receiver.wait_for(lambda s: bool(init_spans(s) and invocation_spans(s)), 10)
+    assert result.status == "success" and result.payload["n"] == 1
+    assert init_spans(spans)
+    assert sandbox.logs().count("could not register the internal extension") == 1
+
+
+def test_invoke_event_with_a_garbage_deadline_still_exports_after_the_response(
+    receiver: OtlpReceiver,
+) -> None:
+    def garbage_deadline(event: dict[str, Any]) -> Any:
+        if event.get("eventType") == "INVOKE":
+            return {**event, "deadlineMs": "soon"}
+        return event
+
+    with running_sandbox("manual_app.handler", receiver) as sandbox:
+        assert sandbox.wait_init(30).ok
+        sandbox.api.faults.extension_event = garbage_deadline
+        result = sandbox.invoke({"n": 1}, timeout=30)
+        # Exported after this invocation, not by the SDK's 5 s batch timer.
+        spans = receiver.wait_for(lambda s: bool(invocation_spans(s)), timeout=3)
+    assert result.status == "success"
+    assert invocation_spans(spans)
+    assert "after-response export failed" not in sandbox.logs()
+
+
+def test_a_second_sigterm_during_the_shutdown_export_does_not_cut_it_short(
+    receiver: OtlpReceiver,
+) -> None:
+    import os
+    import signal
+    import time
+
+    from otel_lambda_sim.receiver import Behaviour
+
+    receiver.behaviour = Behaviour(delay_s=0.3)
+    with running_sandbox("manual_app.handler", receiver) as sandbox:
+        assert sandbox.wait_init(30).ok
+        pid = sandbox.pid
+        assert pid is not None
+        for delay_s in (0.0, 0.002, 0.002):  # more arrive while our handler is exporting
+            time.sleep(delay_s)
+            os.kill(pid, signal.SIGTERM)
+        spans = receiver.wait_for(lambda s: bool(init_spans(s)), timeout=5)
+    (init,) = init_spans(spans)
+    assert init.attributes["lambda_init.unused"] is True
+
+
+def test_an_unwritable_tmpdir_is_reported_once_and_the_function_serves(
+    receiver: OtlpReceiver,
+) -> None:
+    env = {"TMPDIR": "/proc"}  # a directory nobody, not even root, can create files in
+    with running_sandbox("manual_app.handler", receiver, env=env) as sandbox:
+        assert sandbox.wait_init(30).ok
+        results = [sandbox.invoke({"n": n}, timeout=30) for n in (1, 2)]
+        spans = receiver.wait_for(lambda s: len(invocation_spans(s)) >= 2, timeout=10)
+    assert [r.status for r in results] == ["success", "success"]
+    assert init_spans(spans)
+    assert sandbox.logs().count("could not write") == 1
+    assert "Traceback" not in sandbox.logs()
+
+
+def test_an_oversized_request_id_is_cut_and_never_breaks_the_export(
+    receiver: OtlpReceiver,
+) -> None:
+    request_id = "r" * 4000
+    with running_sandbox("manual_app.handler", receiver) as sandbox:
+        assert sandbox.wait_init(30).ok
+        result = sandbox.invoke({"n": 1}, request_id=request_id, timeout=30)
+        spans = receiver.wait_for(lambda s: bool(invocation_spans(s)), timeout=10)
+    assert result.status == "success"
+    (invocation,) = invocation_spans(spans)
+    assert 0 < len(invocation.attributes["faas.invocation_id"]) <= 256
+    assert result.completed_ns - result.responded_ns < 4 * S

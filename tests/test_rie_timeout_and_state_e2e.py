@@ -1,0 +1,76 @@
+"""Items 3 and 5 of issue 13 under AWS's Runtime Interface Emulator: a function timeout (RIE
+resets the runtime with SIGTERM) and two RIE runs sharing TMPDIR and the log stream name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from lambda_harness import HANDLERS, init_spans, invocation_spans
+from rie_helpers import EXECUTION_ENV, running_rie
+
+from otel_lambda_sim.receiver import OtlpReceiver, ReceivedSpan
+
+pytestmark = pytest.mark.rie
+HANDLER = "manual_app.handler"
+
+
+@pytest.fixture
+def receiver() -> Iterator[OtlpReceiver]:
+    with OtlpReceiver() as r:
+        yield r
+
+
+def user_env(receiver: OtlpReceiver, tmp: Path, **extra: str) -> dict[str, str]:
+    """Only what a user sets, plus the TMPDIR a container's /tmp would be."""
+    tmp.mkdir(exist_ok=True)
+    return {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+        "AWS_EXECUTION_ENV": EXECUTION_ENV,
+        "TMPDIR": str(tmp),
+        **extra,
+    }
+
+
+def orphans(spans: list[ReceivedSpan]) -> list[ReceivedSpan]:
+    ids = {s.span_id for s in spans}
+    return [s for s in spans if s.parent_span_id and s.parent_span_id not in ids]
+
+
+def test_rie_timeout_exports_the_invocation_span_with_error_and_no_orphan(
+    receiver: OtlpReceiver, tmp_path: Path
+) -> None:
+    env = user_env(receiver, tmp_path / "tmp", AWS_LAMBDA_FUNCTION_TIMEOUT="2")
+    with running_rie(HANDLER, HANDLERS, env, tmp_path / "rie.log") as rie:
+        rie.invoke({"n": 1, "sleep_s": 3})
+        spans = receiver.wait_for(lambda s: bool(invocation_spans(s)), timeout=20)
+        retried = rie.invoke({"n": 2})
+        spans = receiver.wait_for(lambda s: len(invocation_spans(s)) >= 2, timeout=20)
+    first, second = sorted(invocation_spans(spans), key=lambda s: s.start_ns)
+    assert first.status_code == "ERROR" and first.attributes["error.type"] == "timeout"
+    assert not orphans(spans)
+    assert retried.payload["n"] == 2
+    assert second.attributes["lambda_init.sandbox_invocation"] == 2
+    rerun_init = max(init_spans(spans), key=lambda s: s.start_ns)
+    assert rerun_init.attributes["lambda_init.runtime_restarted"] is True
+
+
+def test_a_second_rie_run_sharing_tmpdir_is_a_fresh_sandbox(
+    receiver: OtlpReceiver, tmp_path: Path
+) -> None:
+    env = user_env(receiver, tmp_path / "tmp")
+    for run in (1, 2):
+        receiver.clear()
+        with running_rie(HANDLER, HANDLERS, env, tmp_path / f"rie{run}.log") as rie:
+            assert rie.invoke({"n": run}).payload["n"] == run
+            assert rie.invoke({"n": run}).payload["n"] == run
+            spans = receiver.wait_for(lambda s: len(invocation_spans(s)) >= 2, timeout=20)
+    (init,) = init_spans(spans)
+    assert init.attributes["lambda_init.init_attempt"] == 1
+    assert "lambda_init.runtime_restarted" not in init.attributes
+    assert init.attributes["lambda_init.phase"] == "init"
+    counters = sorted(
+        s.attributes["lambda_init.sandbox_invocation"] for s in invocation_spans(spans)
+    )
+    assert counters == [1, 2]

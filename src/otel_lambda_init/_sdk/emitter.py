@@ -35,9 +35,9 @@ def init_span_name(env: SandboxEnvironment, phase: str = v.PHASE_INIT) -> str:
     return f"{'restore' if phase == PHASE_RESTORE else 'init'} {env.function_name}"
 
 
-def record_error(span: Span, error: BaseException) -> None:
+def record_error(span: Span, error: BaseException, timestamp: int | None = None) -> None:
     """Record an exception on a span without changing the exception."""
-    span.record_exception(error)
+    span.record_exception(error, timestamp=timestamp)
     span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"[:256]))
 
 

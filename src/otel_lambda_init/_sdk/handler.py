@@ -75,12 +75,14 @@ class HandlerInstrumentation:
             self._tracer_of = provider
         return self._tracer
 
-    def start(self, event: Any, context: Any) -> _Invocation | None:
+    def start(self, event: Any, context: Any, start_ns: int | None = None) -> _Invocation | None:
+        """``start_ns`` is given when a deferred first invocation is built after the fact."""
         host = self.host
         current = trace.get_current_span().get_span_context()
         if host.claims.decorated(current.span_id) is not None:
             return None  # an outer instrumentor's invocation span, already decorated by us
-        start_ns = time.time_ns()
+        if start_ns is None:
+            start_ns = time.time_ns()
         number = host.timeline.begin_invocation()
         provider = host.provider()
         parent = parent_context_of(event)
@@ -99,25 +101,32 @@ class HandlerInstrumentation:
         return _Invocation(span, token, provider)
 
     def finish(
-        self, invocation: _Invocation | None, context: Any, error: BaseException | None
+        self,
+        invocation: _Invocation | None,
+        context: Any,
+        error: BaseException | None,
+        end_ns: int | None = None,
+        deliver: bool = True,
     ) -> None:
         """End the span, then hand it to delivery; delivery always hears that the handler
-        finished, even when the span could not be created."""
+        finished, even when the span could not be created. A deferred first invocation,
+        built after the fact, passes its end time and is already being delivered."""
         provider = None
         try:
             if invocation is not None:
                 provider = invocation.provider
                 if error is not None:
-                    record_error(invocation.span, error)
-                invocation.span.end()
+                    record_error(invocation.span, error, end_ns)
+                invocation.span.end(end_time=end_ns)
                 with contextlib.suppress(Exception):  # handler switched contexts: nothing to undo
                     context_api.detach(invocation.token)  # type: ignore[arg-type]
         finally:
-            request_id = getattr(context, "aws_request_id", None)
-            self.host.invocation_finished(
-                request_id if isinstance(request_id, str) else None,
-                provider if provider is not None else self.host.provider(),
-            )
+            if deliver:
+                request_id = getattr(context, "aws_request_id", None)
+                self.host.invocation_finished(
+                    request_id if isinstance(request_id, str) else None,
+                    provider if provider is not None else self.host.provider(),
+                )
 
 
 def wrap_handler(fn: F, instrumentation: HandlerInstrumentation) -> F:

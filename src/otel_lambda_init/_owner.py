@@ -348,10 +348,14 @@ class SandboxInstrumentation:
                 report_once("deferred-build", "could not build tracing for an export")
 
     def _on_shutdown(self, event: Event) -> None:
+        t0 = time.monotonic()
         self._materialize_deferred()
+        budget_s = event.budget_s
+        if budget_s is not None:  # building what was deferred spent part of the grace
+            budget_s = max(0.05, budget_s - (time.monotonic() - t0))
         if self._emitter is not None or "opentelemetry.trace" in sys.modules:
             self.emitter.emit_unused(event.time_ns)
-            self.delivery.deliver("shutdown", self.provider(), budget_s=event.budget_s)
+            self.delivery.deliver("shutdown", self.provider(), budget_s=budget_s)
 
 
 _sandbox: SandboxInstrumentation | None = None

@@ -14,6 +14,7 @@ import os
 import select
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .._core.report import logger, report_once
@@ -61,6 +62,8 @@ class AfterResponseExtension:
         self._handler_finished = threading.Event()  # some handler finished since our last next
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        # Whether this invocation's window exports (cadence.py); batching is opt-in.
+        self.export_due: Callable[[int], bool] = lambda _now_ns: True
 
     # -- called from the handler wrapper and the runtime client hooks --------------------
     def _signals_for(self, request_id: str) -> _Signals:
@@ -168,7 +171,7 @@ class AfterResponseExtension:
                 # would compete with the caller's response.
                 signals.posted.wait(_until(deadline_ms))
             timeout_s = min(self.flush_timeout_ms / 1000.0, _until(deadline_ms))
-            if timeout_s > 0:
+            if timeout_s > 0 and self.export_due(time.time_ns()):
                 self.flusher.flush(signals.provider, timeout_s)
         finally:
             with self._lock:

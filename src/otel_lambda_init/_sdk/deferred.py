@@ -113,7 +113,9 @@ class DeferredHandler:
             request_id = getattr(context, "aws_request_id", None)
             # Delivery's flush of "this provider" is our force_flush: the spans are built
             # after the response is posted, inside the after-response window.
-            self._host.invocation_finished(request_id if isinstance(request_id, str) else None, self)
+            self._host.invocation_finished(
+                request_id if isinstance(request_id, str) else None, self
+            )
         except Exception:
             report_once("deferred-finish", "could not hand the first invocation to delivery")
 

@@ -24,6 +24,9 @@ def parse_args(description: str, default_rounds: int, quick_rounds: int = 2) -> 
         "--quick", action="store_true", help="a few rounds only: checks the script runs (CI)"
     )
     parser.add_argument("--rounds", type=int, default=None, help=f"default {default_rounds}")
+    parser.add_argument(
+        "--json", default=None, help="also write the medians to this file (run_all.py reads it)"
+    )
     args = parser.parse_args()
     if args.rounds is None:
         args.rounds = quick_rounds if args.quick else default_rounds
@@ -70,6 +73,20 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]
     for row in rows:
         print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
     sys.stdout.flush()
+
+
+def write_figures(path: str | None, figures: dict[str, dict[str, float]]) -> None:
+    """Medians by row and column, for run_all.py's one table; NaN becomes null."""
+    if not path:
+        return
+    import json
+    import math
+
+    clean = {
+        row: {k: (None if math.isnan(v) else v) for k, v in cols.items()}
+        for row, cols in figures.items()
+    }
+    Path(path).write_text(json.dumps({"load": os.getloadavg()[0], "rows": clean}, indent=1))
 
 
 def machine_line() -> str:

@@ -105,4 +105,10 @@ def _add_exporter(built: BuiltProvider, name: str, lazy_export: bool) -> None:
     if not lazy_export:
         exporter.build()
     built.exporters.append(exporter)
-    built.provider.add_span_processor(BatchSpanProcessor(exporter))
+    if lazy_export:
+        # After-response: exports only when delivery flushes, on its thread (no batch worker).
+        from .window_processor import AfterResponseSpanProcessor
+
+        built.provider.add_span_processor(AfterResponseSpanProcessor(exporter))
+    else:
+        built.provider.add_span_processor(BatchSpanProcessor(exporter))

@@ -8,7 +8,6 @@ between is off the caller's latency path. Registering also makes Lambda send SIG
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import select
@@ -19,6 +18,7 @@ from typing import Any
 
 from .._core.report import logger, report_once
 from .flush import BoundedFlusher
+from .local_http import LocalHTTPConnection
 
 EXTENSION_NAME = "otel-lambda-init"
 _REGISTER_PATH = "/2020-01-01/extension/register"
@@ -88,7 +88,7 @@ class AfterResponseExtension:
     # -- registration and the event loop -------------------------------------------------
     def register(self) -> None:
         """Register for INVOKE; raises if Lambda refuses (e.g. INIT is already over)."""
-        conn = http.client.HTTPConnection(self.runtime_api, timeout=2.0)
+        conn = LocalHTTPConnection(self.runtime_api, timeout=2.0)
         try:
             conn.request(
                 "POST",
@@ -114,7 +114,7 @@ class AfterResponseExtension:
 
     def _run(self) -> None:
         # INIT cannot end until every extension calls next: call it at once, then forever.
-        conn = http.client.HTTPConnection(self.runtime_api)
+        conn = LocalHTTPConnection(self.runtime_api)
         while True:
             try:
                 event = self._next(conn)
@@ -122,7 +122,7 @@ class AfterResponseExtension:
                 report_once("extension-next", "the extension's event/next call failed")
                 conn.close()
                 time.sleep(0.05)
-                conn = http.client.HTTPConnection(self.runtime_api)
+                conn = LocalHTTPConnection(self.runtime_api)
                 continue
             if event.get("eventType") == "INVOKE":
                 try:
@@ -132,7 +132,7 @@ class AfterResponseExtension:
             elif event.get("eventType") == "SHUTDOWN":
                 return
 
-    def _next(self, conn: http.client.HTTPConnection) -> dict[str, Any]:
+    def _next(self, conn: LocalHTTPConnection) -> dict[str, Any]:
         conn.request(
             "GET", _NEXT_PATH, headers={"Lambda-Extension-Identifier": self.extension_id or ""}
         )
@@ -144,7 +144,7 @@ class AfterResponseExtension:
         event: dict[str, Any] = json.loads(body or b"{}")
         return event
 
-    def _wait_before_reading(self, conn: http.client.HTTPConnection) -> None:
+    def _wait_before_reading(self, conn: LocalHTTPConnection) -> None:
         """Leave the INVOKE event unread until the handler has finished.
 
         Lambda sends INVOKE to the runtime and to us at the same moment; parsing it here

@@ -32,8 +32,10 @@ from bench_init import HANDLERS, UPSTREAM_LAYER, wrapper_path
 from otel_lambda_sim.receiver import OtlpReceiver
 from otel_lambda_sim.sandbox import Sandbox
 
+EXTENSION_FLOOR = "floor: no instrumentation + an extension that calls next at once"
 SETUPS: list[tuple[str, str, dict[str, str], list]] = [
     ("no instrumentation", "app.handler", {}, []),
+    (EXTENSION_FLOOR, "extension_floor_app.handler", {}, []),
     ("ours, after-response (manual route)", "manual_app.handler", {}, []),
     (
         "ours, after-response, lazy exporter",

@@ -25,6 +25,7 @@ UPSTREAM = "upstream opentelemetry-instrument"
 DATADOG = "datadog-lambda (library, no extension)"
 BARE = "bare handler"
 NONE = "no instrumentation"
+FLOOR = "floor: no instrumentation + an extension that calls next at once"
 OURS_AR = "ours, after-response (wrapper route)"
 OURS_SYNC = "ours, sync flush (wrapper route)"
 OURS_CADENCE = "ours, after-response, export every 1000 ms (wrapper route)"
@@ -135,6 +136,14 @@ def main() -> int:
         (
             "sandbox busy, added, export every 1000 ms at 10 req/s (ms)",
             lat_added(OURS_CADENCE, "complete_ms"),
+            lat_added(UPSTREAM, "complete_ms"),
+            nan,
+            value(latency, NONE, "complete_ms"),
+            "bare",
+        ),
+        (
+            "sandbox busy, added: an extension that calls next at once (floor, not ours)",
+            lat_added(FLOOR, "complete_ms"),
             lat_added(UPSTREAM, "complete_ms"),
             nan,
             value(latency, NONE, "complete_ms"),

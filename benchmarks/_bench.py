@@ -89,6 +89,40 @@ def write_figures(path: str | None, figures: dict[str, dict[str, float]]) -> Non
     Path(path).write_text(json.dumps({"load": os.getloadavg()[0], "rows": clean}, indent=1))
 
 
+_RECEIVER_CHILD = """
+import sys
+from otel_lambda_sim.receiver import OtlpReceiver
+with OtlpReceiver() as receiver:
+    print(receiver.endpoint, flush=True)
+    sys.stdin.read()
+    print(len(receiver.spans()), flush=True)
+"""
+
+
+class ReceiverProcess:
+    """The OTLP/HTTP receiver in a process of its own, as a collector is in Lambda: a receiver
+    thread inside the benchmark process would share a GIL with the simulated Lambda APIs, so
+    an export that overlaps the runtime's and extension's calls would be slowed by them."""
+
+    def __enter__(self) -> ReceiverProcess:
+        import subprocess
+
+        self._proc = subprocess.Popen(
+            [PYTHON, "-c", _RECEIVER_CHILD],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._proc.stdout is not None
+        self.endpoint = self._proc.stdout.readline().strip()
+        self.span_count = 0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        out, _ = self._proc.communicate(timeout=30)
+        self.span_count = int(out.strip() or 0)
+
+
 def machine_line() -> str:
     return (
         f"python {sys.version.split()[0]} on {os.cpu_count()} CPUs; "

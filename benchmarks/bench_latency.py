@@ -3,7 +3,8 @@ instrumentation, through real awslambdaric sandboxes exporting to a local OTLP/H
 
 Caller-visible = from the moment the simulator accepts the request to the runtime posting the
 response (what the caller waits for); complete = until the last extension called ``next``
-(what Lambda bills, and when the sandbox can take the next request). All sandboxes run side
+(what Lambda bills, and when the sandbox can take the next request). The receiver runs in
+a process of its own, as a collector does in Lambda. All sandboxes run side
 by side; invocations alternate between them, one round every 100 ms, so each sandbox serves
 about 10 requests a second (the rate the export cadence row is about).
 
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable
 
 from _bench import (
+    ReceiverProcess,
     alternate,
     fmt,
     machine_line,
@@ -29,7 +31,6 @@ from _bench import (
 )
 from bench_init import HANDLERS, UPSTREAM_LAYER, wrapper_path
 
-from otel_lambda_sim.receiver import OtlpReceiver
 from otel_lambda_sim.sandbox import Sandbox
 
 EXTENSION_FLOOR = "floor: no instrumentation + an extension that calls next at once"
@@ -85,7 +86,7 @@ def main() -> int:
     print(f"Caller-visible latency benchmark: {args.rounds} rounds, {machine_line()}")
     t0 = time.monotonic()
     completed: dict[str, list[float]] = {}
-    with OtlpReceiver() as receiver:
+    with ReceiverProcess() as receiver:
         base_env = otlp_env(receiver.endpoint)
         sandboxes: list[tuple[str, Sandbox]] = []
         try:
@@ -124,7 +125,6 @@ def main() -> int:
                 return once
 
             results = alternate([(n, run(n, s)) for n, s in sandboxes], args.rounds)
-            spans = len(receiver.spans())
         finally:
             for _, sandbox in sandboxes:
                 sandbox.kill()
@@ -156,6 +156,7 @@ def main() -> int:
         ],
         rows,
     )
+    spans = receiver.span_count
     write_figures(
         args.json,
         {

@@ -148,3 +148,35 @@ def test_shutdown_builds_what_was_deferred_before_exporting() -> None:
     owner.deferred = Deferred()
     owner.events.publish(Event(ev.SHUTDOWN, 0, budget_s=0.4))
     assert owner.deferred.materialized == 1
+
+
+def test_the_import_watch_calls_back_once_and_leaves_the_real_loader(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+    import sys
+
+    from otel_lambda_init._probes.otel_watch import OpenTelemetryImportWatch
+
+    # A package of its own stands in for opentelemetry.trace (the real one is imported).
+    pkg = tmp_path / "watched_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "trace.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    calls: list[bool] = []
+    watch = OpenTelemetryImportWatch(
+        lambda: calls.append("watched_pkg.trace" in sys.modules), watched="watched_pkg.trace"
+    )
+    watch.start()
+    try:
+        watched = importlib.import_module("watched_pkg.trace")
+        importlib.import_module("watched_pkg.trace")
+    finally:
+        watch.stop()
+        for name in ("watched_pkg.trace", "watched_pkg"):
+            sys.modules.pop(name, None)
+    assert calls == [True]  # once, after the module executed, before the importer got it
+    assert watched.VALUE == 1
+    assert type(watched.__spec__.loader).__name__ == "SourceFileLoader"
+    assert watch not in sys.meta_path

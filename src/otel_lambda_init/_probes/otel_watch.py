@@ -38,11 +38,15 @@ class _NotifyingLoader:
 
     def exec_module(self, module: Any) -> None:
         self._otel_loader.exec_module(module)
+        # The import tracer's loader may sit inside ours: leave the module the real one.
+        original = self._otel_loader
+        while "_otel_loader" in getattr(original, "__dict__", {}):
+            original = original.__dict__["_otel_loader"]
         if getattr(module, "__loader__", None) is self:
-            module.__loader__ = self._otel_loader
+            module.__loader__ = original
         spec = getattr(module, "__spec__", None)
         if spec is not None and spec.loader is self:
-            spec.loader = self._otel_loader
+            spec.loader = original
         self._otel_on_loaded()  # the callback guards itself: the import must not fail
 
 
@@ -50,12 +54,13 @@ class OpenTelemetryImportWatch:
     """A ``sys.meta_path`` finder that calls ``on_loaded`` once ``opentelemetry.trace`` has
     executed; it removes itself after the first time."""
 
-    def __init__(self, on_loaded: Callable[[], None]) -> None:
+    def __init__(self, on_loaded: Callable[[], None], watched: str = WATCHED) -> None:
         self._on_loaded = on_loaded
+        self._watched = watched
         self._local = threading.local()
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
-        if fullname != WATCHED or getattr(self._local, "busy", False):
+        if fullname != self._watched or getattr(self._local, "busy", False):
             return None
         self._local.busy = True
         try:

@@ -24,6 +24,9 @@ def parse_args(description: str, default_rounds: int, quick_rounds: int = 2) -> 
         "--quick", action="store_true", help="a few rounds only: checks the script runs (CI)"
     )
     parser.add_argument("--rounds", type=int, default=None, help=f"default {default_rounds}")
+    parser.add_argument(
+        "--json", default=None, help="also write the medians to this file (run_all.py reads it)"
+    )
     args = parser.parse_args()
     if args.rounds is None:
         args.rounds = quick_rounds if args.quick else default_rounds
@@ -70,6 +73,54 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]
     for row in rows:
         print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
     sys.stdout.flush()
+
+
+def write_figures(path: str | None, figures: dict[str, dict[str, float]]) -> None:
+    """Medians by row and column, for run_all.py's one table; NaN becomes null."""
+    if not path:
+        return
+    import json
+    import math
+
+    clean = {
+        row: {k: (None if math.isnan(v) else v) for k, v in cols.items()}
+        for row, cols in figures.items()
+    }
+    Path(path).write_text(json.dumps({"load": os.getloadavg()[0], "rows": clean}, indent=1))
+
+
+_RECEIVER_CHILD = """
+import sys
+from otel_lambda_sim.receiver import OtlpReceiver
+with OtlpReceiver() as receiver:
+    print(receiver.endpoint, flush=True)
+    sys.stdin.read()
+    print(len(receiver.spans()), flush=True)
+"""
+
+
+class ReceiverProcess:
+    """The OTLP/HTTP receiver in a process of its own, as a collector is in Lambda: a receiver
+    thread inside the benchmark process would share a GIL with the simulated Lambda APIs, so
+    an export that overlaps the runtime's and extension's calls would be slowed by them."""
+
+    def __enter__(self) -> ReceiverProcess:
+        import subprocess
+
+        self._proc = subprocess.Popen(
+            [PYTHON, "-c", _RECEIVER_CHILD],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._proc.stdout is not None
+        self.endpoint = self._proc.stdout.readline().strip()
+        self.span_count = 0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        out, _ = self._proc.communicate(timeout=30)
+        self.span_count = int(out.strip() or 0)
 
 
 def machine_line() -> str:

@@ -6,6 +6,15 @@ Runtime API records it. Each round starts one sandbox per route, in turn, invoke
 cold, three warm invocations), checks that its spans reached the local OTLP/HTTP receiver and
 reads the runtime process's peak RSS (VmHWM) before killing it.
 
+The first invocation is followed at once by a second request, sent as soon as the first
+response is posted: with the wrapper route's deferred INIT the spans are built in the first
+invocation's after-response window, so that second request is where the moved cost lands.
+
+datadog-lambda (PyPI ``datadog-lambda``, with ``ddtrace``) runs as its handler route
+(``_HANDLER=datadog_lambda.handler.handler``, ``DD_LAMBDA_HANDLER``): the library alone,
+since its extension is not installable here, so nothing reaches a Datadog agent (its
+"failed to send" lines are expected) and its exports are not checked.
+
     python benchmarks/bench_init.py [--quick] [--rounds N]
 """
 
@@ -28,6 +37,7 @@ from _bench import (
     parse_args,
     print_table,
     ratio,
+    write_figures,
 )
 
 from otel_lambda_sim.receiver import OtlpReceiver
@@ -48,6 +58,7 @@ class Route:
     init_ms: list[float] = field(default_factory=list)
     first_ms: list[float] = field(default_factory=list)
     first_done_ms: list[float] = field(default_factory=list)
+    second_ms: list[float] = field(default_factory=list)
     rss_mb: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
@@ -70,6 +81,15 @@ def routes() -> list[Route]:
     if wrapper:
         # The wrapper builds its exporter lazily in after-response mode (the default here).
         found.append(Route("wrapper route", "app.handler", {"AWS_LAMBDA_EXEC_WRAPPER": wrapper}))
+    if datadog_available():
+        found.append(
+            Route(
+                "datadog-lambda (library, no extension)",
+                "datadog_lambda.handler.handler",
+                {"DD_LAMBDA_HANDLER": "app.handler", "DD_TRACE_ENABLED": "true"},
+                exports=False,
+            )
+        )
     found.append(
         Route(
             "upstream opentelemetry-instrument",
@@ -79,6 +99,13 @@ def routes() -> list[Route]:
         )
     )
     return found
+
+
+def datadog_available() -> bool:
+    """datadog-lambda is a benchmark-only install (``pip install datadog-lambda``)."""
+    import importlib.util
+
+    return importlib.util.find_spec("datadog_lambda") is not None
 
 
 def peak_rss_mb(pid: int | None) -> float | None:
@@ -108,9 +135,15 @@ def run_once(route: Route, receiver: OtlpReceiver) -> Callable[[], float | None]
                 route.failures.append(f"INIT {outcome.status}: {outcome.message}")
                 return None
             init_ms = (sandbox.api.runtime_ready_ns - sandbox.api.init_start_ns) / 1e6
-            first = sandbox.invoke({"n": 0}, timeout=30)
-            for n in range(WARM_INVOCATIONS):
-                sandbox.invoke({"n": n + 1}, timeout=30)
+            pending = sandbox.submit({"n": 0})
+            if not pending.wait_response(30):
+                route.failures.append("first invocation: no response")
+                return None
+            second_pending = sandbox.submit({"n": 1})  # arrives while the first completes
+            first = pending.wait(30)
+            second = second_pending.wait(30)
+            for n in range(WARM_INVOCATIONS - 1):
+                sandbox.invoke({"n": n + 2}, timeout=30)
             if first.status != "success":
                 route.failures.append(f"first invocation {first.status}: {first.payload}")
                 return None
@@ -129,6 +162,7 @@ def run_once(route: Route, receiver: OtlpReceiver) -> Callable[[], float | None]
         route.init_ms.append(init_ms)
         route.first_ms.append(first.duration_ms)
         route.first_done_ms.append((first.completed_ns - first.start_ns) / 1e6)
+        route.second_ms.append(second.duration_ms)
         if rss is not None:
             route.rss_mb.append(rss)
         return init_ms
@@ -148,7 +182,7 @@ def main() -> int:
         for route in all_routes:
             run_once(route, receiver)()
             route.init_ms.clear(), route.first_ms.clear(), route.first_done_ms.clear()
-            route.rss_mb.clear()
+            route.second_ms.clear(), route.rss_mb.clear()
         alternate([(r.name, run_once(r, receiver)) for r in all_routes], args.rounds)
     bare = all_routes[0]
     upstream = all_routes[-1]
@@ -167,6 +201,7 @@ def main() -> int:
                 ratio(added, up_added) if r is not bare else "-",
                 fmt(median(r.first_ms)),
                 fmt(median(r.first_done_ms)),
+                fmt(median(r.second_ms)),
             ]
         )
     print_table(
@@ -179,6 +214,7 @@ def main() -> int:
             "added / upstream's added",
             "1st invocation, caller",
             "1st invocation, complete",
+            "2nd request, caller",
         ],
         rows,
     )
@@ -194,6 +230,20 @@ def main() -> int:
             ]
             for r in all_routes
         ],
+    )
+    write_figures(
+        args.json,
+        {
+            r.name: {
+                "init_ms": median(r.init_ms),
+                "added_ms": median(r.init_ms) - base_init,
+                "first_ms": median(r.first_ms),
+                "first_done_ms": median(r.first_done_ms),
+                "second_ms": median(r.second_ms),
+                "rss_mb": median(r.rss_mb),
+            }
+            for r in all_routes
+        },
     )
     failed = [r for r in all_routes if r.failures]
     for r in failed:

@@ -3,8 +3,10 @@ instrumentation, through real awslambdaric sandboxes exporting to a local OTLP/H
 
 Caller-visible = from the moment the simulator accepts the request to the runtime posting the
 response (what the caller waits for); complete = until the last extension called ``next``
-(what Lambda bills, and when the sandbox can take the next request). All sandboxes run side
-by side; invocations alternate between them.
+(what Lambda bills, and when the sandbox can take the next request). The receiver runs in
+a process of its own, as a collector does in Lambda. All sandboxes run side
+by side; invocations alternate between them, one round every 100 ms, so each sandbox serves
+about 10 requests a second (the rate the export cadence row is about).
 
     python benchmarks/bench_latency.py [--quick] [--rounds N]
 """
@@ -16,6 +18,7 @@ import time
 from collections.abc import Callable
 
 from _bench import (
+    ReceiverProcess,
     alternate,
     fmt,
     machine_line,
@@ -24,14 +27,16 @@ from _bench import (
     parse_args,
     print_table,
     ratio,
+    write_figures,
 )
 from bench_init import HANDLERS, UPSTREAM_LAYER, wrapper_path
 
-from otel_lambda_sim.receiver import OtlpReceiver
 from otel_lambda_sim.sandbox import Sandbox
 
+EXTENSION_FLOOR = "floor: no instrumentation + an extension that calls next at once"
 SETUPS: list[tuple[str, str, dict[str, str], list]] = [
     ("no instrumentation", "app.handler", {}, []),
+    (EXTENSION_FLOOR, "extension_floor_app.handler", {}, []),
     ("ours, after-response (manual route)", "manual_app.handler", {}, []),
     (
         "ours, after-response, lazy exporter",
@@ -48,18 +53,23 @@ SETUPS: list[tuple[str, str, dict[str, str], list]] = [
 ]
 
 
+SYNC = {"OTEL_LAMBDA_INIT_FLUSH": "sync"}
+CADENCE = {"OTEL_LAMBDA_INIT_EXPORT_INTERVAL_MS": "1000", "OTEL_BSP_SCHEDULE_DELAY": "5000"}
+CADENCE_ROW = "ours, after-response, export every 1000 ms (wrapper route)"
+ROUND_S = 0.1
+"""One round (one invocation of every sandbox) starts every 100 ms: ~10 requests a second."""
+
+
 def setups() -> list[tuple[str, str, dict[str, str], list]]:
     found = list(SETUPS)
     wrapper = wrapper_path()
     if wrapper:
-        found.append(
-            (
-                "ours, after-response (wrapper route)",
-                "app.handler",
-                {"AWS_LAMBDA_EXEC_WRAPPER": wrapper},
-                [],
-            )
-        )
+        route = {"AWS_LAMBDA_EXEC_WRAPPER": wrapper}
+        found += [
+            ("ours, after-response (wrapper route)", "app.handler", route, []),
+            ("ours, sync flush (wrapper route)", "app.handler", {**route, **SYNC}, []),
+            (CADENCE_ROW, "app.handler", {**route, **CADENCE}, []),
+        ]
     found.append(
         (
             "upstream opentelemetry-instrument",
@@ -76,7 +86,7 @@ def main() -> int:
     print(f"Caller-visible latency benchmark: {args.rounds} rounds, {machine_line()}")
     t0 = time.monotonic()
     completed: dict[str, list[float]] = {}
-    with OtlpReceiver() as receiver:
+    with ReceiverProcess() as receiver:
         base_env = otlp_env(receiver.endpoint)
         sandboxes: list[tuple[str, Sandbox]] = []
         try:
@@ -97,8 +107,15 @@ def main() -> int:
                     sandbox.invoke({"n": 0}, timeout=30)
                 completed[name] = []
 
+            last_start: dict[str, float] = {}
+
             def run(name: str, sandbox: Sandbox) -> Callable[[], float | None]:
                 def once() -> float | None:
+                    # Each sandbox gets a request at most every ROUND_S: ~10 requests/s.
+                    wait = last_start.get(name, 0.0) + ROUND_S - time.monotonic()
+                    if wait > 0:
+                        time.sleep(wait)
+                    last_start[name] = time.monotonic()
                     result = sandbox.invoke({"n": 1}, timeout=30)
                     if result.status != "success":
                         raise RuntimeError(f"{name}: {result.payload}")
@@ -108,7 +125,6 @@ def main() -> int:
                 return once
 
             results = alternate([(n, run(n, s)) for n, s in sandboxes], args.rounds)
-            spans = len(receiver.spans())
         finally:
             for _, sandbox in sandboxes:
                 sandbox.kill()
@@ -123,12 +139,30 @@ def main() -> int:
                 fmt(m - base, 2) if name != "no instrumentation" else "-",
                 ratio(m, base),
                 fmt(median(completed[name]), 2),
+                fmt(median(completed[name]) - median(completed["no instrumentation"]), 2)
+                if name != "no instrumentation"
+                else "-",
             ]
         )
     print_table(
         f"Warm invocation, local receiver ({args.rounds} invocations each; ms, medians)",
-        ["setup", "caller-visible", "added over none", "vs none", "complete (billed)"],
+        [
+            "setup",
+            "caller-visible",
+            "added over none",
+            "vs none",
+            "sandbox busy (until every next)",
+            "busy added over none",
+        ],
         rows,
+    )
+    spans = receiver.span_count
+    write_figures(
+        args.json,
+        {
+            name: {"caller_ms": median(results[name]), "complete_ms": median(completed[name])}
+            for name, _ in sandboxes
+        },
     )
     print(f"\n{spans} spans reached the receiver ({time.monotonic() - t0:.0f} s)")
     return 0 if spans else 1

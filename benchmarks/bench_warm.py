@@ -18,7 +18,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from _bench import HERE, alternate, fmt, machine_line, median, parse_args, print_table, ratio
+from _bench import (
+    HERE,
+    alternate,
+    fmt,
+    machine_line,
+    median,
+    parse_args,
+    print_table,
+    ratio,
+    write_figures,
+)
 
 FUNCTION = "bench-fn"
 os.environ.update(
@@ -121,7 +131,7 @@ def nothing() -> None:
 
 def section(
     title: str, provider: TracerProvider, clear: Callable[[], None], calls: int, rounds: int
-) -> None:
+) -> dict[str, dict[str, float]]:
     tracer = provider.get_tracer("bench")
 
     def one_span(event: Any, context: Any) -> Any:
@@ -196,6 +206,7 @@ def section(
         ["variant", "us/call", "added over bare", "added / one span's", "added / upstream's"],
         rows,
     )
+    return {name: {"us": median(results[name])} for name, _ in variants}
 
 
 def main() -> int:
@@ -206,7 +217,7 @@ def main() -> int:
     memory = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(memory))
-    section(
+    figures = section(
         "In-memory exporter (SimpleSpanProcessor)",
         provider,
         memory.clear,
@@ -226,6 +237,7 @@ def main() -> int:
             args.rounds,
         )
         otlp_provider.shutdown()
+    write_figures(args.json, figures)
     print(
         "\n'ours, after-response' is what the caller waits for in Lambda's default mode: the "
         "export runs after the response (bench_latency.py measures that end to end)."

@@ -40,3 +40,19 @@ def test_benchmark_runs_in_quick_mode_and_prints_its_tables(script: str) -> None
         or ("| python -c pass" in done.stdout)
     )
     assert "n/a" not in done.stdout.split("###", 1)[1], done.stdout
+
+
+@pytest.mark.timeout(300)
+def test_run_all_prints_the_summary_of_every_benchmark() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run_all.py"), "--quick"],
+        cwd=BENCHMARKS,
+        capture_output=True,
+        text=True,
+        timeout=290,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    summary = done.stdout.split("### Summary", 1)[1]
+    for row in ("INIT added, exec-wrapper route", "sandbox busy", "hot path in process"):
+        assert row in summary, summary
+    assert "load average" in done.stdout

@@ -97,6 +97,8 @@ class SandboxInstrumentation:
         self._emitter: InitSpanEmitter | None = None
         self._delivery: Delivery | None = None
         self._metrics: InitMetrics | None = None
+        # The wrapper route's deferred INIT (auto/deferred.py), while the SDK is left out.
+        self.deferred: Any = None
         self._lock = threading.RLock()
         self._subscribe()
 
@@ -369,6 +371,7 @@ class SandboxInstrumentation:
         self._stop_watching_init()
         if self.state_file is not None:
             self.state_file.init_failed()
+        self._materialize_deferred()
         if self.emitter.on_init_error(event.time_ns, event.error or {}):
             self.delivery.deliver("init-error", self.provider())
 
@@ -399,13 +402,26 @@ class SandboxInstrumentation:
         self.state_file = None
         self._begin_state_file(f"restore-{random.getrandbits(64):016x}")
 
+    def _materialize_deferred(self) -> None:
+        """Exports that need the provider now: build what the wrapper route deferred."""
+        if self.deferred is not None:
+            try:
+                self.deferred.materialize()
+            except Exception:
+                report_once("deferred-build", "could not build tracing for an export")
+
     def _on_shutdown(self, event: Event) -> None:
         timed_out = self._end_timed_out_invocations(event.time_ns)
+        t0 = time.monotonic()
+        self._materialize_deferred()
+        budget_s = event.budget_s
+        if budget_s is not None:  # building what was deferred spent part of the grace
+            budget_s = max(0.05, budget_s - (time.monotonic() - t0))
         if self._emitter is not None or "opentelemetry.trace" in sys.modules:
             self.emitter.emit_unused(event.time_ns)
-            self.delivery.deliver("shutdown", self.provider(), budget_s=event.budget_s)
+            self.delivery.deliver("shutdown", self.provider(), budget_s=budget_s)
         elif timed_out:
-            self.delivery.deliver("shutdown", self.provider(), budget_s=event.budget_s)
+            self.delivery.deliver("shutdown", self.provider(), budget_s=budget_s)
 
     def _end_timed_out_invocations(self, end_ns: int) -> int:
         """SIGTERM with an invocation still open is Lambda resetting the sandbox after the

@@ -11,6 +11,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+NESTED: Any = object()
+"""What a wrapper of ours gets for a call an outer wrapper of ours already traces."""
+
 
 class InvocationClaims:
     """The runtime window and the invocation spans decorated in it."""

@@ -52,6 +52,18 @@ OTEL_LAMBDA_INIT_AUTO_INSTRUMENT = "OTEL_LAMBDA_INIT_AUTO_INSTRUMENT"
 """Exec wrapper only: also run OpenTelemetry's auto-instrumentation (default false: it costs
 hundreds of ms of INIT)."""
 
+OTEL_LAMBDA_INIT_DEFERRED_INIT = "OTEL_LAMBDA_INIT_DEFERRED_INIT"
+"""Exec wrapper only: when nothing needs a live span before the first response (no
+OpenTelemetry imported, after-response delivery), build the INIT's and the first
+invocation's spans after that response instead of importing the SDK during INIT
+(default true)."""
+
+OTEL_LAMBDA_INIT_EXPORT_INTERVAL_MS = "OTEL_LAMBDA_INIT_EXPORT_INTERVAL_MS"
+"""After-response mode: export at most every this many ms, batching the spans of the
+invocations in between (default 0: after every invocation). Spans waiting for the next
+export are flushed at SIGTERM (python3.12+ runtimes); on 3.10/3.11 a sandbox shut down
+meanwhile loses them (at most this many ms of invocations)."""
+
 OTEL_LAMBDA_INIT_DISABLED = "OTEL_LAMBDA_INIT_DISABLED"
 """Turn the package off: handlers run unwrapped, no spans (default false)."""
 
@@ -84,6 +96,8 @@ class Config(NamedTuple):
     auto_instrument: bool = False
     disabled: bool = False
     init_span_outside_lambda: bool = False
+    deferred_init: bool = True
+    export_interval_ms: float = 0.0
     price_x86_64: float = 0.0000166667
     price_arm64: float = 0.0000133334
     architecture: str = "x86_64"
@@ -192,6 +206,10 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         disabled=_flag(env, OTEL_LAMBDA_INIT_DISABLED, defaults.disabled),
         init_span_outside_lambda=_flag(
             env, OTEL_LAMBDA_INIT_SPAN_OUTSIDE_LAMBDA, defaults.init_span_outside_lambda
+        ),
+        deferred_init=_flag(env, OTEL_LAMBDA_INIT_DEFERRED_INIT, defaults.deferred_init),
+        export_interval_ms=_number(
+            env, OTEL_LAMBDA_INIT_EXPORT_INTERVAL_MS, defaults.export_interval_ms
         ),
         price_x86_64=_number(
             env, OTEL_LAMBDA_INIT_PRICE_X86_64, defaults.price_x86_64, maximum=None

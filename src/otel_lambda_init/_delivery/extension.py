@@ -8,16 +8,17 @@ between is off the caller's latency path. Registering also makes Lambda send SIG
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import select
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .._core.report import logger, report_once
 from .flush import BoundedFlusher
+from .local_http import LocalHTTPConnection
 
 EXTENSION_NAME = "otel-lambda-init"
 _REGISTER_PATH = "/2020-01-01/extension/register"
@@ -65,6 +66,8 @@ class AfterResponseExtension:
         self._handler_finished = threading.Event()  # some handler finished since our last next
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        # Whether this invocation's window exports (cadence.py); batching is opt-in.
+        self.export_due: Callable[[int], bool] = lambda _now_ns: True
 
     # -- called from the handler wrapper and the runtime client hooks --------------------
     def _signals_for(self, request_id: str) -> _Signals:
@@ -97,7 +100,7 @@ class AfterResponseExtension:
     # -- registration and the event loop -------------------------------------------------
     def register(self) -> None:
         """Register for INVOKE; raises if Lambda refuses (e.g. INIT is already over)."""
-        conn = http.client.HTTPConnection(self.runtime_api, timeout=2.0)
+        conn = LocalHTTPConnection(self.runtime_api, timeout=2.0)
         try:
             conn.request(
                 "POST",
@@ -123,7 +126,7 @@ class AfterResponseExtension:
 
     def _run(self) -> None:
         # INIT cannot end until every extension calls next: call it at once, then forever.
-        conn = http.client.HTTPConnection(self.runtime_api)
+        conn = LocalHTTPConnection(self.runtime_api)
         while True:
             try:
                 event = self._next(conn)
@@ -132,7 +135,7 @@ class AfterResponseExtension:
                 self._handler_finished.clear()
                 conn.close()
                 time.sleep(0.05)
-                conn = http.client.HTTPConnection(self.runtime_api)
+                conn = LocalHTTPConnection(self.runtime_api)
                 continue
             if event.get("eventType") == "INVOKE":
                 try:
@@ -142,7 +145,7 @@ class AfterResponseExtension:
             elif event.get("eventType") == "SHUTDOWN":
                 return
 
-    def _next(self, conn: http.client.HTTPConnection) -> dict[str, Any]:
+    def _next(self, conn: LocalHTTPConnection) -> dict[str, Any]:
         conn.request(
             "GET", _NEXT_PATH, headers={"Lambda-Extension-Identifier": self.extension_id or ""}
         )
@@ -158,7 +161,7 @@ class AfterResponseExtension:
             raise ValueError(f"event/next answered a {type(event).__name__}, not an event")
         return event
 
-    def _wait_before_reading(self, conn: http.client.HTTPConnection) -> None:
+    def _wait_before_reading(self, conn: LocalHTTPConnection) -> None:
         """Leave the INVOKE event unread until the handler has finished.
 
         Lambda sends INVOKE to the runtime and to us at the same moment; parsing it here
@@ -187,7 +190,7 @@ class AfterResponseExtension:
                 # would compete with the caller's response.
                 signals.posted.wait(_until(deadline_ms))
             timeout_s = min(self.flush_timeout_ms / 1000.0, _until(deadline_ms))
-            if timeout_s > 0:
+            if timeout_s > 0 and self.export_due(time.time_ns()):
                 self.flusher.flush(signals.provider, timeout_s)
         finally:
             with self._lock:

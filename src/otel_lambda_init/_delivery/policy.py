@@ -14,6 +14,7 @@ from collections.abc import Callable
 from .._core.config import Config
 from .._core.report import report_once
 from .._core.vocabulary import FLUSH_AFTER_RESPONSE, FLUSH_NONE, FLUSH_SYNC, DeliveryTrigger
+from .cadence import ExportCadence
 from .extension import AfterResponseExtension, start_after_response
 from .flush import BoundedFlusher, Flushable
 
@@ -53,6 +54,8 @@ class Delivery:
             self.extension = start_after_response(
                 runtime_api, config.flush_timeout_ms, self.flusher, sees_posting
             )
+            if self.extension is not None and config.export_interval_ms > 0:
+                self.extension.export_due = ExportCadence(config.export_interval_ms).due
         else:
             report_once(
                 "extension-late",

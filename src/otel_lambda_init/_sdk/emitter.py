@@ -54,7 +54,7 @@ def init_tracer(provider: TracerProvider, record_unsampled: bool) -> trace.Trace
     return tracer
 
 
-def record_error(span: Span, error: BaseException) -> None:
+def record_error(span: Span, error: BaseException, timestamp: int | None = None) -> None:
     """Record an exception on a span without changing the exception; every string bounded
     (see ``_core.exceptions``). Never raises."""
     try:
@@ -63,7 +63,9 @@ def record_error(span: Span, error: BaseException) -> None:
         type_name = type(error).__name__
         message = message_of(error)
         frames = "".join(traceback.format_tb(error.__traceback__))
-        span.add_event("exception", exception_attributes(type_name, message, frames))
+        span.add_event(
+            "exception", exception_attributes(type_name, message, frames), timestamp=timestamp
+        )
         span.set_status(Status(StatusCode.ERROR, status_description(type_name, message)))
     except Exception:
         report_once("record-error", "could not record an exception on a span")

@@ -18,6 +18,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, TracerProvider
 
 from .._core import vocabulary as v
+from .._core.claims import NESTED
 from .._core.report import report_once
 from .emitter import record_error
 from .foreign_span import decorate_invocation_span, is_upstream_invocation_span, scope_name
@@ -40,10 +41,6 @@ class _Invocation:
         self.owned = owned
 
 
-NESTED: Any = object()
-"""``start``'s answer inside an outer wrapper of ours: run the handler, nothing else."""
-
-
 class HandlerInstrumentation:
     """The state behind one decorated handler; the decorator is a thin shell around it."""
 
@@ -62,9 +59,10 @@ class HandlerInstrumentation:
             self._tracer_of = provider
         return self._tracer
 
-    def start(self, event: Any, context: Any) -> _Invocation | None:
+    def start(self, event: Any, context: Any, start_ns: int | None = None) -> _Invocation | None:
         """The invocation span started (or decorated), None when none could be, ``NESTED``
-        inside an outer wrapper of ours."""
+        inside an outer wrapper of ours. ``start_ns`` is given when a deferred first
+        invocation is built after the fact."""
         host = self.host
         current_span = trace.get_current_span()
         current = current_span.get_span_context()
@@ -81,7 +79,8 @@ class HandlerInstrumentation:
             if decorate_invocation_span(host, current_span, outer):
                 return _Invocation(current_span, None, host.provider(), owned=False)
             return None
-        start_ns = time.time_ns()
+        if start_ns is None:
+            start_ns = time.time_ns()
         number = host.timeline.begin_invocation()
         if number == 1:
             # INIT is over before the invocation's parent is chosen: in ``separate`` mode this
@@ -106,10 +105,16 @@ class HandlerInstrumentation:
         return _Invocation(span, token, provider)
 
     def finish(
-        self, invocation: _Invocation | None, context: Any, error: BaseException | None
+        self,
+        invocation: _Invocation | None,
+        context: Any,
+        error: BaseException | None,
+        end_ns: int | None = None,
+        deliver: bool = True,
     ) -> None:
         """End the span, then hand it to delivery; delivery always hears that the handler
-        finished, even when the span could not be created."""
+        finished, even when the span could not be created. A deferred first invocation,
+        built after the fact, passes its end time and is already being delivered."""
         provider = None
         try:
             if invocation is not None and not invocation.owned:
@@ -120,20 +125,21 @@ class HandlerInstrumentation:
                 self.host.invocation_closed(invocation.span)
                 try:
                     if error is not None:
-                        record_error(invocation.span, error)
+                        record_error(invocation.span, error, end_ns)
                 finally:  # whatever recording did, the span ends and the context goes back
                     try:
-                        invocation.span.end()
+                        invocation.span.end(end_time=end_ns)
                         self.host.claims.release(invocation.span.get_span_context().span_id)
                     finally:
                         with contextlib.suppress(Exception):  # handler switched contexts
                             context_api.detach(invocation.token)  # type: ignore[arg-type]
         finally:
-            request_id = getattr(context, "aws_request_id", None)
-            self.host.invocation_finished(
-                request_id if isinstance(request_id, str) else None,
-                provider if provider is not None else self.host.provider(),
-            )
+            if deliver:
+                request_id = getattr(context, "aws_request_id", None)
+                self.host.invocation_finished(
+                    request_id if isinstance(request_id, str) else None,
+                    provider if provider is not None else self.host.provider(),
+                )
 
 
 def wrap_handler(fn: F, instrumentation: HandlerInstrumentation) -> F:

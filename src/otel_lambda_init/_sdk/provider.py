@@ -113,4 +113,10 @@ def _add_exporter(
     if not lazy_export:
         exporter.build()
     exporters.append(exporter)
-    provider.add_span_processor(BatchSpanProcessor(exporter))
+    if lazy_export:
+        # After-response: exports only when delivery flushes, on its thread (no batch worker).
+        from .window_processor import AfterResponseSpanProcessor
+
+        provider.add_span_processor(AfterResponseSpanProcessor(exporter))
+    else:
+        provider.add_span_processor(BatchSpanProcessor(exporter))

@@ -18,10 +18,13 @@ import sys  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
-from opentelemetry.trace import TracerProvider  # noqa: E402
-
 from .._core.report import logger, report_once  # noqa: E402
 from .._owner import sandbox  # noqa: E402
+from .deferred import plan as plan_deferred  # noqa: E402
+
+TYPE_CHECKING = False  # the deferred route must not import OpenTelemetry during INIT
+if TYPE_CHECKING:
+    from opentelemetry.trace import TracerProvider
 
 SHIM_HANDLER = "otel_lambda_init.auto.shim.handler"
 ORIG_HANDLER = "ORIG_HANDLER"
@@ -121,8 +124,11 @@ def _build() -> Callable[..., Any]:
         logger.error("otel-lambda-init: ORIG_HANDLER is not set; cannot find the function")
         raise _missing_orig_handler()
     provider = None
+    deferred = None
     try:
-        provider = _prepare()
+        deferred = plan_deferred(sandbox())
+        if deferred is None:
+            provider = _prepare()
     except Exception:
         report_once("auto-setup", "tracing setup failed; the function runs uninstrumented")
     try:
@@ -134,6 +140,15 @@ def _build() -> Callable[..., Any]:
             name,
         )
         raise
+    if deferred is not None:
+        try:
+            wrapped = deferred.wrap(fn)  # None: the function's module needed a provider
+        except Exception:
+            report_once("auto-instrument", "could not wrap the handler; it runs uninstrumented")
+            return fn
+        if wrapped is not None:
+            return wrapped
+        provider = deferred.provider
     if provider is None:
         return fn
     try:

@@ -1,0 +1,205 @@
+"""Every headline figure in one run: INIT, caller-visible and sandbox-busy time per warm
+invocation, and the in-process hot path, for ours beside upstream OpenTelemetry, Datadog's
+library and the bare function, as ratios. The README's performance table is this output.
+
+Runs bench_init.py, bench_latency.py and bench_warm.py (each alternates its variants in
+rounds against baselines of the same run), prints their tables, then one summary table.
+
+    python benchmarks/run_all.py [--quick]
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from _bench import HERE, PYTHON, fmt, machine_line, parse_args, print_table
+
+WRAPPER = "wrapper route"
+UPSTREAM = "upstream opentelemetry-instrument"
+DATADOG = "datadog-lambda (library, no extension)"
+BARE = "bare handler"
+NONE = "no instrumentation"
+FLOOR = "floor: no instrumentation + an extension that calls next at once"
+OURS_AR = "ours, after-response (wrapper route)"
+OURS_SYNC = "ours, sync flush (wrapper route)"
+OURS_CADENCE = "ours, after-response, export every 1000 ms (wrapper route)"
+WARM_OURS = "ours, after-response (hot path)"
+WARM_SPAN = "one SDK span"
+WARM_SPAN_ATTRS = "one SDK span, our 9 attributes"
+WARM_UPSTREAM = "upstream aws-lambda instrumentor"
+
+
+def run(script: str, rounds: int | None, quick: bool, out: Path) -> dict[str, Any]:
+    cmd = [PYTHON, str(HERE / script), "--json", str(out)]
+    if quick:
+        cmd.append("--quick")
+    elif rounds:
+        cmd += ["--rounds", str(rounds)]
+    done = subprocess.run(cmd, cwd=HERE, capture_output=True, text=True, timeout=3600)
+    print(done.stdout, end="")
+    if done.returncode != 0:
+        print(done.stderr[-3000:], file=sys.stderr)
+        raise SystemExit(f"{script} failed ({done.returncode})")
+    data: dict[str, Any] = json.loads(out.read_text())
+    return data
+
+
+def value(data: dict[str, Any], row: str, col: str) -> float:
+    found = data["rows"].get(row, {}).get(col)
+    return float("nan") if found is None else float(found)
+
+
+def ratio(a: float, b: float) -> str:
+    if a != a or b != b or b <= 0.05:
+        return "n/a"  # no baseline to divide by (a difference of ~0 or below)
+    return f"{a / b:.2f}x"
+
+
+def main() -> int:
+    args = parse_args(__doc__.splitlines()[0], default_rounds=0, quick_rounds=0)
+    t0 = time.monotonic()
+    print(f"run_all: {machine_line()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        init = run("bench_init.py", None, args.quick, Path(tmp) / "init.json")
+        latency = run("bench_latency.py", None, args.quick, Path(tmp) / "latency.json")
+        warm = run("bench_warm.py", None, args.quick, Path(tmp) / "warm.json")
+    loads = ", ".join(f"{d['load']:.2f}" for d in (init, latency, warm))
+
+    def init_added(route: str, col: str = "added_ms") -> float:
+        if col == "added_ms":
+            return value(init, route, col)
+        return value(init, route, col) - value(init, BARE, col)
+
+    def lat_added(row: str, col: str) -> float:
+        return value(latency, row, col) - value(latency, NONE, col)
+
+    def warm_added(row: str) -> float:
+        return value(warm, row, "us") - value(warm, "bare function", "us")
+
+    nan = float("nan")
+    # (what, ours, upstream, datadog, baseline, baseline's name)
+    table: list[tuple[str, float, float, float, float, str]] = [
+        (
+            "INIT added, exec-wrapper route (ms)",
+            init_added(WRAPPER),
+            init_added(UPSTREAM),
+            init_added(DATADOG),
+            value(init, BARE, "init_ms"),
+            "bare INIT",
+        ),
+        (
+            "1st invocation until sandbox free, added (ms; the deferred build lands here)",
+            init_added(WRAPPER, "first_done_ms"),
+            init_added(UPSTREAM, "first_done_ms"),
+            init_added(DATADOG, "first_done_ms"),
+            value(init, BARE, "first_done_ms"),
+            "bare",
+        ),
+        (
+            "2nd request sent as the 1st is answered, caller-visible, added (ms)",
+            init_added(WRAPPER, "second_ms"),
+            init_added(UPSTREAM, "second_ms"),
+            init_added(DATADOG, "second_ms"),
+            value(init, BARE, "second_ms"),
+            "bare",
+        ),
+        (
+            "caller-visible per warm invocation, added (ms)",
+            lat_added(OURS_AR, "caller_ms"),
+            lat_added(UPSTREAM, "caller_ms"),
+            nan,
+            value(latency, NONE, "caller_ms"),
+            "bare",
+        ),
+        (
+            "sandbox busy per warm invocation, added, after-response (ms)",
+            lat_added(OURS_AR, "complete_ms"),
+            lat_added(UPSTREAM, "complete_ms"),
+            nan,
+            value(latency, NONE, "complete_ms"),
+            "bare",
+        ),
+        (
+            "sandbox busy per warm invocation, added, sync (ms)",
+            lat_added(OURS_SYNC, "complete_ms"),
+            lat_added(UPSTREAM, "complete_ms"),
+            nan,
+            value(latency, NONE, "complete_ms"),
+            "bare",
+        ),
+        (
+            "sandbox busy, added, export every 1000 ms at 10 req/s (ms)",
+            lat_added(OURS_CADENCE, "complete_ms"),
+            lat_added(UPSTREAM, "complete_ms"),
+            nan,
+            value(latency, NONE, "complete_ms"),
+            "bare",
+        ),
+        (
+            "sandbox busy, added: an extension that calls next at once (floor, not ours)",
+            lat_added(FLOOR, "complete_ms"),
+            lat_added(UPSTREAM, "complete_ms"),
+            nan,
+            value(latency, NONE, "complete_ms"),
+            "bare",
+        ),
+        (
+            "hot path in process, added (us; baseline: one SDK span)",
+            warm_added(WARM_OURS),
+            warm_added(WARM_UPSTREAM),
+            nan,
+            warm_added(WARM_SPAN),
+            "one SDK span",
+        ),
+        (
+            "hot path in process, added (us; baseline: one SDK span with our attributes)",
+            warm_added(WARM_OURS),
+            warm_added(WARM_UPSTREAM),
+            nan,
+            warm_added(WARM_SPAN_ATTRS),
+            "span + attributes",
+        ),
+    ]
+    rows = [
+        [
+            what,
+            fmt(ours, 2),
+            fmt(up, 2),
+            fmt(dd, 2),
+            f"{fmt(base, 2)} ({base_name})",
+            ratio(ours, up),
+            ratio(ours, dd),
+            ratio(ours, base),
+        ]
+        for what, ours, up, dd, base, base_name in table
+    ]
+    print_table(
+        f"Summary (medians; load average at the start of each benchmark: {loads})",
+        [
+            "what",
+            "ours",
+            "upstream OTel",
+            "Datadog lib",
+            "baseline",
+            "ours/upstream",
+            "ours/Datadog",
+            "ours/baseline",
+        ],
+        rows,
+    )
+    print(
+        "\nDatadog: datadog-lambda (with ddtrace) as a library only; its extension is not "
+        "installable here, so its INIT and first invocation are measured, not its warm path."
+    )
+    print(f"({time.monotonic() - t0:.0f} s; {machine_line()} at the end)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""A span processor for after-response delivery: spans wait in memory until a flush.
+
+Under after-response delivery every export is asked for: by the internal extension once the
+caller has its response (every invocation, or at the export cadence), at SIGTERM, before a
+snapshot. The SDK's ``BatchSpanProcessor`` would add a worker thread to each of those flushes
+(one more hand-off, two more thread wake-ups while the sandbox is kept busy) and export on
+its own timer too, in the middle of a later invocation. This processor keeps ended spans in a
+list and exports them on the flushing thread itself, only when flushed.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from .._core.report import report_once
+
+DEFAULT_MAX_QUEUE_SIZE = 2048
+DEFAULT_MAX_EXPORT_BATCH_SIZE = 512
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        value = int(os.environ.get(name) or default)
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+class AfterResponseSpanProcessor(SpanProcessor):
+    """Ended, sampled spans wait (at most ``OTEL_BSP_MAX_QUEUE_SIZE``; later ones are
+    dropped and said once); ``force_flush`` exports them in batches of
+    ``OTEL_BSP_MAX_EXPORT_BATCH_SIZE`` on the calling thread (delivery bounds the wait)."""
+
+    def __init__(self, exporter: SpanExporter) -> None:
+        self._exporter = exporter
+        self._max_queue = _env_int("OTEL_BSP_MAX_QUEUE_SIZE", DEFAULT_MAX_QUEUE_SIZE)
+        self._batch = _env_int("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", DEFAULT_MAX_EXPORT_BATCH_SIZE)
+        self._spans: list[ReadableSpan] = []
+        self._lock = threading.Lock()
+        self._export_lock = threading.Lock()
+        self._closed = False
+        self.dropped = 0
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        return None
+
+    def on_end(self, span: ReadableSpan) -> None:
+        context = span.context
+        if self._closed or context is None or not context.trace_flags.sampled:
+            return
+        with self._lock:
+            if len(self._spans) < self._max_queue:
+                self._spans.append(span)
+                return
+            self.dropped += 1
+        report_once(
+            "window-queue-full",
+            f"more than {self._max_queue} spans waiting for an export "
+            "(OTEL_BSP_MAX_QUEUE_SIZE); dropping the rest until the next one",
+            exc_info=False,
+        )
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        with self._export_lock:
+            with self._lock:
+                waiting, self._spans = self._spans, []
+            return self._export(waiting)
+
+    def _export(self, spans: Sequence[ReadableSpan]) -> bool:
+        ok = True
+        for i in range(0, len(spans), self._batch):
+            try:
+                result = self._exporter.export(spans[i : i + self._batch])
+            except Exception:
+                report_once("window-export", "the span exporter raised")
+                result = SpanExportResult.FAILURE
+            ok = ok and result == SpanExportResult.SUCCESS
+        return ok
+
+    def shutdown(self) -> None:
+        if self._closed:
+            return
+        self.force_flush()
+        self._closed = True
+        self._exporter.shutdown()

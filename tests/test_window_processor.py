@@ -1,0 +1,67 @@
+"""The after-response span processor: spans wait for a flush, which exports them on the
+flushing thread; nothing is exported on a timer."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+
+from otel_lambda_init._sdk.window_processor import AfterResponseSpanProcessor
+
+
+def make(sampler: object = None) -> tuple[TracerProvider, InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False, **({"sampler": sampler} if sampler else {}))
+    provider.add_span_processor(AfterResponseSpanProcessor(exporter))
+    return provider, exporter
+
+
+def test_spans_wait_until_a_flush_and_leave_on_the_flushing_thread() -> None:
+    provider, exporter = make()
+    exported_on: list[str] = []
+    original = exporter.export
+
+    def export(spans):  # type: ignore[no-untyped-def]
+        exported_on.append(threading.current_thread().name)
+        return original(spans)
+
+    exporter.export = export  # type: ignore[method-assign]
+    tracer = provider.get_tracer("t")
+    for name in ("a", "b"):
+        tracer.start_span(name).end()
+    assert exporter.get_finished_spans() == ()
+    assert provider.force_flush()
+    assert [s.name for s in exporter.get_finished_spans()] == ["a", "b"]
+    assert exported_on == [threading.current_thread().name]
+    assert provider.force_flush()  # nothing waiting: no second export
+    assert len(exported_on) == 1
+
+
+def test_unsampled_spans_are_not_kept() -> None:
+    provider, exporter = make(ALWAYS_OFF)
+    provider.get_tracer("t").start_span("x").end()
+    provider.force_flush()
+    assert exporter.get_finished_spans() == ()
+
+
+def test_a_full_queue_keeps_the_first_spans_and_drops_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OTEL_BSP_MAX_QUEUE_SIZE", "2")
+    provider, exporter = make()
+    tracer = provider.get_tracer("t")
+    for n in range(4):
+        tracer.start_span(f"s{n}").end()
+    provider.force_flush()
+    assert [s.name for s in exporter.get_finished_spans()] == ["s0", "s1"]
+
+
+def test_shutdown_exports_what_waits() -> None:
+    provider, exporter = make()
+    provider.get_tracer("t").start_span("last").end()
+    provider.shutdown()
+    assert [s.name for s in exporter.get_finished_spans()] == ["last"]

@@ -40,7 +40,7 @@ from ._core.vocabulary import (
     START_RESTORE,
 )
 from ._probes.imports import ImportTracer
-from ._probes.process import process_start_ns
+from ._probes.process import external_extensions_present, process_start_ns
 from ._probes.runtime_hooks import RuntimeHooks, runtime_client_loaded
 from ._probes.state_file import StateFile, state_dir, state_path
 
@@ -131,6 +131,7 @@ class SandboxInstrumentation:
                         self.records,
                         self.provider,
                         self._record_metrics,
+                        lambda: external_extensions_present(self.config.extensions_dir),
                     )
         return self._emitter
 

@@ -49,12 +49,13 @@ class InvocationHost(Protocol):
 class _Invocation:
     """What the wrapper keeps between the start and the end of one call."""
 
-    __slots__ = ("span", "token", "provider")
+    __slots__ = ("span", "token", "provider", "has_root")
 
-    def __init__(self, span: Span, token: object, provider: TracerProvider):
+    def __init__(self, span: Span, token: object, provider: TracerProvider, has_root: bool):
         self.span = span
         self.token = token
         self.provider = provider
+        self.has_root = has_root  # the emitter's root ends with this span
 
 
 class HandlerInstrumentation:
@@ -89,14 +90,22 @@ class HandlerInstrumentation:
         attrs = invocation_attributes(context, trigger, env.function_name, env.log_stream_name)
         attrs.update(host.timeline.invocation_attributes(number))
         attrs.update(self._attributes)
-        span = self.tracer(provider).start_span(
-            env.function_name, context=parent, kind=kind, start_time=start_ns, attributes=attrs
-        )
+        tracer = self.tracer(provider)
+        root = None
+        span_parent = parent
         if number == 1:
             host.end_init(self._ready_ns, v.END_HANDLER_IMPORT)  # no-op if INIT end was seen
+            # A root covering INIT and this invocation, when the init span joins this trace.
+            root = host.emitter.open_root(tracer, parent, start_ns)
+            if root is not None:
+                span_parent = trace.set_span_in_context(root, context_api.Context())
+        span = tracer.start_span(
+            env.function_name, context=span_parent, kind=kind, start_time=start_ns, attributes=attrs
+        )
+        if number == 1:
             span.set_attributes(host.emitter.on_first_invocation(span, parent, start_ns))
         token = context_api.attach(trace.set_span_in_context(span, parent))
-        return _Invocation(span, token, provider)
+        return _Invocation(span, token, provider, root is not None)
 
     def finish(
         self, invocation: _Invocation | None, context: Any, error: BaseException | None
@@ -110,6 +119,11 @@ class HandlerInstrumentation:
                 if error is not None:
                     record_error(invocation.span, error)
                 invocation.span.end()
+                if invocation.has_root:
+                    end_ns = getattr(invocation.span, "end_time", None)
+                    self.host.emitter.close_root(
+                        end_ns if isinstance(end_ns, int) else time.time_ns()
+                    )
                 with contextlib.suppress(Exception):  # handler switched contexts: nothing to undo
                     context_api.detach(invocation.token)  # type: ignore[arg-type]
         finally:

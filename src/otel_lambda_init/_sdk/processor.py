@@ -64,6 +64,7 @@ class InvocationSpanDecorator(SpanProcessor):
     def __init__(self, host: ProcessorHost) -> None:
         self._host = host
         self._local = threading.local()
+        self._adopted: int | None = None
 
     def on_start(self, span: Span, parent_context: context_api.Context | None = None) -> None:
         if getattr(self._local, "busy", False):
@@ -101,6 +102,8 @@ class InvocationSpanDecorator(SpanProcessor):
         number = host.timeline.begin_invocation()
         extra: dict[str, Any] = host.timeline.invocation_attributes(number)
         if number == 1:
+            if not parent.is_valid and host.emitter.adopt_into_root(span):
+                self._adopted = span.get_span_context().span_id  # its end ends the root
             extra.update(host.emitter.on_first_invocation(span, ctx, start_ns))
         span.set_attributes(extra)
 
@@ -109,6 +112,9 @@ class InvocationSpanDecorator(SpanProcessor):
             context = span.get_span_context()
             if context is not None:
                 self._host.claims.release(context.span_id)
+                if self._adopted is not None and context.span_id == self._adopted:
+                    self._adopted = None
+                    self._host.emitter.close_root(span.end_time or time.time_ns())
         except Exception:
             report_once("processor-on-end", "could not release an invocation span")
 

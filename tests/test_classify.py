@@ -177,3 +177,14 @@ def test_idle_gap_threshold_depends_on_external_extensions(
     configured: float | None, with_extensions: float, present: bool, expected: float
 ) -> None:
     assert classify.idle_gap_threshold_ms(configured, with_extensions, present) == expected
+
+
+def test_idle_gap_counts_from_when_the_runtime_asked_for_work() -> None:
+    # INIT ended at 500 ms, but our own export at INIT end held the runtime's next for
+    # 300 ms: the request pending all along reached the handler 5 ms after the next left.
+    line = InitTimeline(T0, T0 + 500 * MS, "init", ready_ns=T0 + 800 * MS)
+    verdict = classify_first_invocation(line, T0 + 805 * MS, "on-demand", 10_000.0, 100.0)
+    assert verdict.coldstart and verdict.classified_by == "pending-request"
+    assert verdict.gap_ms == pytest.approx(305.0)  # gap_ms still from INIT end
+    idle = classify_first_invocation(line, T0 + 901 * MS, "on-demand", 10_000.0, 100.0)
+    assert idle.proactive and idle.classified_by == "idle-gap"

@@ -277,6 +277,9 @@ class SandboxInstrumentation:
     def _on_next_requested(self, event: Event) -> None:
         self.claims.window_closed()
         self.end_init(event.time_ns, END_RUNTIME_NEXT)
+        init = self.timeline.init
+        if init.ready_ns is None and init.end_ns is not None:
+            init.ready_ns = time.time_ns()  # after what INIT end did here: next leaves now
 
     def _stop_watching_init(self) -> None:
         if self.import_tracer is not None:

@@ -66,6 +66,7 @@ class InitTimeline(NamedTuple):
     start_ns: int
     end_ns: int
     phase: Phase = PHASE_INIT
+    ready_ns: int | None = None  # the runtime's ``next`` left the process (>= end_ns)
 
 
 class InitVerdict(NamedTuple):
@@ -111,6 +112,10 @@ def classify_first_invocation(
     """
     since_start_ms = (first_invocation_start_ns - timeline.start_ns) / NS_PER_MS
     gap = gap_ms(timeline.end_ns, first_invocation_start_ns)
+    # Idle only from when the platform could know the runtime was ready: our own work at
+    # INIT end (an export in separate mode) delays the runtime's ``next``, not the request.
+    ready = timeline.ready_ns if timeline.ready_ns is not None else timeline.end_ns
+    idle = gap_ms(max(ready, timeline.end_ns), first_invocation_start_ns)
     by: ClassifiedBy
     if initialization_type in (PROVISIONED, MANAGED_INSTANCES):
         coldstart, proactive, by = False, False, BY_INITIALIZATION_TYPE
@@ -122,7 +127,7 @@ def classify_first_invocation(
         coldstart, proactive, by = True, False, BY_PHASE
     elif since_start_ms > proactive_threshold_ms:
         coldstart, proactive, by = False, True, BY_THRESHOLD
-    elif idle_gap_ms and gap > idle_gap_ms:
+    elif idle_gap_ms and idle > idle_gap_ms:
         coldstart, proactive, by = False, True, BY_IDLE_GAP
     else:
         coldstart, proactive = True, False

@@ -126,7 +126,7 @@ class InitSpanEmitter:
         config = self._config()
         init = self.timeline.init
         end_ns = init.end_ns if init.end_ns is not None else first_invocation_start_ns
-        timeline = classify.InitTimeline(init.start_ns, end_ns, init.phase)
+        timeline = classify.InitTimeline(init.start_ns, end_ns, init.phase, init.ready_ns)
         return classify.classify_first_invocation(
             timeline,
             first_invocation_start_ns,
@@ -164,10 +164,9 @@ class InitSpanEmitter:
         verdict = self.verdict(start_ns)
         if classify.placement(verdict, self._config().trace_mode) != v.PLACE_INVOCATION_TRACE:
             return None
-        attributes = {
-            v.FAAS_NAME: self.env.function_name,
-            **classify.init_attributes(verdict),
-        }
+        # Only the name: the verdict lives on the init and invocation spans, so no counter of
+        # spans carrying faas.coldstart sees this root as an invocation.
+        attributes = {v.FAAS_NAME: self.env.function_name}
         label = "cold start" if verdict.coldstart else "first invocation"
         root = tracer.start_span(
             f"{label} {self.env.function_name}",

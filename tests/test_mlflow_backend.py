@@ -334,15 +334,25 @@ def test_cold_start_reaches_mlflow_as_one_trace_with_link(mlflow_server: MlflowS
     assert init.attributes["lambda_init.start_source"] == "proc"
     assert init.attributes["lambda_init.end_source"] == "runtime-next"
 
-    # One trace; the parent ids survive: init is the back-dated child of the invocation,
-    # stored with its own start (before its parent's) rather than moved to the parent's.
+    # One trace, well-formed: a root from INIT start to the invocation's end holds the init
+    # span and the invocation span (every span within its parent, so MLflow's timeline,
+    # which starts at the root, draws INIT first, then the gap, then the invocation).
     assert init.trace_id == invocation.trace_id == work.trace_id
     assert trace.info["trace_id"] == f"tr-{invocation.trace_id}"
-    assert invocation.parent_span_id is None
-    assert init.parent_span_id == invocation.span_id
+    (root,) = [s for s in trace.spans if s.parent_span_id is None]
+    assert root.name == "cold start demo-fn"
+    assert init.parent_span_id == invocation.parent_span_id == root.span_id
     assert work.parent_span_id == invocation.span_id
-    assert init.start_ns < init.end_ns <= invocation.start_ns
+    assert root.start_ns == init.start_ns < init.end_ns <= invocation.start_ns
+    assert invocation.end_ns <= root.end_ns
+    by_id = {s.span_id: s for s in trace.spans}
+    for span in trace.spans:
+        parent = by_id.get(span.parent_span_id or "")
+        assert parent is None or parent.start_ns <= span.start_ns <= span.end_ns <= parent.end_ns
     assert all(s.parent_span_id == init.span_id for s in trace.spans if s.name == "runtime")
+    # The link fallback: each span's ids on the other, searchable where links are dropped.
+    assert invocation.attributes["lambda_init.init_span_id"] == init.span_id
+    assert init.attributes["lambda_init.first_invocation_span_id"] == invocation.span_id
 
     # The link to the init span, with its attribute.
     assert [(link.trace_id, link.span_id) for link in invocation.links] == [

@@ -24,7 +24,14 @@ __all__ = ["load_jsonl", "render_html", "write_html"]
 _WIDTH = 1000
 _LABEL_W = 190
 _ROW_H = 22
-_COLORS = {"init": "#e8912d", "invocation": "#3b7dd8", "child": "#5aa469", "ghost": "#f3d2a6"}
+_COLORS = {
+    "init": "#e8912d",
+    "invocation": "#3b7dd8",
+    "child": "#5aa469",
+    "ghost": "#f3d2a6",
+    "root": "#8a8fa3",  # INIT start to invocation end: holds the init and invocation spans
+}
+_ROOT_PREFIXES = ("cold start ", "first invocation ")
 
 
 def load_jsonl(path: Path | str) -> list[ReceivedSpan]:
@@ -59,6 +66,8 @@ def _role(span: ReceivedSpan) -> str:
         return "init"
     if is_invocation_span(span):
         return "invocation"
+    if not span.parent_span_id and span.name.startswith(_ROOT_PREFIXES):
+        return "root"
     return "child"
 
 

@@ -118,6 +118,8 @@ class Row:
     ours_right: int = 0
     missing: int = 0
     wrong: str = ""
+    cold_gaps: tuple[float, ...] = ()
+    idle_gaps: tuple[float, ...] = ()
 
 
 def _first_invocations(spans: list[ReceivedSpan]) -> dict[str, ReceivedSpan]:
@@ -133,6 +135,7 @@ def score(family: str, seed: int, result: FleetResult, spans: list[ReceivedSpan]
     firsts = _first_invocations(spans)
     row = Row(family, seed)
     wrong = []
+    cold_gaps, idle_gaps = [], []
     for sandbox in result.sandboxes:
         if not sandbox.invocations:
             continue
@@ -146,6 +149,7 @@ def score(family: str, seed: int, result: FleetResult, spans: list[ReceivedSpan]
         since_start = float(a["lambda_init.duration_ms"]) + float(a["lambda_init.gap_ms"])
         ten_s_cold = since_start <= TEN_S_MS
         ours_cold = bool(a["faas.coldstart"])
+        (cold_gaps if sandbox.waited_for else idle_gaps).append(float(a["lambda_init.gap_ms"]))
         row.ten_s_right += ten_s_cold == sandbox.waited_for
         row.ours_right += ours_cold == sandbox.waited_for
         if ours_cold != sandbox.waited_for:
@@ -154,6 +158,7 @@ def score(family: str, seed: int, result: FleetResult, spans: list[ReceivedSpan]
                 f"gap {a['lambda_init.gap_ms']} ms, by {a.get('lambda_init.classified_by')}"
             )
     row.wrong = "; ".join(wrong)
+    row.cold_gaps, row.idle_gaps = tuple(cold_gaps), tuple(idle_gaps)
     return row
 
 
@@ -192,6 +197,15 @@ def main(argv: list[str] | None = None) -> int:
     total = sum(r.sandboxes for r in rows)
     ten = sum(r.ten_s_right for r in rows)
     ours = sum(r.ours_right for r in rows)
+    for label, ext in (("no external extension", False), ("slow external extension", True)):
+        picked = [r for r in rows if (r.family == "slow-extension") == ext]
+        cold = sorted(g for r in picked for g in r.cold_gaps)
+        idle = sorted(g for r in picked for g in r.idle_gaps)
+        print(
+            f"{label}: gap (INIT end -> first invocation) of sandboxes someone waited for "
+            f"max {max(cold, default=0):.1f} ms (n={len(cold)}); nobody waited for "
+            f"min {min(idle, default=0):.1f} ms (n={len(idle)})"
+        )
     print(
         f"\nagreement with ground truth over {total} served sandboxes "
         f"({len(rows)} runs, {time.monotonic() - t0:.0f} s): "

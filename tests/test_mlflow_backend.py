@@ -155,6 +155,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
     try:
         server = MlflowServer(f"http://127.0.0.1:{port}", version)
         _wait_ready(server, proc, log_path)
+        _warm_up(server)
         yield server
     finally:
         _stop_group(proc)
@@ -175,6 +176,24 @@ def _wait_ready(server: MlflowServer, proc: subprocess.Popen[bytes], log_path: P
     raise AssertionError(
         f"mlflow server not ready in {SERVER_START_TIMEOUT_S} s:\n{_tail(log_path)}"
     )
+
+
+def _warm_up(server: MlflowServer) -> None:
+    """One span through MLflow's OTLP endpoint before the tests: its first ingestion loads
+    the tracing store (seconds on a busy machine), longer than a sandbox's flush bound and
+    its 500 ms shutdown budget, which would lose the spans of the first test's last call."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    experiment_id = server.create_experiment()
+    exporter = OTLPSpanExporter(
+        f"{server.base}/v1/traces", headers={"x-mlflow-experiment-id": experiment_id}, timeout=60
+    )
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    provider.get_tracer("warm-up").start_span("warm-up").end()
+    provider.shutdown()
 
 
 def _stop_group(proc: subprocess.Popen[bytes]) -> None:

@@ -198,10 +198,10 @@ class InitSpanEmitter:
         if not root_ctx.trace_flags.sampled:
             self._root = None
             return False
-        span._context = trace.SpanContext(  # type: ignore[attr-defined]
+        span._context = trace.SpanContext(
             root_ctx.trace_id, ctx.span_id, False, ctx.trace_flags, ctx.trace_state
         )
-        span._parent = root_ctx  # type: ignore[attr-defined]
+        span._parent = root_ctx
         return True
 
     def close_root(self, end_ns: int) -> None:

@@ -59,6 +59,18 @@ def _wait(check, timeout: float, what: str):  # noqa: ANN001, ANN202 - small loc
     raise TimeoutError(what)
 
 
+def _close_side_panels(page) -> None:  # noqa: ANN001 - playwright's Page, imported late
+    """MLflow 3.17 opens its assistant beside a trace: close it to give the timeline room."""
+    for name in ("Close", "Close assistant"):
+        buttons = page.get_by_role("button", name=name)
+        for i in range(buttons.count()):
+            try:
+                buttons.nth(i).click(timeout=2_000)
+            except Exception:  # noqa: BLE001 - a hidden button: nothing to close
+                continue
+    page.wait_for_timeout(1_000)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--mlflow", required=True, help="the mlflow executable")
@@ -113,13 +125,20 @@ def main(argv: list[str] | None = None) -> int:
             browser = pw.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1500, "height": 900})
             page.goto(url, timeout=60_000)
-            page.wait_for_timeout(6_000)
-            for label in ("Timeline", "Show timeline"):
-                tab = page.get_by_text(label, exact=True)
-                if tab.count():
-                    tab.first.click()
-                    page.wait_for_timeout(2_000)
-                    break
+            page.get_by_text("cold start demo-fn").first.wait_for(timeout=90_000)
+            page.wait_for_timeout(2_000)
+            _close_side_panels(page)
+            for label in ("Full screen", "Show execution timeline"):
+                page.get_by_role("button", name=label).first.click()
+                page.wait_for_timeout(1_500)
+            # Fold the init span's children (its second row) so the invocation shows too.
+            page.evaluate(
+                """() => { const rows = [...document.querySelectorAll('button')]
+                  .filter(b => !b.innerText && !b.getAttribute('aria-label')
+                            && b.getBoundingClientRect().x < 20);
+                  if (rows.length > 1) rows[1].click(); }"""
+            )
+            page.wait_for_timeout(1_500)
             args.out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(args.out))
             browser.close()

@@ -203,3 +203,15 @@ def test_ending_open_records_cuts_them_and_frees_what_runs_next() -> None:
     records.close(ours, 950)  # our import statement returns after the user's module loaded
     assert user.parent is None  # the init span's child, not ours
     assert (ours.start_ns, ours.end_ns) == (100, 200)
+
+
+def test_external_extensions_are_executables_in_the_extensions_directory(tmp_path) -> None:  # noqa: ANN001
+    from otel_lambda_init._probes.process import external_extensions_present
+
+    assert not external_extensions_present(str(tmp_path / "missing"))
+    (tmp_path / "README").write_text("not an extension")
+    assert not external_extensions_present(str(tmp_path))
+    ext = tmp_path / "collector"
+    ext.write_text("#!/bin/sh\n")
+    ext.chmod(0o755)
+    assert external_extensions_present(str(tmp_path))

@@ -185,13 +185,15 @@ def score(family: str, seed: int, result: FleetResult, spans: list[ReceivedSpan]
     return row
 
 
-def run_one(family: str, seed: int) -> Row:
+def run_one(family: str, seed: int, idle_gap_ms: str | None = None) -> Row:
     rng = random.Random(f"{family}-{seed}")
     scenario = FAMILIES[family](rng)
     scenario.handler = "app.handler"
     scenario.drain_s = 0.3
     with OtlpReceiver() as receiver:
         env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "50"}
+        if idle_gap_ms is not None:
+            env["OTEL_LAMBDA_INIT_IDLE_GAP_MS"] = idle_gap_ms
         result = Fleet(scenario, code_dir=DEMO_DIR, env=env).run()
         served = sum(1 for s in result.sandboxes if s.invocations)
         spans = receiver.wait_for(lambda s: len(_first_invocations(s)) >= served, timeout=15)
@@ -202,13 +204,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--families", default=",".join(FAMILIES))
+    parser.add_argument("--idle-gap-ms", help="OTEL_LAMBDA_INIT_IDLE_GAP_MS (default: ours)")
     args = parser.parse_args(argv)
     rows: list[Row] = []
     t0 = time.monotonic()
     print(f"{'family':<15}{'seed':>5}{'served':>8}{'waited':>8}{'10 s rule':>11}{'ours':>7}")
     for family in args.families.split(","):
         for seed in range(args.seeds):
-            row = run_one(family, seed)
+            row = run_one(family, seed, args.idle_gap_ms)
             rows.append(row)
             print(
                 f"{family:<15}{seed:>5}{row.sandboxes:>8}{row.waited:>8}"

@@ -188,3 +188,12 @@ def test_idle_gap_counts_from_when_the_runtime_asked_for_work() -> None:
     assert verdict.gap_ms == pytest.approx(305.0)  # gap_ms still from INIT end
     idle = classify_first_invocation(line, T0 + 901 * MS, "on-demand", 10_000.0, 100.0)
     assert idle.proactive and idle.classified_by == "idle-gap"
+
+
+def test_idle_gap_ends_when_the_first_event_was_handed_over() -> None:
+    # The runtime got its first event 3 ms after asking; the runtime client and our wrapper
+    # took 150 ms more (a busy machine) before the handler started: nobody sat idle.
+    line = InitTimeline(T0, T0 + 500 * MS, "init", T0 + 500 * MS, T0 + 503 * MS)
+    verdict = classify_first_invocation(line, T0 + 653 * MS, "on-demand", 10_000.0, 100.0)
+    assert verdict.coldstart and verdict.classified_by == "pending-request"
+    assert verdict.gap_ms == pytest.approx(153.0)

@@ -266,7 +266,7 @@ class SandboxInstrumentation:
     def _subscribe(self) -> None:
         on = self.events.subscribe
         on(ev.NEXT_REQUESTED, self._on_next_requested)
-        on(ev.INVOCATION_RECEIVED, lambda _e: self.claims.window_opened())
+        on(ev.INVOCATION_RECEIVED, self._on_invocation_received)
         on(ev.INIT_END, self._on_init_end)
         on(ev.INIT_ERROR, self._on_init_error)
         on(ev.RESPONSE_POSTED, self._on_response_posted)
@@ -280,6 +280,12 @@ class SandboxInstrumentation:
         init = self.timeline.init
         if init.ready_ns is None and init.end_ns is not None:
             init.ready_ns = time.time_ns()  # after what INIT end did here: next leaves now
+
+    def _on_invocation_received(self, event: Event) -> None:
+        self.claims.window_opened()
+        init = self.timeline.init
+        if init.received_ns is None and init.ready_ns is not None:
+            init.received_ns = event.time_ns  # the first event's hand-over: the idle gap ends
 
     def _stop_watching_init(self) -> None:
         if self.import_tracer is not None:

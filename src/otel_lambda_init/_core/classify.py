@@ -67,6 +67,7 @@ class InitTimeline(NamedTuple):
     end_ns: int
     phase: Phase = PHASE_INIT
     ready_ns: int | None = None  # the runtime's ``next`` left the process (>= end_ns)
+    received_ns: int | None = None  # that ``next`` returned with the first event
 
 
 class InitVerdict(NamedTuple):
@@ -81,10 +82,11 @@ class InitVerdict(NamedTuple):
     classified_by: ClassifiedBy = BY_THRESHOLD
 
 
-DEFAULT_IDLE_GAP_MS = 100.0
-"""A request pending at INIT end reaches the handler within a few ms of the runtime's first
-``next`` (2-5 ms measured in the simulator; platform dispatch adds little); an idle sandbox
-waits for its next request for as long as traffic decides (145-392 ms and up measured)."""
+DEFAULT_IDLE_GAP_MS = 50.0
+"""A request pending at INIT end is handed to the runtime within a few ms of its first
+``next`` (benchmarks/proactive_agreement.py: the simulator's hand-over took at most 27 ms on
+a loaded 2-core machine, 2-5 ms unloaded); an idle sandbox waits for its next request as
+long as traffic decides (27-1500 ms and more measured; under 50 ms it is a matter of ms)."""
 
 DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS = 2_000.0
 """With external extensions INIT ends when the last of them calls ``next``, which can be
@@ -115,7 +117,10 @@ def classify_first_invocation(
     # Idle only from when the platform could know the runtime was ready: our own work at
     # INIT end (an export in separate mode) delays the runtime's ``next``, not the request.
     ready = timeline.ready_ns if timeline.ready_ns is not None else timeline.end_ns
-    idle = gap_ms(max(ready, timeline.end_ns), first_invocation_start_ns)
+    handed_over = first_invocation_start_ns
+    if timeline.received_ns is not None and timeline.received_ns <= first_invocation_start_ns:
+        handed_over = timeline.received_ns  # the platform's hand-over, not our processing
+    idle = gap_ms(max(ready, timeline.end_ns), handed_over)
     by: ClassifiedBy
     if initialization_type in (PROVISIONED, MANAGED_INSTANCES):
         coldstart, proactive, by = False, False, BY_INITIALIZATION_TYPE

@@ -34,6 +34,7 @@ class InitRecord:
         "handler_code_before_us",
         "history",
         "ready_ns",
+        "received_ns",
     )
 
     def __init__(
@@ -56,6 +57,9 @@ class InitRecord:
         # When the runtime's first ``next`` left the process, after what INIT end triggered
         # in here (the separate mode's export): from then on the sandbox was ready.
         self.ready_ns: int | None = None
+        # When that ``next`` returned with the first event: the platform's hand-over, before
+        # the runtime client's and the handler wrapper's own work.
+        self.received_ns: int | None = None
 
     def __repr__(self) -> str:
         return (

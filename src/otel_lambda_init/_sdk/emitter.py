@@ -126,7 +126,9 @@ class InitSpanEmitter:
         config = self._config()
         init = self.timeline.init
         end_ns = init.end_ns if init.end_ns is not None else first_invocation_start_ns
-        timeline = classify.InitTimeline(init.start_ns, end_ns, init.phase, init.ready_ns)
+        timeline = classify.InitTimeline(
+            init.start_ns, end_ns, init.phase, init.ready_ns, init.received_ns
+        )
         return classify.classify_first_invocation(
             timeline,
             first_invocation_start_ns,

@@ -29,7 +29,7 @@ started was initialized proactively (default 10000: on-demand INIT is capped at 
 
 OTEL_LAMBDA_INIT_IDLE_GAP_MS = "OTEL_LAMBDA_INIT_IDLE_GAP_MS"
 """An on-demand sandbox whose first invocation starts more than this many ms after INIT
-ended sat ready with nobody waiting: proactive. Default 50, or 2000 when external extensions
+ended sat ready with nobody waiting: proactive. Default 100, or 2000 when external extensions
 are present (their INIT can end hundreds of ms after the runtime's, which a real cold start's
 gap then includes); 0 turns the idle-gap rule off (the 10 s rule alone)."""
 

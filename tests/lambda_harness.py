@@ -52,3 +52,36 @@ def for_sandbox(spans: list[ReceivedSpan], sandbox: Sandbox) -> list[ReceivedSpa
     """Spans exported by one sandbox (its log stream is the resource's faas.instance)."""
     stream = sandbox.log_stream_name
     return [s for s in spans if s.resource.get("faas.instance", stream) == stream]
+
+
+def span_by_id(spans: list[ReceivedSpan], span_id: str | None) -> ReceivedSpan | None:
+    return next((s for s in spans if s.span_id == span_id), None)
+
+
+def outside_parent(spans: list[ReceivedSpan]) -> list[tuple[str, str]]:
+    """(child, parent) names of every span not within its parent's time range, for each
+    parent exported in the same trace (remote parents are the caller's, not ours)."""
+    by_id = {(s.trace_id, s.span_id): s for s in spans}
+    bad = []
+    for span in spans:
+        parent = by_id.get((span.trace_id, span.parent_span_id or ""))
+        if parent is not None and not (
+            parent.start_ns <= span.start_ns and span.end_ns <= parent.end_ns
+        ):
+            bad.append((span.name, parent.name))
+    return bad
+
+
+def assert_cold_start_shape(
+    spans: list[ReceivedSpan], init: ReceivedSpan, invocation: ReceivedSpan
+) -> ReceivedSpan:
+    """The shape of an INIT in its first invocation's trace without a remote parent: a root
+    from INIT start to invocation end holding the init span and the invocation span."""
+    root = span_by_id(spans, invocation.parent_span_id)
+    assert root is not None, "the invocation span has no exported parent"
+    assert root.parent_span_id in (None, "")
+    assert root.name.split(" ", 2)[:2] in (["cold", "start"], ["first", "invocation"])
+    assert init.parent_span_id == root.span_id and init.trace_id == root.trace_id
+    assert root.start_ns == init.start_ns and root.end_ns >= invocation.end_ns
+    assert not outside_parent(spans)
+    return root

@@ -190,3 +190,28 @@ def test_phase_after_init_is_an_ordinary_span(monkeypatch: pytest.MonkeyPatch) -
     (span,) = exporter.get_finished_spans()
     assert span.name == "lazy load"
     assert span.attributes["lambda_init.child"] == "phase"
+
+
+def test_ending_open_records_cuts_them_and_frees_what_runs_next() -> None:
+    from otel_lambda_init._core.records import ChildRecords
+
+    records = ChildRecords()
+    ours = records.open("import otel_lambda_init.auto.shim", "import", 100)
+    records.end_open_records(200)
+    user = records.open("import app", "import", 210)
+    records.close(user, 900)
+    records.close(ours, 950)  # our import statement returns after the user's module loaded
+    assert user.parent is None  # the init span's child, not ours
+    assert (ours.start_ns, ours.end_ns) == (100, 200)
+
+
+def test_external_extensions_are_executables_in_the_extensions_directory(tmp_path) -> None:  # noqa: ANN001
+    from otel_lambda_init._probes.process import external_extensions_present
+
+    assert not external_extensions_present(str(tmp_path / "missing"))
+    (tmp_path / "README").write_text("not an extension")
+    assert not external_extensions_present(str(tmp_path))
+    ext = tmp_path / "collector"
+    ext.write_text("#!/bin/sh\n")
+    ext.chmod(0o755)
+    assert external_extensions_present(str(tmp_path))

@@ -103,6 +103,7 @@ def test_init_attributes_use_semconv_and_package_namespace() -> None:
         "lambda_init.duration_ms",
         "lambda_init.initialization_type",
         "lambda_init.phase",
+        "lambda_init.classified_by",
     }
 
 
@@ -114,3 +115,85 @@ def test_classification_never_imports_opentelemetry() -> None:
     imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     assert not [m for m in imported if m.startswith("opentelemetry")]
+
+
+# The idle-gap rule beside the 10 s rule: (initialization type, phase, INIT ms, gap after
+# INIT end (ms), idle-gap threshold (ms), coldstart, proactive, classified_by)
+IDLE_GAP_TABLE = [
+    ("on-demand", "init", 500, 3, 100, True, False, "pending-request"),
+    ("on-demand", "init", 500, 100, 100, True, False, "pending-request"),  # boundary: waited
+    ("on-demand", "init", 500, 100.001, 100, False, True, "idle-gap"),  # just past: idle
+    ("on-demand", "init", 500, 145, 100, False, True, "idle-gap"),  # eager assignment
+    ("on-demand", "init", 500, 392, 100, False, True, "idle-gap"),
+    ("on-demand", "init", 500, 600, 2_000, True, False, "pending-request"),  # slow extension
+    ("on-demand", "init", 500, 2_000.001, 2_000, False, True, "idle-gap"),
+    ("on-demand", "init", 9_000, 1_000.001, 100, False, True, "threshold"),  # 10 s rule first
+    ("on-demand", "init", 9_000, 50, 100, True, False, "pending-request"),
+    ("on-demand", "init", 500, 60_000, 0, False, True, "threshold"),  # 0: rule off
+    ("on-demand", "init", 500, 145, 0, True, False, "threshold"),  # 0: the 10 s rule alone
+    ("on-demand", "invoke", 12_000, 900, 100, True, False, "phase"),  # re-run INIT
+    ("provisioned-concurrency", "init", 500, 145, 100, False, False, "initialization-type"),
+    ("snap-start", "restore", 300, 900, 100, True, False, "initialization-type"),
+    ("lambda-managed-instances", "init", 500, 900, 100, False, False, "initialization-type"),
+    ("some-future-type", "init", 500, 145, 100, False, True, "idle-gap"),
+]
+
+
+@pytest.mark.parametrize(
+    "init_type,phase,init_ms,gap,idle_ms,coldstart,proactive,by", IDLE_GAP_TABLE
+)
+def test_idle_gap_rule_row(
+    init_type: str,
+    phase: str,
+    init_ms: float,
+    gap: float,
+    idle_ms: float,
+    coldstart: bool,
+    proactive: bool,
+    by: str,
+) -> None:
+    first = T0 + int((init_ms + gap) * MS)
+    verdict = classify_first_invocation(
+        timeline(init_ms, phase), first, init_type, 10_000.0, idle_ms
+    )
+    assert (verdict.coldstart, verdict.proactive, verdict.classified_by) == (
+        coldstart,
+        proactive,
+        by,
+    )
+    assert classify.init_attributes(verdict)["lambda_init.classified_by"] == by
+
+
+@pytest.mark.parametrize(
+    "configured,with_extensions,present,expected",
+    [
+        (None, 2_000.0, False, classify.DEFAULT_IDLE_GAP_MS),
+        (None, 2_000.0, True, 2_000.0),
+        (250.0, 2_000.0, True, 250.0),  # the user's value wins
+        (0.0, 2_000.0, False, 0.0),  # rule off
+    ],
+)
+def test_idle_gap_threshold_depends_on_external_extensions(
+    configured: float | None, with_extensions: float, present: bool, expected: float
+) -> None:
+    assert classify.idle_gap_threshold_ms(configured, with_extensions, present) == expected
+
+
+def test_idle_gap_counts_from_when_the_runtime_asked_for_work() -> None:
+    # INIT ended at 500 ms, but our own export at INIT end held the runtime's next for
+    # 300 ms: the request pending all along reached the handler 5 ms after the next left.
+    line = InitTimeline(T0, T0 + 500 * MS, "init", ready_ns=T0 + 800 * MS)
+    verdict = classify_first_invocation(line, T0 + 805 * MS, "on-demand", 10_000.0, 100.0)
+    assert verdict.coldstart and verdict.classified_by == "pending-request"
+    assert verdict.gap_ms == pytest.approx(305.0)  # gap_ms still from INIT end
+    idle = classify_first_invocation(line, T0 + 901 * MS, "on-demand", 10_000.0, 100.0)
+    assert idle.proactive and idle.classified_by == "idle-gap"
+
+
+def test_idle_gap_ends_when_the_first_event_was_handed_over() -> None:
+    # The runtime got its first event 3 ms after asking; the runtime client and our wrapper
+    # took 150 ms more (a busy machine) before the handler started: nobody sat idle.
+    line = InitTimeline(T0, T0 + 500 * MS, "init", T0 + 500 * MS, T0 + 503 * MS)
+    verdict = classify_first_invocation(line, T0 + 653 * MS, "on-demand", 10_000.0, 100.0)
+    assert verdict.coldstart and verdict.classified_by == "pending-request"
+    assert verdict.gap_ms == pytest.approx(153.0)

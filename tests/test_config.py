@@ -42,6 +42,7 @@ def test_inside_lambda_the_default_flush_is_after_response() -> None:
         ),
         ("OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS", "-5", "proactive_threshold_ms", 10_000, ">= 0"),
         ("OTEL_LAMBDA_INIT_TRACE", "sideways", "trace_mode", "auto", "first-invocation"),
+        ("OTEL_LAMBDA_INIT_IDLE_GAP_MS", "soon", "idle_gap_ms", None, ">= 0"),
         ("OTEL_LAMBDA_INIT_FLUSH", "later", "flush", "none", "after-response"),
         ("OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS", "0", "flush_timeout_ms", 2_000, "> 0"),
         ("OTEL_LAMBDA_INIT_RECORD_UNSAMPLED", "maybe", "record_unsampled_init", True, "true"),
@@ -100,3 +101,13 @@ def test_an_enormous_duration_is_read_as_never_and_fits_nanoseconds(raw: str) ->
     ):
         assert int(value * 1_000_000) < 2**63
         assert value / 1000.0 <= threading.TIMEOUT_MAX
+
+
+def test_idle_gap_is_unset_by_default_and_a_given_value_wins() -> None:
+    assert load_config({}).idle_gap_ms is None  # the default depends on the sandbox
+    assert load_config({}).extensions_dir == "/opt/extensions"
+    cfg = load_config(
+        {"OTEL_LAMBDA_INIT_IDLE_GAP_MS": "250", "OTEL_LAMBDA_INIT_EXTENSIONS_DIR": "/x"}
+    )
+    assert cfg.idle_gap_ms == 250.0 and cfg.extensions_dir == "/x"
+    assert load_config({"OTEL_LAMBDA_INIT_IDLE_GAP_MS": "0"}).idle_gap_ms == 0.0  # rule off

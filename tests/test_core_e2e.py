@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from lambda_harness import init_spans, invocation_spans, running_sandbox
+from lambda_harness import assert_cold_start_shape, init_spans, invocation_spans, running_sandbox
 
 from otel_lambda_sim.receiver import OtlpReceiver, ReceivedSpan
 
@@ -44,7 +44,8 @@ def test_event_served_at_once_is_a_cold_start_in_one_trace(receiver: OtlpReceive
 
     assert init.name == "init demo-fn"
     assert init.trace_id == invocation.trace_id
-    assert init.parent_span_id == invocation.span_id  # back-dated child: no remote parent
+    root = assert_cold_start_shape(spans, init, invocation)  # no remote parent: a root
+    assert root.name == "cold start demo-fn"
     assert init.start_ns <= result.payload["first_line_ns"]
     assert init.attributes["lambda_init.start_source"] == "proc"
     assert init.end_ns <= invocation.start_ns

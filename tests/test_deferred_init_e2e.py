@@ -54,7 +54,12 @@ def test_first_invocation_runs_without_opentelemetry_and_its_spans_match_live_on
     inv1, inv2 = sorted(invocation_spans(spans), key=lambda s: s.start_ns)
     assert inv1.attributes["faas.invocation_id"] == "req-1"
     assert inv2.attributes["faas.invocation_id"] == "req-2"
-    assert init.parent_span_id == inv1.span_id and init.trace_id == inv1.trace_id
+    # The well-formed cold-start shape: a root from INIT start holds the init span and the
+    # invocation span, as on the live route.
+    (root,) = [s for s in spans if s.name.startswith("cold start ")]
+    assert init.parent_span_id == inv1.parent_span_id == root.span_id
+    assert init.trace_id == inv1.trace_id == root.trace_id
+    assert root.start_ns <= init.start_ns and inv1.end_ns <= root.end_ns
     assert [link.span_id for link in inv1.links] == [init.span_id]
     assert inv1.attributes["faas.coldstart"] is True
     assert inv1.attributes["lambda_init.sandbox_invocation"] == 1
@@ -85,7 +90,9 @@ def test_a_handler_importing_opentelemetry_lazily_gets_live_spans_in_its_first_c
     (user,) = [s for s in spans if s.name == "user work"]
     assert user.parent_span_id == invocation.span_id  # the invocation span was current
     assert [link.span_id for link in invocation.links] == [init.span_id]
-    assert init.parent_span_id == invocation.span_id
+    (root,) = [s for s in spans if s.name.startswith("cold start ")]
+    assert init.parent_span_id == invocation.parent_span_id == root.span_id
+    assert root.start_ns <= init.start_ns and invocation.end_ns <= root.end_ns
     assert invocation.start_ns <= user.start_ns <= user.end_ns <= invocation.end_ns
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from lambda_harness import init_spans, invocation_spans, running_sandbox
+from lambda_harness import assert_cold_start_shape, init_spans, invocation_spans, running_sandbox
 
 from otel_lambda_sim.receiver import OtlpReceiver
 
@@ -44,14 +44,18 @@ def test_timed_out_init_shows_the_failed_attempt_and_the_rerun_in_the_first_trac
 
     # One trace: the first invocation, the re-run INIT inside it, the failed attempt below.
     assert init.trace_id == first_inv.trace_id == failed.trace_id
-    assert init.parent_span_id == first_inv.span_id
+    assert_cold_start_shape(spans, init, first_inv)
     assert failed.parent_span_id == init.span_id
     assert failed.status_code == "ERROR"
     assert failed.attributes["lambda_init.attempt.outcome"] == "timeout"
     # From the killed process's start to the cap (the re-run started after the kill).
     assert abs(failed.start_ns - killed_attempt.started_ns) < 200_000_000
     assert CAP_S * 1000 - 50 <= failed.duration_ms <= CAP_S * 1000 + 1_000
-    assert failed.end_ns <= init.start_ns
+    # The init span covers both attempts (the caller waited through both); the re-run's
+    # process (its runtime child) starts after the failed attempt ended.
+    assert init.start_ns == failed.start_ns
+    (runtime,) = [s for s in spans if s.name == "runtime" and s.parent_span_id == init.span_id]
+    assert failed.end_ns <= runtime.start_ns
 
     for span in (init, first_inv):
         assert span.attributes["lambda_init.phase"] == "invoke"

@@ -155,6 +155,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
     try:
         server = MlflowServer(f"http://127.0.0.1:{port}", version)
         _wait_ready(server, proc, log_path)
+        _warm_up(server)
         yield server
     finally:
         _stop_group(proc)
@@ -175,6 +176,24 @@ def _wait_ready(server: MlflowServer, proc: subprocess.Popen[bytes], log_path: P
     raise AssertionError(
         f"mlflow server not ready in {SERVER_START_TIMEOUT_S} s:\n{_tail(log_path)}"
     )
+
+
+def _warm_up(server: MlflowServer) -> None:
+    """One span through MLflow's OTLP endpoint before the tests: its first ingestion loads
+    the tracing store (seconds on a busy machine), longer than a sandbox's flush bound and
+    its 500 ms shutdown budget, which would lose the spans of the first test's last call."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    experiment_id = server.create_experiment()
+    exporter = OTLPSpanExporter(
+        f"{server.base}/v1/traces", headers={"x-mlflow-experiment-id": experiment_id}, timeout=60
+    )
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    provider.get_tracer("warm-up").start_span("warm-up").end()
+    provider.shutdown()
 
 
 def _stop_group(proc: subprocess.Popen[bytes]) -> None:
@@ -334,15 +353,25 @@ def test_cold_start_reaches_mlflow_as_one_trace_with_link(mlflow_server: MlflowS
     assert init.attributes["lambda_init.start_source"] == "proc"
     assert init.attributes["lambda_init.end_source"] == "runtime-next"
 
-    # One trace; the parent ids survive: init is the back-dated child of the invocation,
-    # stored with its own start (before its parent's) rather than moved to the parent's.
+    # One trace, well-formed: a root from INIT start to the invocation's end holds the init
+    # span and the invocation span (every span within its parent, so MLflow's timeline,
+    # which starts at the root, draws INIT first, then the gap, then the invocation).
     assert init.trace_id == invocation.trace_id == work.trace_id
     assert trace.info["trace_id"] == f"tr-{invocation.trace_id}"
-    assert invocation.parent_span_id is None
-    assert init.parent_span_id == invocation.span_id
+    (root,) = [s for s in trace.spans if s.parent_span_id is None]
+    assert root.name == "cold start demo-fn"
+    assert init.parent_span_id == invocation.parent_span_id == root.span_id
     assert work.parent_span_id == invocation.span_id
-    assert init.start_ns < init.end_ns <= invocation.start_ns
+    assert root.start_ns == init.start_ns < init.end_ns <= invocation.start_ns
+    assert invocation.end_ns <= root.end_ns
+    by_id = {s.span_id: s for s in trace.spans}
+    for span in trace.spans:
+        parent = by_id.get(span.parent_span_id or "")
+        assert parent is None or parent.start_ns <= span.start_ns <= span.end_ns <= parent.end_ns
     assert all(s.parent_span_id == init.span_id for s in trace.spans if s.name == "runtime")
+    # The link fallback: each span's ids on the other, searchable where links are dropped.
+    assert invocation.attributes["lambda_init.init_span_id"] == init.span_id
+    assert init.attributes["lambda_init.first_invocation_span_id"] == invocation.span_id
 
     # The link to the init span, with its attribute.
     assert [(link.trace_id, link.span_id) for link in invocation.links] == [

@@ -65,7 +65,7 @@ def test_first_invocation_mode_draws_the_proactive_init_in_the_invocation_trace(
     init, invocation = held_back["first-invocation"]
     assert init.attributes["lambda_init.proactive_initialization"] is True
     assert init.trace_id == invocation.trace_id
-    assert init.parent_span_id == invocation.span_id
+    assert init.parent_span_id == invocation.parent_span_id  # under the root
     assert invocation.start_ns - init.end_ns >= 10_000 * 1_000_000  # the gap is drawn
     assert [link.span_id for link in invocation.links] == [init.span_id]
 

@@ -7,7 +7,7 @@ import random
 import time
 from pathlib import Path
 
-from lambda_harness import init_spans, invocation_spans, running_sandbox
+from lambda_harness import assert_cold_start_shape, init_spans, invocation_spans, running_sandbox
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 
 from otel_lambda_init._sdk import snapstart
@@ -83,7 +83,7 @@ def test_restore_is_the_cold_start_and_the_publish_init_is_exported_before_the_s
     (restore,) = [s for s in spans if s.name == "restore demo-fn"]
     (invocation,) = invocation_spans(spans)
     assert restore.trace_id == invocation.trace_id != publish.trace_id
-    assert restore.parent_span_id == invocation.span_id
+    assert_cold_start_shape(spans, restore, invocation)
     assert restore.start_ns >= publish.end_ns
     for span in (restore, invocation):
         assert span.attributes["faas.coldstart"] is True
@@ -128,7 +128,7 @@ def test_two_restored_sandboxes_each_report_a_restore_and_never_share_ids() -> N
     firsts = [s for s in invocations if s.attributes["lambda_init.sandbox_invocation"] == 1]
     assert len(firsts) == 2
     for restore in restores:
-        (first,) = [s for s in firsts if s.span_id == restore.parent_span_id]
+        (first,) = [s for s in firsts if s.parent_span_id == restore.parent_span_id]
         assert restore.trace_id == first.trace_id
         assert restore.attributes["faas.coldstart"] is True
     trace_ids = {s.trace_id for s in invocations}

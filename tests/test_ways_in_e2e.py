@@ -12,7 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lambda_harness import HANDLERS, init_spans, invocation_spans, running_sandbox
+from lambda_harness import (
+    HANDLERS,
+    assert_cold_start_shape,
+    init_spans,
+    invocation_spans,
+    running_sandbox,
+)
 
 from otel_lambda_sim.receiver import OtlpReceiver, ReceivedSpan
 
@@ -87,7 +93,7 @@ def test_wrapper_alone_traces_a_function_that_never_mentions_the_package(
     (init,) = init_spans(spans)
     (invocation,) = invocation_spans(spans)
     assert invocation.attributes["faas.invocation_id"] == "req-1"
-    assert init.parent_span_id == invocation.span_id
+    assert_cold_start_shape(spans, init, invocation)
     assert [link.span_id for link in invocation.links] == [init.span_id]
     for span in (init, invocation):
         assert span.attributes["faas.coldstart"] is True
@@ -135,7 +141,7 @@ def test_opentelemetry_layer_route_has_one_invocation_span_carrying_our_link(
     assert {s.scope_name for s in invocations} == {UPSTREAM_SCOPE}  # no span of ours
     one, two = invocations
     assert [link.span_id for link in one.links] == [init.span_id]
-    assert init.parent_span_id == one.span_id and init.trace_id == one.trace_id
+    assert_cold_start_shape(spans, init, one)
     assert one.attributes["faas.coldstart"] is True
     assert one.attributes["lambda_init.sandbox_invocation"] == 1
     assert two.attributes["lambda_init.sandbox_invocation"] == 2

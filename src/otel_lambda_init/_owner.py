@@ -41,7 +41,12 @@ from ._core.vocabulary import (
     START_RESTORE,
     WORKER_PID,
 )
-from ._probes.process import lineage, parent_start_ns, process_start_ns
+from ._probes.process import (
+    external_extensions_present,
+    lineage,
+    parent_start_ns,
+    process_start_ns,
+)
 from ._probes.runtime_hooks import RuntimeHooks, runtime_client_loaded
 
 TYPE_CHECKING = False  # typing and the SDK cost ms at import; this module is on the INIT path
@@ -149,6 +154,7 @@ class SandboxInstrumentation:
                         self.records,
                         self.provider,
                         self._record_metrics,
+                        lambda: external_extensions_present(self.config.extensions_dir),
                     )
         return self._emitter
 
@@ -330,7 +336,7 @@ class SandboxInstrumentation:
     def _subscribe(self) -> None:
         on = self.events.subscribe
         on(ev.NEXT_REQUESTED, self._on_next_requested)
-        on(ev.INVOCATION_RECEIVED, lambda _e: self.claims.window_opened())
+        on(ev.INVOCATION_RECEIVED, self._on_invocation_received)
         on(ev.INIT_END, self._on_init_end)
         on(ev.INIT_ERROR, self._on_init_error)
         on(ev.RESPONSE_POSTED, self._on_response_posted)
@@ -341,6 +347,15 @@ class SandboxInstrumentation:
     def _on_next_requested(self, event: Event) -> None:
         self.claims.window_closed()
         self.end_init(event.time_ns, END_RUNTIME_NEXT)
+        init = self.timeline.init
+        if init.ready_ns is None and init.end_ns is not None:
+            init.ready_ns = time.time_ns()  # after what INIT end did here: next leaves now
+
+    def _on_invocation_received(self, event: Event) -> None:
+        self.claims.window_opened()
+        init = self.timeline.init
+        if init.received_ns is None and init.ready_ns is not None:
+            init.received_ns = event.time_ns  # the first event's hand-over: the idle gap ends
 
     def _stop_watching_init(self) -> None:
         if self.import_tracer is not None:
@@ -437,6 +452,8 @@ class SandboxInstrumentation:
             end_timed_out(span, end_ns)
             if self.state_file is not None:
                 self.state_file.count_invocation()
+        if self._emitter is not None:
+            self._emitter.close_root(end_ns)  # the root holding a timed-out first invocation
         return len(open_spans)
 
 

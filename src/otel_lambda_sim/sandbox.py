@@ -236,6 +236,10 @@ class Sandbox:
             env["AWS_LAMBDA_LOG_STREAM_NAME"] = self.log_stream_name
         if fn.exec_wrapper:
             env["AWS_LAMBDA_EXEC_WRAPPER"] = fn.exec_wrapper
+        if fn.extensions_dir is not None:
+            # Lambda runs external extensions from /opt/extensions, where otel-lambda-init
+            # looks for them; the simulator cannot write /opt, so it says where they are.
+            env["OTEL_LAMBDA_INIT_EXTENSIONS_DIR"] = str(fn.extensions_dir)
         env.update(fn.env)
         if fn.managed_instances:
             # awslambdaric's multi-concurrent mode: one forked worker per slot, each its INIT.

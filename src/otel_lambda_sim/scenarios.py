@@ -8,10 +8,12 @@ Times are seconds from the start of the run; durations are milliseconds.
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from . import slow_extension
 from .function import FunctionConfig
 
 __all__ = ["SCENARIO_KEYS", "Scenario", "demo_scenario", "describe_durations", "load_scenario"]
@@ -50,6 +52,8 @@ class Scenario:
     env: dict[str, str] = field(default_factory=dict)
     drain_s: float = 0.5
     description: str = ""
+    # An external extension whose INIT takes this long (ms), ending after the runtime's.
+    extension_init_ms: float | None = None
 
     def arrival_times(self) -> list[float]:
         """Explicit arrivals, or evenly spaced ones at rate_per_s for duration_s."""
@@ -82,6 +86,10 @@ class Scenario:
         handler = handler or self.handler
         if not handler:
             raise ValueError("no handler: give one in the scenario or as --handler")
+        extensions_dir = None
+        if self.extension_init_ms is not None:
+            extensions_dir = Path(tempfile.mkdtemp(prefix="otel-lambda-ext-")) / "extensions"
+            slow_extension.install(extensions_dir, self.extension_init_ms)
         return FunctionConfig(
             handler,
             Path(code_dir or self.code_dir or "."),
@@ -92,6 +100,7 @@ class Scenario:
             initialization_type=self.initialization_type,
             execution_env=self.execution_env,
             env={**self.sandbox_env(), **(env or {})},
+            extensions_dir=extensions_dir,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -126,6 +135,9 @@ SCENARIO_KEYS: dict[str, str] = {
     "execution_env": "AWS_EXECUTION_ENV (default AWS_Lambda_python3.12; 3.12+ lets a SIGTERM "
     "handler run at shutdown)",
     "memory_mb": "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "extension_init_ms": "an external extension (in /opt/extensions) whose INIT takes this "
+    "long and may end after the runtime's first next: a real cold start's idle gap then "
+    "includes its tail (the OpenTelemetry collector layer and the Datadog extension do this)",
     "init_ms": "sets SIM_INIT_MS in each sandbox. The simulator does not sleep for you: only a "
     "handler that reads SIM_INIT_MS (the demo does) spends that long in INIT",
     "handler_ms": "added to each dict event as work_ms. Only a handler that reads "

@@ -29,7 +29,14 @@ _TAG_H = 13  # a line above a timeline row for the cold/proactive/warm tags
 _CHAR_PX = 6.6  # average glyph width at 11-12 px sans-serif, to fit labels without overflow
 _BREAK_PX = 96.0  # what a cut-out idle stretch of the axis keeps on screen
 _BREAK_MIN_FRACTION = 0.3  # an empty stretch longer than this share of the chart is cut out
-_COLORS = {"init": "#e8912d", "invocation": "#3b7dd8", "child": "#5aa469", "ghost": "#f3d2a6"}
+_COLORS = {
+    "init": "#e8912d",
+    "invocation": "#3b7dd8",
+    "child": "#5aa469",
+    "ghost": "#f3d2a6",
+    "root": "#8a8fa3",  # INIT start to invocation end: holds the init and invocation spans
+}
+_ROOT_PREFIXES = ("cold start ", "first invocation ")
 
 
 def truth_path(jsonl: Path | str) -> Path:
@@ -92,6 +99,8 @@ def _role(span: ReceivedSpan) -> str:
         return "init"
     if is_invocation_span(span):
         return "invocation"
+    if not span.parent_span_id and span.name.startswith(_ROOT_PREFIXES):
+        return "root"
     return "child"
 
 

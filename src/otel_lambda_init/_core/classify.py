@@ -10,6 +10,11 @@ from typing import NamedTuple
 
 from . import vocabulary as v
 from .vocabulary import (
+    BY_IDLE_GAP,
+    BY_INITIALIZATION_TYPE,
+    BY_PENDING_REQUEST,
+    BY_PHASE,
+    BY_THRESHOLD,
     MANAGED_INSTANCES,
     ON_DEMAND,
     PHASE_INIT,
@@ -25,7 +30,7 @@ from .vocabulary import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .vocabulary import Phase, Placement
+    from .vocabulary import ClassifiedBy, Phase, Placement
 
 __all__ = [
     "NS_PER_MS",
@@ -45,6 +50,7 @@ __all__ = [
     "cost_attributes",
     "estimated_cost_usd",
     "gap_ms",
+    "idle_gap_threshold_ms",
     "init_attributes",
     "placement",
     "price_per_gb_second",
@@ -59,6 +65,8 @@ class InitTimeline(NamedTuple):
     start_ns: int
     end_ns: int
     phase: Phase = PHASE_INIT
+    ready_ns: int | None = None  # the runtime's ``next`` left the process (>= end_ns)
+    received_ns: int | None = None  # that ``next`` returned with the first event
 
 
 class InitVerdict(NamedTuple):
@@ -70,6 +78,21 @@ class InitVerdict(NamedTuple):
     duration_ms: float
     initialization_type: str
     phase: Phase
+    classified_by: ClassifiedBy = BY_THRESHOLD
+
+
+DEFAULT_IDLE_GAP_MS = 100.0
+"""A request pending at INIT end is handed to the runtime within a few ms of its first
+``next`` (benchmarks/proactive_agreement.py: 2-5 ms unloaded, up to 60 ms on a loaded 2-core
+machine); an idle sandbox waits for its next request as long as traffic decides (27-1500 ms
+and more measured). 40, 50 and 100 ms scored alike within the benchmark's noise; 100 keeps
+the costlier error (telling a user who waited that nobody did) rare on a busy host."""
+
+DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS = 2_000.0
+"""With external extensions INIT ends when the last of them calls ``next``, which can be
+hundreds of ms after the runtime's (OpenTelemetry collector layer, Datadog extension), and
+the runtime cannot see when: a cold start's gap then includes that tail, so the idle-gap
+rule needs a much larger margin and only catches long idle gaps."""
 
 
 def classify_first_invocation(
@@ -77,32 +100,62 @@ def classify_first_invocation(
     first_invocation_start_ns: int,
     initialization_type: str,
     proactive_threshold_ms: float = 10_000.0,
+    idle_gap_ms: float | None = None,
 ) -> InitVerdict:
     """Apply the decision table of the design to a sandbox's first invocation.
 
     An on-demand INIT in the init phase is capped at 10 s, so a first invocation that starts
-    more than the threshold after INIT started cannot have waited for it: proactive. Unknown
-    initialization types are judged like on-demand, the only type with that heuristic.
+    more than the threshold after INIT started cannot have waited for it: proactive
+    (``threshold``). A request pending when INIT ends is handed over at the runtime's first
+    ``next``; a first invocation that starts more than ``idle_gap_ms`` after INIT end found
+    the sandbox ready with nobody waiting: proactive (``idle-gap``); otherwise a request was
+    waiting (``pending-request``). ``idle_gap_ms=None`` (or 0) keeps the 10 s rule alone.
+    Unknown initialization types are judged like on-demand, the only type with a heuristic.
     """
     since_start_ms = (first_invocation_start_ns - timeline.start_ns) / NS_PER_MS
+    gap = gap_ms(timeline.end_ns, first_invocation_start_ns)
+    # Idle only from when the platform could know the runtime was ready: our own work at
+    # INIT end (an export in separate mode) delays the runtime's ``next``, not the request.
+    ready = timeline.ready_ns if timeline.ready_ns is not None else timeline.end_ns
+    handed_over = first_invocation_start_ns
+    if timeline.received_ns is not None and timeline.received_ns <= first_invocation_start_ns:
+        handed_over = timeline.received_ns  # the platform's hand-over, not our processing
+    idle = gap_ms(max(ready, timeline.end_ns), handed_over)
+    by: ClassifiedBy
     if initialization_type in (PROVISIONED, MANAGED_INSTANCES):
-        coldstart, proactive = False, False
-    elif initialization_type == SNAP_START or timeline.phase in (PHASE_INVOKE, PHASE_RESTORE):
-        # A restore is the cold start of a SnapStart sandbox; a re-run INIT happened inside
-        # the invocation, so the caller waited for it whatever the clock says.
-        coldstart, proactive = True, False
+        coldstart, proactive, by = False, False, BY_INITIALIZATION_TYPE
+    elif initialization_type == SNAP_START:
+        coldstart, proactive, by = True, False, BY_INITIALIZATION_TYPE  # restore = cold start
+    elif timeline.phase in (PHASE_INVOKE, PHASE_RESTORE):
+        # A re-run INIT happened inside the invocation, so the caller waited for it whatever
+        # the clock says.
+        coldstart, proactive, by = True, False, BY_PHASE
     elif since_start_ms > proactive_threshold_ms:
-        coldstart, proactive = False, True
+        coldstart, proactive, by = False, True, BY_THRESHOLD
+    elif idle_gap_ms and idle > idle_gap_ms:
+        coldstart, proactive, by = False, True, BY_IDLE_GAP
     else:
         coldstart, proactive = True, False
+        by = BY_PENDING_REQUEST if idle_gap_ms else BY_THRESHOLD
     return InitVerdict(
         coldstart=coldstart,
         proactive=proactive,
-        gap_ms=gap_ms(timeline.end_ns, first_invocation_start_ns),
+        gap_ms=gap,
         duration_ms=(timeline.end_ns - timeline.start_ns) / NS_PER_MS,
         initialization_type=initialization_type,
         phase=timeline.phase,
+        classified_by=by,
     )
+
+
+def idle_gap_threshold_ms(
+    configured_ms: float | None, configured_with_extensions_ms: float, extensions_present: bool
+) -> float:
+    """The idle-gap threshold in force: the user's, else the default for whether external
+    extensions (whose INIT may end after the runtime's) are present in the sandbox."""
+    if configured_ms is not None:
+        return configured_ms
+    return configured_with_extensions_ms if extensions_present else DEFAULT_IDLE_GAP_MS
 
 
 def gap_ms(init_end_ns: int, first_invocation_start_ns: int) -> float:
@@ -139,6 +192,7 @@ def init_attributes(verdict: InitVerdict) -> dict[str, bool | float | str]:
         v.DURATION_MS: round(verdict.duration_ms, 3),
         v.INITIALIZATION_TYPE: verdict.initialization_type,
         v.PHASE: verdict.phase,
+        v.CLASSIFIED_BY: verdict.classified_by,
     }
 
 

@@ -27,6 +27,18 @@ OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS = "OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_
 """An on-demand sandbox whose first invocation starts more than this many ms after INIT
 started was initialized proactively (default 10000: on-demand INIT is capped at 10 s)."""
 
+OTEL_LAMBDA_INIT_IDLE_GAP_MS = "OTEL_LAMBDA_INIT_IDLE_GAP_MS"
+"""An on-demand sandbox whose first invocation starts more than this many ms after INIT
+ended sat ready with nobody waiting: proactive. Default 100, or 2000 when external extensions
+are present (their INIT can end hundreds of ms after the runtime's, which a real cold start's
+gap then includes); 0 turns the idle-gap rule off (the 10 s rule alone)."""
+
+OTEL_LAMBDA_INIT_EXTENSIONS_DIR = "OTEL_LAMBDA_INIT_EXTENSIONS_DIR"
+"""Where Lambda finds external extensions (default ``/opt/extensions``, where layers put
+them); any executable there means INIT may end after the runtime's first ``next``."""
+
+DEFAULT_EXTENSIONS_DIR = "/opt/extensions"
+
 OTEL_LAMBDA_INIT_FLUSH = "OTEL_LAMBDA_INIT_FLUSH"
 """How spans leave the sandbox: ``after-response`` (default inside Lambda: exported by an
 internal extension after the caller has its response), ``sync`` (flushed before the handler
@@ -89,6 +101,8 @@ class Config(NamedTuple):
 
     trace_mode: TraceMode = "auto"
     proactive_threshold_ms: float = 10_000.0
+    idle_gap_ms: float | None = None  # None: the default for the sandbox (extensions or not)
+    extensions_dir: str = DEFAULT_EXTENSIONS_DIR
     flush: FlushMode = "sync"
     flush_timeout_ms: float = 2_000.0
     import_threshold_ms: float = 5.0
@@ -165,6 +179,15 @@ def _number(
     return value if maximum is None else min(value, maximum)
 
 
+def _optional_number(env: Mapping[str, str], name: str) -> float | None:
+    """A number >= 0, or None when unset (the default depends on the sandbox)."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    value = _number(env, name, -1.0)
+    return None if value < 0 else value
+
+
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
@@ -192,6 +215,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         proactive_threshold_ms=_number(
             env, OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS, defaults.proactive_threshold_ms
         ),
+        idle_gap_ms=_optional_number(env, OTEL_LAMBDA_INIT_IDLE_GAP_MS),
+        extensions_dir=(env.get(OTEL_LAMBDA_INIT_EXTENSIONS_DIR) or "").strip()
+        or DEFAULT_EXTENSIONS_DIR,
         flush=_choice(env, OTEL_LAMBDA_INIT_FLUSH, FLUSH_MODES, default_flush),
         flush_timeout_ms=_number(
             env, OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS, defaults.flush_timeout_ms, allow_zero=False

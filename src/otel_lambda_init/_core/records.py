@@ -26,7 +26,17 @@ MAX_RECORDS = 512
 class ChildRecord:
     """One child of the init span, with absolute times in ns since the epoch."""
 
-    __slots__ = ("name", "kind", "start_ns", "end_ns", "parent", "attributes", "error", "kept")
+    __slots__ = (
+        "name",
+        "kind",
+        "start_ns",
+        "end_ns",
+        "parent",
+        "attributes",
+        "error",
+        "kept",
+        "cut_ns",
+    )
 
     def __init__(
         self,
@@ -45,6 +55,7 @@ class ChildRecord:
         self.attributes = attributes or {}
         self.error: str | None = None
         self.kept = True
+        self.cut_ns: int | None = None  # ends here whatever runs later inside it
 
     @property
     def depth(self) -> int:
@@ -89,6 +100,8 @@ class ChildRecords:
 
     def close(self, record: ChildRecord, end_ns: int, *, keep: bool = True) -> None:
         """End a record; ``keep=False`` forgets it (an import under the threshold)."""
+        if record.cut_ns is not None:
+            end_ns = min(end_ns, record.cut_ns)
         record.end_ns = end_ns
         stack = self.stack()
         if stack and stack[-1] is record:
@@ -98,6 +111,15 @@ class ChildRecords:
         record.kept = keep
         if keep:
             self.add(record)
+
+    def end_open_records(self, end_ns: int) -> None:
+        """End every record this thread has open at ``end_ns`` and start afresh: what runs
+        next (the user's module, loaded from inside our handler shim's import) becomes a
+        child of the init span, never of our own ``import otel_lambda_init...`` record."""
+        stack = self.stack()
+        for record in stack:
+            record.cut_ns = end_ns
+        stack.clear()
 
     def add(self, record: ChildRecord) -> None:
         """Keep a finished record for emission (bounded)."""

@@ -33,6 +33,8 @@ class InitRecord:
         "cpu_ns",
         "handler_code_before_us",
         "history",
+        "ready_ns",
+        "received_ns",
     )
 
     def __init__(
@@ -52,6 +54,12 @@ class InitRecord:
         self.cpu_ns: int | None = None  # process CPU time at INIT end
         self.handler_code_before_us = False  # the handler module imported us (manual route)
         self.history: dict[str, int | bool] = {}  # init span attributes from earlier processes
+        # When the runtime's first ``next`` left the process, after what INIT end triggered
+        # in here (the separate mode's export): from then on the sandbox was ready.
+        self.ready_ns: int | None = None
+        # When that ``next`` returned with the first event: the platform's hand-over, before
+        # the runtime client's and the handler wrapper's own work.
+        self.received_ns: int | None = None
 
     def __repr__(self) -> str:
         return (

@@ -21,13 +21,16 @@ if TYPE_CHECKING:
         "on-demand", "provisioned-concurrency", "snap-start", "lambda-managed-instances"
     ]
     Placement = Literal["invocation-trace", "own-trace"]
+    ClassifiedBy = Literal[
+        "threshold", "idle-gap", "pending-request", "initialization-type", "phase"
+    ]
     ChildKind = Literal["import", "phase", "runtime", "setup", "failed-attempt"]
     DeliveryTrigger = Literal[
         "after-invocation", "init-end", "init-error", "shutdown", "before-snapshot"
     ]
 else:
     TraceMode = FlushMode = Phase = StartSource = EndSource = str
-    InitializationType = Placement = ChildKind = DeliveryTrigger = str
+    InitializationType = Placement = ChildKind = DeliveryTrigger = ClassifiedBy = str
 
 VERSION: Final = "0.1.0"
 """The package's version (pyproject reads it from here)."""
@@ -71,6 +74,13 @@ INITIALIZATION_TYPES: tuple[InitializationType, ...] = (
 
 PLACE_INVOCATION_TRACE: Final = "invocation-trace"
 PLACE_OWN_TRACE: Final = "own-trace"
+
+# which row of the decision table decided (``lambda_init.classified_by``)
+BY_THRESHOLD: Final = "threshold"  # first invocation > 10 s after INIT start (or not)
+BY_IDLE_GAP: Final = "idle-gap"  # the sandbox sat ready, nobody waiting
+BY_PENDING_REQUEST: Final = "pending-request"  # handed a request as INIT ended
+BY_INITIALIZATION_TYPE: Final = "initialization-type"  # provisioned, SnapStart, LMI
+BY_PHASE: Final = "phase"  # INIT re-run inside the invocation
 
 CHILD_IMPORT: Final = "import"
 CHILD_PHASE: Final = "phase"
@@ -120,3 +130,11 @@ IMPORT_ORIGIN: Final = "lambda_init.import.origin"
 ATTEMPT_OUTCOME: Final = "lambda_init.attempt.outcome"
 RUNTIME_INCLUDES_HANDLER_CODE: Final = "lambda_init.runtime.includes_handler_code"
 LINK: Final = "lambda_init.link"
+CLASSIFIED_BY: Final = "lambda_init.classified_by"
+EXTERNAL_EXTENSIONS: Final = "lambda_init.external_extensions"
+IDLE_GAP_THRESHOLD_MS: Final = "lambda_init.idle_gap_threshold_ms"
+# Link fallback for backends that drop links (Phoenix, ADOT fast-start): each side's ids.
+INIT_TRACE_ID: Final = "lambda_init.init_trace_id"
+INIT_SPAN_ID: Final = "lambda_init.init_span_id"
+INVOCATION_TRACE_ID: Final = "lambda_init.first_invocation_trace_id"
+INVOCATION_SPAN_ID: Final = "lambda_init.first_invocation_span_id"

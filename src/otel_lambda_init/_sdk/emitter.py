@@ -1,8 +1,13 @@
 """Emits the init span: where it goes, what it says, and the link from the first invocation.
 
-The invocation span always exists first (ours or another instrumentor's); the init span is
-created back-dated, then linked with ``Span.add_link``, so one code path serves both. The
-emitter never flushes: the owner hands what it emitted to the delivery policy.
+The init span is created back-dated at the first invocation (ours or another instrumentor's
+invocation span exists by then), then linked with ``Span.add_link``, so one code path serves
+both. Every span lies within its parent: when the init span joins the first invocation's
+trace without a remote parent, a root ``cold start {faas.name}`` (``first invocation ...``
+when nobody waited) covers INIT start to invocation end, with the init span and the
+invocation span as its children; under a remote parent they are siblings. Each span carries
+the other's ids as attributes for backends that drop links. The emitter never flushes: the
+owner hands what it emitted to the delivery policy.
 """
 
 from __future__ import annotations
@@ -90,6 +95,7 @@ class InitSpanEmitter:
         records: ChildRecords,
         provider: ProviderGetter,
         on_verdict: Callable[[classify.InitVerdict], None] | None = None,
+        extensions_present: Callable[[], bool] | None = None,
     ) -> None:
         self._config = config
         self.env = env
@@ -101,6 +107,8 @@ class InitSpanEmitter:
         self._separate_span: Span | None = None
         self._separate_token: object | None = None
         self._emitted: trace.SpanContext | None = None
+        self._extensions_present = extensions_present
+        self._root: Span | None = None  # the first invocation's root, when there is one
 
     @property
     def emitted(self) -> bool:
@@ -151,6 +159,105 @@ class InitSpanEmitter:
         return True
 
     # -- first invocation -----------------------------------------------------------------
+    def verdict(self, first_invocation_start_ns: int) -> classify.InitVerdict:
+        """The decision table applied to this sandbox's INIT and its first invocation."""
+        config = self._config()
+        init = self.timeline.init
+        end_ns = init.end_ns if init.end_ns is not None else first_invocation_start_ns
+        timeline = classify.InitTimeline(
+            init.start_ns, end_ns, init.phase, init.ready_ns, init.received_ns
+        )
+        return classify.classify_first_invocation(
+            timeline,
+            first_invocation_start_ns,
+            self.env.initialization_type,
+            config.proactive_threshold_ms,
+            self._idle_gap_ms(config),
+        )
+
+    def _idle_gap_ms(self, config: Config) -> float:
+        present = False
+        if config.idle_gap_ms is None and self._extensions_present is not None:
+            try:
+                present = self._extensions_present()
+            except Exception:
+                report_once("extensions-probe", "could not tell whether extensions are present")
+        return classify.idle_gap_threshold_ms(
+            config.idle_gap_ms, classify.DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS, present
+        )
+
+    def reports_init(self, config: Config) -> bool:
+        """Inside a Lambda sandbox; outside one only when asked for (unit tests, scripts)."""
+        return bool(self.env.runtime_api) or config.init_span_outside_lambda
+
+    def open_root(
+        self,
+        tracer: trace.Tracer,
+        parent_context: context_api.Context | None,
+        start_ns: int,
+    ) -> Span | None:
+        """Before the first invocation span starts: when the init span will join its trace
+        and no remote parent holds them, start the root that will hold both (INIT start to
+        invocation end). The caller parents the invocation span on it and ends it through
+        ``close_root``. None when no root is needed."""
+        if self._emitted is not None or self._root is not None:
+            return None
+        if not self.reports_init(self._config()):
+            return None
+        remote = trace.get_current_span(parent_context).get_span_context()
+        if parent_context is not None and remote.is_valid:
+            return None  # siblings under the caller's span
+        verdict = self.verdict(start_ns)
+        if classify.placement(verdict, self._config().trace_mode) != v.PLACE_INVOCATION_TRACE:
+            return None
+        # Only the name: the verdict lives on the init and invocation spans, so no counter of
+        # spans carrying faas.coldstart sees this root as an invocation.
+        attributes = {v.FAAS_NAME: self.env.function_name}
+        label = "cold start" if verdict.coldstart else "first invocation"
+        root = tracer.start_span(
+            f"{label} {self.env.function_name}",
+            context=context_api.Context(),
+            kind=SpanKind.INTERNAL,
+            start_time=min(self._span_start_ns(), start_ns),
+            attributes=attributes,
+        )
+        self._root = root
+        return root
+
+    def adopt_into_root(self, span: Span) -> bool:
+        """Processor route: another instrumentor started the first invocation span before we
+        could parent it. From inside ``on_start`` (before anything has seen its ids) move it
+        under a root that starts at INIT start: the root is made first, then the span takes
+        the root's trace id and the root as parent. Only for the SDK's spans, both sampled;
+        otherwise False and the init span gets its own trace."""
+        start_ns = getattr(span, "start_time", None)
+        ctx = span.get_span_context()
+        if not isinstance(start_ns, int) or not ctx.trace_flags.sampled:
+            return False
+        if not self.reports_init(self._config()):
+            return False
+        if not (hasattr(span, "_context") and hasattr(span, "_parent")):
+            return False
+        provider = self._provider()
+        root = self.open_root(provider.get_tracer(v.TRACER_NAME, v.VERSION), None, start_ns)
+        if root is None:
+            return False
+        root_ctx = root.get_span_context()
+        if not root_ctx.trace_flags.sampled:
+            self._root = None
+            return False
+        span._context = trace.SpanContext(
+            root_ctx.trace_id, ctx.span_id, False, ctx.trace_flags, ctx.trace_state
+        )
+        span._parent = root_ctx
+        return True
+
+    def close_root(self, end_ns: int) -> None:
+        """End the root opened by ``open_root`` (at the invocation's end), if any."""
+        root, self._root = self._root, None
+        if root is not None:
+            root.end(end_time=end_ns)
+
     def on_first_invocation(
         self,
         invocation_span: Span,
@@ -158,17 +265,12 @@ class InitSpanEmitter:
         start_ns: int,
     ) -> dict[str, Any]:
         """Emit (or reuse) the init span, link the invocation to it, and return the
-        attributes the first invocation span should carry."""
+        attributes the first invocation span should carry (the init span's ids included)."""
         config = self._config()
-        if not self.env.runtime_api and not config.init_span_outside_lambda:
+        if not self.reports_init(config):
             return {}  # not a Lambda sandbox: no INIT to report unless asked for
-        init = self.timeline.init
-        end_ns = init.end_ns if init.end_ns is not None else start_ns
-        timeline = classify.InitTimeline(init.start_ns, end_ns, init.phase)
-        verdict = classify.classify_first_invocation(
-            timeline, start_ns, self.env.initialization_type, config.proactive_threshold_ms
-        )
-        attributes = classify.init_attributes(verdict)
+        verdict = self.verdict(start_ns)
+        attributes: dict[str, Any] = classify.init_attributes(verdict)
         if self._on_verdict is not None:
             try:
                 self._on_verdict(verdict)
@@ -177,9 +279,10 @@ class InitSpanEmitter:
         with self._lock:
             init_ctx = self._emitted
             if init_ctx is None:
-                init_ctx = self._emit(invocation_span, parent_context, timeline, verdict, config)
+                init_ctx = self._emit(invocation_span, parent_context, verdict, config, start_ns)
                 self._emitted = init_ctx
         if init_ctx is not None and init_ctx.is_valid:
+            attributes.update(_id_attributes(init_ctx, v.INIT_TRACE_ID, v.INIT_SPAN_ID))
             try:
                 invocation_span.add_link(init_ctx, {v.LINK: "init"})
             except Exception:
@@ -190,27 +293,38 @@ class InitSpanEmitter:
         self,
         invocation_span: Span,
         parent_context: context_api.Context | None,
-        timeline: classify.InitTimeline,
         verdict: classify.InitVerdict,
         config: Config,
+        start_ns: int,
     ) -> trace.SpanContext:
         place = classify.placement(verdict, config.trace_mode)
         inv_ctx = invocation_span.get_span_context()
         if place == v.PLACE_INVOCATION_TRACE and not inv_ctx.trace_flags.sampled:
             # Inside an unsampled trace the span would vanish: give it its own trace.
             place = v.PLACE_OWN_TRACE
+        root = self._root
         if place == v.PLACE_OWN_TRACE:
             ctx = context_api.Context()
+        elif root is not None and root.get_span_context().trace_id == inv_ctx.trace_id:
+            ctx = trace.set_span_in_context(root, context_api.Context())
         else:
             remote = trace.get_current_span(parent_context).get_span_context()
             if parent_context is not None and remote.is_valid and remote.is_remote:
                 ctx = parent_context  # sibling of the invocation under the remote parent
             else:
-                ctx = trace.set_span_in_context(invocation_span, context_api.Context())
-        attributes = {**self._base_attributes(), **classify.init_attributes(verdict)}
+                # No root could be placed before the invocation span started: a child that
+                # starts before its parent is misdrawn, so the INIT gets its own trace.
+                ctx = context_api.Context()
+        attributes = {
+            **self._base_attributes(),
+            **classify.init_attributes(verdict),
+            **_id_attributes(inv_ctx, v.INVOCATION_TRACE_ID, v.INVOCATION_SPAN_ID),
+        }
         provider = self._provider()
         span = self._start_span(provider, ctx, attributes)
-        return self._end_span(provider, span, timeline.end_ns)
+        init = self.timeline.init
+        end_ns = init.end_ns if init.end_ns is not None else start_ns
+        return self._end_span(provider, span, end_ns)
 
     # -- INITs no invocation will report ----------------------------------------------------
     def emit_unused(self, now_ns: int) -> bool:
@@ -222,15 +336,10 @@ class InitSpanEmitter:
                 return False
             init = self.timeline.init
             end_ns = init.end_ns if init.end_ns is not None else now_ns
-            timeline = classify.InitTimeline(init.start_ns, end_ns, init.phase)
-            verdict = classify.classify_first_invocation(
-                timeline,
-                now_ns,
-                self.env.initialization_type,
-                self._config().proactive_threshold_ms,
-            )
+            verdict = self.verdict(now_ns)
             attributes = {**self._base_attributes(), **classify.init_attributes(verdict)}
             attributes.pop(v.GAP_MS, None)  # there is no first invocation
+            attributes.pop(v.CLASSIFIED_BY, None)
             attributes[v.FAAS_COLDSTART] = False
             attributes[v.UNUSED] = True
             span = self._start_span(provider, context_api.Context(), attributes)
@@ -285,6 +394,7 @@ class InitSpanEmitter:
         """A SnapStart sandbox was restored: its restore is a new cold start to report."""
         with self._lock:
             self._emitted = None
+            self._root = None
             self._separate_span = self._separate_token = None
 
     # -- one way to start and end an init span ---------------------------------------------
@@ -297,9 +407,15 @@ class InitSpanEmitter:
             init_span_name(self.env, self.timeline.init.phase),
             context=context,
             kind=SpanKind.INTERNAL,
-            start_time=self.timeline.init.start_ns,
+            start_time=self._span_start_ns(),
             attributes=attributes,
         )
+
+    def _span_start_ns(self) -> int:
+        """INIT start; for an INIT re-run after a timeout, the failed attempt's start, so its
+        child (the failed attempt) lies within it: the caller waited through both."""
+        start = self.timeline.init.start_ns
+        return min([start] + [r.start_ns for r in list(self.records.records)])
 
     def _end_span(self, provider: TracerProvider, span: Span, end_ns: int) -> trace.SpanContext:
         """Add the children, cost and CPU, then end the init span at INIT end."""
@@ -332,6 +448,14 @@ class InitSpanEmitter:
         if init.end_source:
             attrs[v.END_SOURCE] = init.end_source
         return attrs
+
+
+def _id_attributes(ctx: trace.SpanContext, trace_key: str, span_key: str) -> dict[str, str]:
+    """A span's ids as attributes: found by attribute search where links are dropped."""
+    return {
+        trace_key: trace.format_trace_id(ctx.trace_id),
+        span_key: trace.format_span_id(ctx.span_id),
+    }
 
 
 def _detach(token: object | None) -> None:

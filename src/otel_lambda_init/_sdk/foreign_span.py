@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from opentelemetry import context as context_api
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
 from .._core import vocabulary as v
@@ -30,17 +31,31 @@ def is_upstream_invocation_span(span: Any) -> bool:
     return getattr(span, "kind", None) in INVOCATION_KINDS and scope_name(span) == UPSTREAM_SCOPE
 
 
+DECORATED, ADOPTED = 1, 2
+"""``decorate_invocation_span``'s answer: decorated, and moved under a root that ends with
+it (0: not ours to decorate)."""
+
+
 def decorate_invocation_span(
-    host: InvocationHost, span: Any, parent_context: context_api.Context | None
-) -> bool:
+    host: InvocationHost,
+    span: Any,
+    parent_context: context_api.Context | None,
+    adopt_into_root: bool = False,
+) -> int:
     """Make another instrumentor's span this invocation's span (counted once, the init span
-    on the first); False when this invocation already has one or we are off."""
+    on the first). With ``adopt_into_root`` (from ``on_start``, before anything has seen the
+    span's ids) a first invocation without a parent moves under a root from INIT start, so
+    no span starts before its parent. 0 when this invocation already has one or we are off."""
     if host.config.disabled or not host.claims.claim(span.get_span_context().span_id, span):
-        return False
+        return 0
     start_ns = span.start_time or time.time_ns()
     number = host.timeline.begin_invocation()
     extra: dict[str, Any] = host.timeline.invocation_attributes(number)
+    outcome = DECORATED
     if number == 1:
+        parent = trace.get_current_span(parent_context).get_span_context()
+        if adopt_into_root and not parent.is_valid and host.emitter.adopt_into_root(span):
+            outcome = ADOPTED
         extra.update(host.emitter.on_first_invocation(span, parent_context, start_ns))
     span.set_attributes(extra)
-    return True
+    return outcome

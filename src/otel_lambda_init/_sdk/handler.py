@@ -32,13 +32,21 @@ class _Invocation:
     """What the wrapper keeps between the start and the end of one call; ``owned`` is False
     when the span is an outer instrumentor's that we only decorated."""
 
-    __slots__ = ("span", "token", "provider", "owned")
+    __slots__ = ("span", "token", "provider", "owned", "has_root")
 
-    def __init__(self, span: Span, token: object, provider: TracerProvider, owned: bool = True):
+    def __init__(
+        self,
+        span: Span,
+        token: object,
+        provider: TracerProvider,
+        owned: bool = True,
+        has_root: bool = False,
+    ):
         self.span = span
         self.token = token
         self.provider = provider
-        self.owned = owned
+        self.owned = owned  # False: another instrumentor's span, decorated, not ended here
+        self.has_root = has_root  # the emitter's root ends with this span
 
 
 class HandlerInstrumentation:
@@ -93,8 +101,16 @@ class HandlerInstrumentation:
         attrs = invocation_attributes(context, trigger, env.function_name, env.log_stream_name)
         attrs.update(host.timeline.invocation_attributes(number))
         attrs.update(self._attributes)
-        span = self.tracer(provider).start_span(
-            env.function_name, context=parent, kind=kind, start_time=start_ns, attributes=attrs
+        tracer = self.tracer(provider)
+        root = None
+        span_parent = parent
+        if number == 1:
+            # A root covering INIT and this invocation, when the init span joins this trace.
+            root = host.emitter.open_root(tracer, parent, start_ns)
+            if root is not None:
+                span_parent = trace.set_span_in_context(root, context_api.Context())
+        span = tracer.start_span(
+            env.function_name, context=span_parent, kind=kind, start_time=start_ns, attributes=attrs
         )
         if number == 1:
             span.set_attributes(host.emitter.on_first_invocation(span, parent, start_ns))
@@ -102,7 +118,7 @@ class HandlerInstrumentation:
         token = context_api.attach(trace.set_span_in_context(span, parent))
         host.claims.hold(span.get_span_context().span_id, span)
         host.invocation_opened(span)  # ended at SIGTERM if the platform times it out
-        return _Invocation(span, token, provider)
+        return _Invocation(span, token, provider, has_root=root is not None)
 
     def finish(
         self,
@@ -130,6 +146,11 @@ class HandlerInstrumentation:
                     try:
                         invocation.span.end(end_time=end_ns)
                         self.host.claims.release(invocation.span.get_span_context().span_id)
+                        if invocation.has_root:
+                            ended = getattr(invocation.span, "end_time", None)
+                            self.host.emitter.close_root(
+                                ended if isinstance(ended, int) else time.time_ns()
+                            )
                     finally:
                         with contextlib.suppress(Exception):  # handler switched contexts
                             context_api.detach(invocation.token)  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ start from inside ``on_start``) are ignored.
 from __future__ import annotations
 
 import threading
+import time
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
@@ -26,6 +27,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from .._core import vocabulary as v
 from .._core.report import report_once
 from .foreign_span import (
+    ADOPTED,
     INVOCATION_KEYS,
     INVOCATION_KINDS,
     UPSTREAM_SCOPE,
@@ -41,6 +43,7 @@ class InvocationSpanDecorator(SpanProcessor):
     def __init__(self, host: InvocationHost) -> None:
         self._host = host
         self._local = threading.local()
+        self._adopted: int | None = None
 
     def on_start(self, span: Span, parent_context: context_api.Context | None = None) -> None:
         if getattr(self._local, "busy", False):
@@ -72,13 +75,17 @@ class InvocationSpanDecorator(SpanProcessor):
             or host.claims.in_invocation()
         ):
             return
-        decorate_invocation_span(host, span, ctx)
+        if decorate_invocation_span(host, span, ctx, adopt_into_root=True) == ADOPTED:
+            self._adopted = span.get_span_context().span_id  # its end ends the root
 
     def on_end(self, span: ReadableSpan) -> None:
         try:
             context = span.get_span_context()
             if context is not None:
                 self._host.claims.release(context.span_id)
+                if self._adopted is not None and context.span_id == self._adopted:
+                    self._adopted = None
+                    self._host.emitter.close_root(span.end_time or time.time_ns())
         except Exception:
             report_once("processor-on-end", "could not release an invocation span")
 

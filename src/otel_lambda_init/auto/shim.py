@@ -15,6 +15,7 @@ early.start("shim")
 import importlib  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -102,7 +103,14 @@ def _prepare() -> Any:
     provider = owner.configure_from_environment()
     if owner.init_in_progress:
         owner.emitter.open_during_init()
+    # Our own imports now, counted as our setup, not after the user's module is loaded.
+    owner.timed_setup(_load_our_modules)
     return provider
+
+
+def _load_our_modules() -> None:
+    from .. import _api  # noqa: F401
+    from .._delivery import policy  # noqa: F401
 
 
 def _instrument(fn: Callable[..., Any], provider: TracerProvider) -> Callable[..., Any]:
@@ -131,6 +139,12 @@ def _build() -> Callable[..., Any]:
             provider = _prepare()
     except Exception:
         report_once("auto-setup", "tracing setup failed; the function runs uninstrumented")
+    # The user's module is loaded next, from inside this module's import: end our import
+    # record here so the user's import is the init span's child, attributed to the function.
+    try:
+        sandbox().records.end_open_records(time.time_ns())
+    except Exception:
+        report_once("auto-attribution", "could not close our own import record")
     try:
         fn = load_handler(name)
     except BaseException:

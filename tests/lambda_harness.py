@@ -53,3 +53,13 @@ def for_sandbox(spans: list[ReceivedSpan], sandbox: Sandbox) -> list[ReceivedSpa
     """Spans exported by one sandbox (its log stream is the resource's faas.instance)."""
     stream = sandbox.log_stream_name
     return [s for s in spans if s.resource.get("faas.instance", stream) == stream]
+
+
+def run_demo_fleet(env: dict[str, str], **scenario: Any) -> Any:
+    """Run a simulator scenario (Scenario fields as keywords) with the bundled demo function;
+    returns the fleet's ground truth (FleetResult)."""
+    from otel_lambda_init.simulator import fleet
+    from otel_lambda_init.simulator.scenarios import Scenario
+
+    demo = Path(fleet.__file__).parent / "demo"
+    return fleet.Fleet(Scenario(**scenario), code_dir=demo, env=env).run()

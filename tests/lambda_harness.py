@@ -85,3 +85,14 @@ def assert_cold_start_shape(
     assert root.start_ns == init.start_ns and root.end_ns >= invocation.end_ns
     assert not outside_parent(spans)
     return root
+
+
+def run_demo_fleet(env: dict[str, str], **scenario: Any) -> Any:
+    """Run a simulator scenario (Scenario fields as keywords) with the bundled demo function;
+    returns the fleet's ground truth (FleetResult)."""
+    import otel_lambda_demo
+    from otel_lambda_sim import fleet
+    from otel_lambda_sim.scenarios import Scenario
+
+    demo = Path(otel_lambda_demo.__file__).parent
+    return fleet.Fleet(Scenario(**scenario), code_dir=demo, env=env).run()

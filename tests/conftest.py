@@ -8,6 +8,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from in_process import exporter, own_once_reports  # noqa: F401 - fixtures for in-process tests
 
 COMPONENT_MARKERS = ("rie", "otelcol", "jaeger")
 _outcomes: dict[str, Counter[str]] = {m: Counter() for m in COMPONENT_MARKERS}

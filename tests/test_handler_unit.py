@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
+from in_process import provider_for
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from otel_lambda_init import instrument_handler
-from otel_lambda_init._owner import reset_sandbox_for_tests
 from otel_lambda_init._sdk import handler as handler_module
 from otel_lambda_init._sdk import invocation
 
@@ -20,23 +19,6 @@ CONTEXT = SimpleNamespace(
     aws_request_id="req-1",
     invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:fn:prod",
 )
-
-
-@pytest.fixture
-def exporter(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemorySpanExporter]:
-    for name in ("AWS_LAMBDA_RUNTIME_API", "OTEL_LAMBDA_INIT_TRACE", "OTEL_LAMBDA_INIT_FLUSH"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "fn")
-    reset_sandbox_for_tests()
-    memory = InMemorySpanExporter()
-    yield memory
-    reset_sandbox_for_tests()
-
-
-def provider_for(memory: InMemorySpanExporter) -> TracerProvider:
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(memory))
-    return provider
 
 
 def test_handler_result_and_spans_outside_lambda(exporter: InMemorySpanExporter) -> None:

@@ -17,6 +17,8 @@ from otel_lambda_init._owner import reset_sandbox_for_tests
 
 CONTEXT = SimpleNamespace(aws_request_id="req-1")
 
+pytestmark = pytest.mark.usefixtures("own_once_reports")
+
 
 class CountingProvider(TracerProvider):
     flushes = 0
@@ -24,14 +26,6 @@ class CountingProvider(TracerProvider):
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         self.flushes += 1
         return super().force_flush(timeout_millis)
-
-
-@pytest.fixture(autouse=True)
-def _own_once_reports(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What these attacks report once stays theirs: other tests count their own reports."""
-    from otel_lambda_init._core import report
-
-    monkeypatch.setattr(report, "_reported", set())
 
 
 @pytest.fixture

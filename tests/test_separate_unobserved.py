@@ -16,13 +16,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from otel_lambda_init import instrument_handler
 from otel_lambda_init._owner import reset_sandbox_for_tests
 
-
-@pytest.fixture(autouse=True)
-def _own_once_reports(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What these attacks report once stays theirs: other tests count their own reports."""
-    from otel_lambda_init._core import report
-
-    monkeypatch.setattr(report, "_reported", set())
+pytestmark = pytest.mark.usefixtures("own_once_reports")
 
 
 @pytest.fixture

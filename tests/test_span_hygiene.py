@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
+from in_process import provider_for
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from otel_lambda_init import init_phase, instrument_handler
@@ -21,29 +19,7 @@ CONTEXT = SimpleNamespace(aws_request_id="req-1", invoked_function_arn="arn:aws:
 SECRET = "hunter2-the-password"
 MAX_MESSAGE, MAX_STACKTRACE = 256, 4096  # what the README promises
 
-
-@pytest.fixture(autouse=True)
-def _own_once_reports(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What these attacks report once stays theirs: other tests count their own reports."""
-    from otel_lambda_init._core import report
-
-    monkeypatch.setattr(report, "_reported", set())
-
-
-@pytest.fixture
-def exporter(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemorySpanExporter]:
-    for name in ("AWS_LAMBDA_RUNTIME_API", "OTEL_LAMBDA_INIT_TRACE", "OTEL_LAMBDA_INIT_FLUSH"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "fn")
-    reset_sandbox_for_tests()
-    yield InMemorySpanExporter()
-    reset_sandbox_for_tests()
-
-
-def provider_for(memory: InMemorySpanExporter) -> TracerProvider:
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(memory))
-    return provider
+pytestmark = pytest.mark.usefixtures("own_once_reports")
 
 
 def _deep(n: int) -> None:

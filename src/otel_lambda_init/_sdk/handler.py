@@ -171,11 +171,7 @@ def wrap_handler(fn: F, instrumentation: HandlerInstrumentation) -> F:
 
     @functools.wraps(fn)
     def traced_handler(event: Any, context: Any) -> Any:
-        invocation = None
-        try:
-            invocation = instrumentation.start(event, context)
-        except Exception:
-            report_once("invocation-start", "could not start the invocation span")
+        invocation = _start_quietly(instrumentation, event, context)
         if invocation is NESTED:
             return fn(event, context)
         try:
@@ -193,11 +189,7 @@ def wrap_handler(fn: F, instrumentation: HandlerInstrumentation) -> F:
 def _wrap_coroutine_function(fn: F, instrumentation: HandlerInstrumentation) -> F:
     @functools.wraps(fn)
     async def traced_handler(event: Any, context: Any) -> Any:
-        invocation = None
-        try:
-            invocation = instrumentation.start(event, context)
-        except Exception:
-            report_once("invocation-start", "could not start the invocation span")
+        invocation = _start_quietly(instrumentation, event, context)
         if invocation is NESTED:
             return await fn(event, context)
         try:
@@ -210,6 +202,16 @@ def _wrap_coroutine_function(fn: F, instrumentation: HandlerInstrumentation) -> 
 
     traced_handler.__otel_lambda_init__ = True  # type: ignore[attr-defined]
     return traced_handler  # type: ignore[return-value]
+
+
+def _start_quietly(
+    instrumentation: HandlerInstrumentation, event: Any, context: Any
+) -> _Invocation | None:
+    try:
+        return instrumentation.start(event, context)
+    except Exception:
+        report_once("invocation-start", "could not start the invocation span")
+        return None
 
 
 def _finish_quietly(

@@ -20,11 +20,9 @@ import time
 import weakref
 
 from ._core import events as ev
-from ._core.claims import InvocationClaims
 from ._core.config import Config, load_config
 from ._core.environment import SandboxEnvironment, read_environment
 from ._core.events import Event, LifecycleEvents
-from ._core.history import sandbox_key
 from ._core.records import ChildRecords
 from ._core.report import quiet_repeated_export_errors, report_once
 from ._core.timeline import InitRecord, SandboxTimeline
@@ -46,8 +44,8 @@ from ._probes.process import (
     lineage,
     parent_start_ns,
     process_start_ns,
+    runtime_client_loaded,
 )
-from ._probes.runtime_hooks import RuntimeHooks, runtime_client_loaded
 
 TYPE_CHECKING = False  # typing and the SDK cost ms at import; this module is on the INIT path
 if TYPE_CHECKING:
@@ -56,9 +54,11 @@ if TYPE_CHECKING:
 
     from opentelemetry.trace import TracerProvider
 
+    from ._core.claims import InvocationClaims
     from ._core.vocabulary import EndSource
     from ._delivery.policy import Delivery
     from ._probes.imports import ImportTracer
+    from ._probes.runtime_hooks import RuntimeHooks
     from ._probes.state_file import StateFile
     from ._sdk.emitter import InitSpanEmitter
     from ._sdk.lazy_exporter import LazySpanExporter
@@ -86,9 +86,9 @@ class SandboxInstrumentation:
             init = InitRecord(now_ns or time.time_ns(), START_IMPORT)
         self.timeline = SandboxTimeline(init)
         self.records = ChildRecords()
-        self.claims = InvocationClaims()
         self.events = LifecycleEvents()
-        self.hooks = RuntimeHooks(self.events.publish)  # installed by begin() or a processor
+        self._hooks: RuntimeHooks | None = None
+        self._claims: InvocationClaims | None = None
         self.import_tracer: ImportTracer | None = None
         self.state_file: StateFile | None = None
         self.started_by: str | None = None
@@ -158,6 +158,28 @@ class SandboxInstrumentation:
                     )
         return self._emitter
 
+    # Made on first use, not at ``import otel_lambda_init`` (each module is INIT time).
+    @property
+    def hooks(self) -> RuntimeHooks:
+        """The one installer of runtime-client hooks, publishing into our events."""
+        if self._hooks is None:
+            with self._lock:
+                if self._hooks is None:
+                    from ._probes.runtime_hooks import RuntimeHooks
+
+                    self._hooks = RuntimeHooks(self.events.publish)
+        return self._hooks
+
+    @property
+    def claims(self) -> InvocationClaims:
+        if self._claims is None:
+            with self._lock:
+                if self._claims is None:
+                    from ._core.claims import InvocationClaims
+
+                    self._claims = InvocationClaims()
+        return self._claims
+
     @property
     def delivery(self) -> Delivery:
         if self._delivery is None:
@@ -220,6 +242,8 @@ class SandboxInstrumentation:
     def _state_key(self) -> str | None:
         # LMI workers share /tmp and their parent: each keeps its own history.
         worker = self.managed_instances and _forked_worker()
+        from ._core.history import sandbox_key
+
         return sandbox_key(self.env.log_stream_name, self.env.runtime_api, lineage(worker))
 
     def _forked_as_worker(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 
@@ -68,3 +69,16 @@ def external_extensions_present(directory: str) -> bool:
             return any(e.is_file() and os.access(e.path, os.X_OK) for e in entries)
     except OSError:
         return False
+
+
+# awslambdaric as a package (pip, python3.12+ managed runtimes) or top-level modules in
+# /var/runtime (older managed runtimes).
+RUNTIME_CLIENT_MODULES = ("awslambdaric.lambda_runtime_client", "lambda_runtime_client")
+
+
+def runtime_client_loaded() -> bool:
+    """True in the runtime process itself (a child process never loads the client)."""
+    return any(
+        getattr(sys.modules.get(name), "LambdaRuntimeClient", None) is not None
+        for name in RUNTIME_CLIENT_MODULES
+    )

@@ -16,26 +16,18 @@ import time
 from .._core import events as ev
 from .._core.events import Event
 from .._core.report import report_once
+from .process import RUNTIME_CLIENT_MODULES, runtime_client_loaded
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-# awslambdaric as a package (pip, python3.12+ managed runtimes) or top-level modules in
-# /var/runtime (older managed runtimes).
-RUNTIME_CLIENT_MODULES = ("awslambdaric.lambda_runtime_client", "lambda_runtime_client")
+__all__ = ["RUNTIME_CLIENT_MODULES", "RuntimeHooks", "runtime_client_loaded"]
+
 _MARK = "__otel_lambda_init_hook__"
 CLIENT_CLASSES = ("LambdaRuntimeClient", "LambdaMultiConcurrentRuntimeClient")
 CONFIG_MODULES = ("awslambdaric.lambda_config", "lambda_config")
-
-
-def runtime_client_loaded() -> bool:
-    """True in the runtime process itself (a child process never loads the client)."""
-    return any(
-        getattr(sys.modules.get(name), "LambdaRuntimeClient", None) is not None
-        for name in RUNTIME_CLIENT_MODULES
-    )
 
 
 class RuntimeHooks:

@@ -26,7 +26,6 @@ from .._core import classify
 from .._core import vocabulary as v
 from .._core.config import Config
 from .._core.environment import SandboxEnvironment
-from .._core.exceptions import exception_attributes, message_of, status_description
 from .._core.records import ChildRecords
 from .._core.report import report_once
 from .._core.timeline import SandboxTimeline
@@ -63,7 +62,9 @@ def record_error(span: Span, error: BaseException, timestamp: int | None = None)
     """Record an exception on a span without changing the exception; every string bounded
     (see ``_core.exceptions``). Never raises."""
     try:
-        import traceback
+        import traceback  # error path only: neither is paid for by a call that succeeds
+
+        from .._core.exceptions import exception_attributes, message_of, status_description
 
         type_name = type(error).__name__
         message = message_of(error)
@@ -360,6 +361,8 @@ class InitSpanEmitter:
                 span = self._start_span(provider, context_api.Context(), self._base_attributes())
                 self._emitted = span.get_span_context()
         _detach(token)
+        from .._core.exceptions import exception_attributes, status_description
+
         error_type = str(error.get("errorType") or "Runtime.Unknown")
         message = str(error.get("errorMessage") or "")
         stack = error.get("stackTrace")

@@ -12,7 +12,10 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
 from .._core import vocabulary as v
-from .host import InvocationHost
+
+TYPE_CHECKING = False  # the host protocol is for the type checker only
+if TYPE_CHECKING:
+    from .host import InvocationHost
 
 UPSTREAM_SCOPE = "opentelemetry.instrumentation.aws_lambda"
 INVOCATION_KINDS = (SpanKind.SERVER, SpanKind.CONSUMER)

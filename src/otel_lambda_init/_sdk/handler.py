@@ -22,8 +22,11 @@ from .._core.claims import NESTED
 from .._core.report import report_once
 from .emitter import record_error
 from .foreign_span import decorate_invocation_span, is_upstream_invocation_span, scope_name
-from .host import InvocationHost
 from .invocation import invocation_attributes, parent_context_of, trigger_of
+
+TYPE_CHECKING = False  # the host protocol is for the type checker only
+if TYPE_CHECKING:
+    from .host import InvocationHost
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -15,7 +15,6 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
 from .._core import vocabulary as v
-from .propagation import import_propagate
 
 _PUBSUB_SOURCES = {"aws:sqs", "aws:sns", "aws:kinesis"}
 _DATASOURCE_SOURCES = {"aws:dynamodb", "aws:s3"}
@@ -73,6 +72,8 @@ def parent_context_of(event: Any) -> context_api.Context | None:
     """
     # Imported here, not at module level: loading the propagators reads entry points
     # (tens of ms), which the decorator's import at INIT must not pay.
+    from .propagation import import_propagate
+
     propagate = import_propagate()
     try:
         carrier = _carrier_of(event)

@@ -34,7 +34,10 @@ from .foreign_span import (
     decorate_invocation_span,
     scope_name,
 )
-from .host import InvocationHost
+
+TYPE_CHECKING = False  # the host protocol is for the type checker only
+if TYPE_CHECKING:
+    from .host import InvocationHost
 
 
 class InvocationSpanDecorator(SpanProcessor):

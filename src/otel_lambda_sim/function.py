@@ -49,6 +49,18 @@ class FunctionConfig:
         object.__setattr__(self, "layer_dirs", tuple(Path(d).resolve() for d in self.layer_dirs))
 
     @classmethod
+    def given(
+        cls, function: FunctionConfig | str, code_dir: Path | str | None, settings: dict[str, Any]
+    ) -> FunctionConfig:
+        """What a sandbox constructor was given: a FunctionConfig, or a handler with its
+        settings (the shorthand), never both."""
+        if isinstance(function, str):
+            return cls.of(function, code_dir or ".", **settings)
+        if code_dir is not None or settings:
+            raise TypeError("pass a FunctionConfig, or a handler and its settings, not both")
+        return function
+
+    @classmethod
     def of(
         cls,
         handler: str,

@@ -139,10 +139,7 @@ class Sandbox:
         """function is what every sandbox of the function shares; name and python are this
         sandbox's own. `Sandbox("app.handler", code_dir, env=...)` is shorthand for
         `Sandbox(FunctionConfig.of("app.handler", code_dir, env=...))`."""
-        if isinstance(function, str):
-            function = FunctionConfig.of(function, code_dir or ".", **settings)
-        elif code_dir is not None or settings:
-            raise TypeError("pass a FunctionConfig, or a handler and its settings, not both")
+        function = FunctionConfig.given(function, code_dir, settings)
         self.function = function
         self.name = name or f"sbx-{uuid.uuid4().hex[:6]}"
         self.python = python or sys.executable

@@ -66,10 +66,7 @@ class Snapshot(Sandbox):
         python: str | None = None,
         **settings: Any,
     ) -> None:
-        if isinstance(function, str):
-            function = FunctionConfig.of(function, code_dir or ".", **settings)
-        elif code_dir is not None or settings:
-            raise TypeError("pass a FunctionConfig, or a handler and its settings, not both")
+        function = FunctionConfig.given(function, code_dir, settings)
         # The bootstrap parks a snap-start runtime as a snapshot only when this is set.
         function = function.with_(
             initialization_type="snap-start",

@@ -16,6 +16,7 @@ import time
 from .._core import events as ev
 from .._core.events import Event
 from .._core.report import report_once
+from .import_watch import ImportWatch
 from .process import RUNTIME_CLIENT_MODULES, runtime_client_loaded
 
 TYPE_CHECKING = False
@@ -102,9 +103,15 @@ class RuntimeHooks:
         installed now."""
         if self.install():
             return True
-        if not any(isinstance(f, _RuntimeClientWatcher) for f in sys.meta_path):
-            sys.meta_path.insert(0, _RuntimeClientWatcher(self))
+        if not any(isinstance(f, _RuntimeClientWatch) for f in sys.meta_path):
+            _RuntimeClientWatch(RUNTIME_CLIENT_MODULES, self._client_loaded).start()
         return False
+
+    def _client_loaded(self) -> None:
+        try:
+            self.install()
+        except Exception:
+            report_once("runtime-hooks", "could not hook the runtime client")
 
 
 def _thread_polling_without_execution_env() -> None:
@@ -155,57 +162,5 @@ def _wrap(
     return hooked
 
 
-class _RuntimeClientWatcher:
-    """Answers only for the runtime client's module: hooks it right after it executes."""
-
-    def __init__(self, hooks: RuntimeHooks) -> None:
-        self.hooks = hooks
-
-    def invalidate_caches(self) -> None:
-        pass
-
-    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
-        if fullname not in RUNTIME_CLIENT_MODULES:
-            return None
-        try:
-            for finder in sys.meta_path:
-                if finder is self or not hasattr(finder, "find_spec"):
-                    continue
-                spec = finder.find_spec(fullname, path, target)
-                if spec is not None and spec.loader is not None:
-                    spec.loader = _CallbackLoader(spec.loader, self._loaded)  # type: ignore[assignment]
-                    return spec
-        except Exception:
-            report_once("runtime-watch", "could not watch for the runtime client")
-        return None
-
-    def _loaded(self) -> None:
-        try:  # noqa: SIM105 - contextlib is not worth importing on the INIT path
-            sys.meta_path.remove(self)
-        except ValueError:
-            pass
-        try:
-            self.hooks.install()
-        except Exception:
-            report_once("runtime-hooks", "could not hook the runtime client")
-
-
-class _CallbackLoader:
-    def __init__(self, loader: Any, after: Callable[[], None]) -> None:
-        self._loader = loader
-        self._after = after
-
-    def create_module(self, spec: Any) -> Any:
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module: Any) -> None:
-        self._loader.exec_module(module)
-        if getattr(module, "__loader__", None) is self:
-            module.__loader__ = self._loader
-        spec = getattr(module, "__spec__", None)
-        if spec is not None and spec.loader is self:
-            spec.loader = self._loader
-        self._after()
-
-    def __getattr__(self, name: str) -> Any:  # get_source, is_package, ... for tracebacks
-        return getattr(self._loader, name)
+class _RuntimeClientWatch(ImportWatch):
+    """Hooks the runtime client right after its module executes (its own type: one at most)."""

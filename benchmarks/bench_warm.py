@@ -1,11 +1,11 @@
 """Warm per-invocation overhead, in process: the wrapped handler called directly.
 
 Rows: the bare function; the same function inside one SDK span (the floor any instrumentation
-pays); our ``instrument_handler`` on its after-response hot path (the handler only signals the
-extension; the export happens after the response, outside the timed region) and in ``sync``
-mode; the upstream ``opentelemetry-instrumentation-aws-lambda`` (which calls ``force_flush``
-in every invocation). Once with an in-memory exporter, once with OTLP/HTTP to a local
-receiver. Each run times a batch of calls; variants alternate in rounds.
+pays); our ``instrument_handler`` on its after-response hot path (the handler only hands its
+provider to delivery; the export runs after the runtime's post, outside the timed region)
+and in ``sync`` mode; the upstream ``opentelemetry-instrumentation-aws-lambda`` (which calls
+``force_flush`` in every invocation). Once with an in-memory exporter, once with OTLP/HTTP to
+a local receiver. Each run times a batch of calls; variants alternate in rounds.
 
     python benchmarks/bench_warm.py [--quick] [--rounds N]
 """
@@ -59,7 +59,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E4
 )
 
 from otel_lambda_init import instrument_handler  # noqa: E402
-from otel_lambda_init._delivery import extension as extension_module  # noqa: E402
 from otel_lambda_init._owner import sandbox  # noqa: E402
 from otel_lambda_sim.receiver import OtlpReceiver  # noqa: E402
 
@@ -99,11 +98,6 @@ class Context:
 
 
 CONTEXT = Context()
-
-
-class _PreparedExtension(extension_module.AfterResponseExtension):
-    """The after-response extension as the handler sees it; nothing is registered: its
-    export (after the response) is done by the benchmark outside the timed region."""
 
 
 def timed_batch(
@@ -157,7 +151,7 @@ def section(
         upstream = warm_app.upstream_handler  # wrapped in place by the instrumentor
 
         def after_response_export() -> None:
-            provider.force_flush()  # what the extension does once the caller has the response
+            provider.force_flush()  # what the runtime thread does once the response is posted
             clear()
 
         for mode in ("after-response", "sync"):  # first invocation (init span) off the clock
@@ -212,8 +206,11 @@ def section(
 def main() -> int:
     args = parse_args(__doc__.splitlines()[0], default_rounds=15, quick_rounds=2)
     print(f"Warm invocation benchmark: {machine_line()}")
+    # After-response as in a sandbox: the handler hands its provider to delivery, and the
+    # export after the runtime's post is done by the benchmark outside the timed region.
     delivery = sandbox().delivery
-    delivery.extension = _PreparedExtension("127.0.0.1:9", 2000, delivery.flusher, True)
+    delivery.started = True
+    delivery.after_post = True
     memory = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(memory))

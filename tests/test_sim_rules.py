@@ -171,10 +171,19 @@ def test_default_deadline_is_delivery_plus_the_function_timeout() -> None:
 # (name, extensions' events, steps after delivery at 2000 ms, expected completion ms or 0)
 COMPLETE_CASES: list[tuple[str, list[list[str]], list[Step], int]] = [
     (
-        "no extension: complete when the runtime posts",
+        "no extension: complete at the runtime's next after its post",
+        [],
+        [
+            lambda r: r.post_result("req-1", 2_300 * MS),
+            lambda r: r.runtime_next(2_340 * MS),
+        ],
+        2_340,
+    ),
+    (
+        "posted but the runtime has not called next yet: still busy (its work after the post)",
         [],
         [lambda r: r.post_result("req-1", 2_300 * MS)],
-        2_300,
+        0,
     ),
     (
         "an INVOKE extension that has not called next again holds it open",
@@ -182,34 +191,40 @@ COMPLETE_CASES: list[tuple[str, list[list[str]], list[Step], int]] = [
         [
             lambda r: r.take_event(r.extensions["id-ext0"]),
             lambda r: r.post_result("req-1", 2_300 * MS),
+            lambda r: r.runtime_next(2_310 * MS),
         ],
         0,
     ),
     (
-        "complete at the INVOKE extension's next after the runtime posted",
+        "complete at the INVOKE extension's next after the runtime posted and asked again",
         [["INVOKE"]],
         [
             lambda r: r.take_event(r.extensions["id-ext0"]),
             lambda r: r.post_result("req-1", 2_300 * MS),
+            lambda r: r.runtime_next(2_310 * MS),
             lambda r: r.extension_next("id-ext0", 2_450 * MS),
         ],
         2_450,
     ),
     (
-        "complete at the runtime's post when the extension was already done",
+        "complete at the runtime's next when the extension was already done",
         [["INVOKE"]],
         [
             lambda r: r.take_event(r.extensions["id-ext0"]),
             lambda r: r.extension_next("id-ext0", 2_100 * MS),
             lambda r: r.post_result("req-1", 2_300 * MS),
+            lambda r: r.runtime_next(2_310 * MS),
         ],
-        2_300,
+        2_310,
     ),
     (
-        "an extension registered for SHUTDOWN only does not hold invocations",
+        "an extension registered for no events does not hold invocations",
         [[]],
-        [lambda r: r.post_result("req-1", 2_300 * MS)],
-        2_300,
+        [
+            lambda r: r.post_result("req-1", 2_300 * MS),
+            lambda r: r.runtime_next(2_305 * MS),
+        ],
+        2_305,
     ),
 ]
 
@@ -219,7 +234,7 @@ COMPLETE_CASES: list[tuple[str, list[list[str]], list[Step], int]] = [
     COMPLETE_CASES,
     ids=[c[0] for c in COMPLETE_CASES],
 )
-def test_invocation_completes_when_runtime_posted_and_every_invoke_extension_called_next(
+def test_invocation_completes_when_runtime_posted_and_asked_again_and_every_invoke_extension_did(
     name: str, extensions: list[list[str]], steps: list[Step], complete_ms: int
 ) -> None:
     r = ready(*extensions)

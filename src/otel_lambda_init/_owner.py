@@ -286,15 +286,15 @@ class SandboxInstrumentation:
 
     # -- the ways in hand over here ---------------------------------------------------------
     def start_delivery(self) -> None:
-        """During INIT, set up how spans leave the sandbox (once): the after-response
-        extension and SIGTERM, or ``sync`` said once."""
+        """During INIT, set up how spans leave the sandbox (once): after-response on the
+        runtime's thread with the SIGTERM extension, or ``sync`` said once."""
         delivery = self.delivery
         if delivery.started:
             return
         mode = delivery.start(
             self.env.runtime_api if runtime_client_loaded() else None,
             self.timeline.init_over,
-            self.hooks.installed,
+            self.hooks.sees_posting,
             self.managed_instances,
         )
         if mode != self.config.flush:
@@ -377,6 +377,8 @@ class SandboxInstrumentation:
 
     def _on_invocation_received(self, event: Event) -> None:
         self.claims.window_opened()
+        if self._delivery is not None:
+            self._delivery.invocation_received(event.deadline_ms)
         init = self.timeline.init
         if init.received_ns is None and init.ready_ns is not None:
             init.received_ns = event.time_ns  # the first event's hand-over: the idle gap ends

@@ -3,9 +3,11 @@
 What the instrumentation is measured against lives here: INIT ends when the runtime and every
 registered extension (and every external extension that has not exited) called next;
 extensions register only during INIT; an invocation is complete only when the runtime posted
-its result and every INVOKE-registered extension called next again; the next event waits for
-that; SHUTDOWN stops events to the runtime. Every method takes the time as ns since the epoch,
-so tests can feed any timeline and the Runtime API server only translates requests into calls.
+its result and called next again and every INVOKE-registered extension called next again
+(what the runtime does between its post and its next is billed and keeps the sandbox busy,
+like an extension's work: RIE's "runtime overhead" phase); the next event waits for that;
+SHUTDOWN stops events to the runtime. Every method takes the time as ns since the epoch, so
+tests can feed any timeline and the Runtime API server only translates requests into calls.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ class InvocationState:
     served_ns: int
     deadline_ms: int
     responded_ns: int = 0
+    runtime_next_ns: int = 0  # the runtime's next after it posted: its part is done
     completed_ns: int = 0
 
     @property
@@ -136,6 +139,10 @@ class SandboxRules:
         if not self.runtime_ready_ns:
             self.runtime_ready_ns = now_ns
             self._check_init_done(now_ns)
+        state = self.current
+        if state is not None and state.responded and not state.runtime_next_ns:
+            state.runtime_next_ns = now_ns
+            self._check_complete(now_ns)
 
     def post_init_error(self, error_type: str | None, body: Any, now_ns: int) -> None:
         self.init_error = {"error_type": error_type, "body": body, "time_ns": now_ns}
@@ -290,7 +297,7 @@ class SandboxRules:
 
     def _check_complete(self, now_ns: int) -> None:
         state = self.current
-        if state is None or not state.responded:
+        if state is None or not state.responded or not state.runtime_next_ns:
             return
         for ext in self.extensions.values():
             invoke_events = "INVOKE" in ext.events and not self.function.managed_instances

@@ -65,6 +65,9 @@ class PlatformFaults:
     register: Callable[[int, Any, dict[str, str]], tuple[int, Any, dict[str, str]]] | None = None
     # invocation/next: the headers Lambda sends -> the headers sent
     invocation_headers: Callable[[dict[str, str]], dict[str, str]] | None = None
+    # event/next, before waiting for an event: (extension name, how many nexts it called)
+    # -> an answer sent at once (bytes as they are, or (status, JSON)), or None to wait
+    extension_next: Callable[[str, int], Any] | None = None
     touched: list[str] = field(default_factory=list)  # which hooks fired, in order
 
 
@@ -74,7 +77,7 @@ class InvocationResult:
 
     start_ns is when the sandbox accepted the request (before any INIT re-run); served_ns when
     the runtime received the event; responded_ns when it posted the result (the caller's
-    response); completed_ns when the last INVOKE extension called next.
+    response); completed_ns when the runtime and the last INVOKE extension called next again.
     """
 
     request_id: str
@@ -512,6 +515,7 @@ class RuntimeApi:
         with self._cond:
             gen = self.rules.generation
             self.rules.runtime_next(time.time_ns())
+            self._settle()  # its next after the post may complete the current invocation
             self._cond.notify_all()
             while not self.rules.may_deliver(bool(self._queue)):
                 if self._stopped or gen != self.rules.generation:
@@ -621,12 +625,22 @@ class RuntimeApi:
                 return h.reply(ext.status, ext.body())
             self._settle()
             self._cond.notify_all()
-            while (event := self.rules.take_event(ext)) is None:
+            early = None
+            if self.faults.extension_next is not None:
+                self.faults.touched.append("extension_next")
+                early = self.faults.extension_next(ext.name, len(ext.next_ns))
+            event = None
+            while early is None and (event := self.rules.take_event(ext)) is None:
                 if self._stopped or gen != self.rules.generation:
                     return h.reply(500, {"errorType": "Extension.Reset"})
                 self._cond.wait(_POLL_S)
+        if early is not None:
+            if isinstance(early, bytes):
+                return h.reply(200, raw=early)
+            status, body = early
+            return h.reply(status, body)
         answer: Any = event
-        if self.faults.extension_event is not None:
+        if self.faults.extension_event is not None and event is not None:
             self.faults.touched.append("extension_event")
             answer = self.faults.extension_event(event)
         event_headers = {"Lambda-Extension-Event-Identifier": str(uuid.uuid4())}

@@ -38,7 +38,7 @@ SHUTDOWN = "shutdown"
 class Event:
     """One lifecycle event, with the time it was observed (epoch ns)."""
 
-    __slots__ = ("kind", "time_ns", "request_id", "error", "source", "budget_s")
+    __slots__ = ("kind", "time_ns", "request_id", "error", "source", "budget_s", "deadline_ms")
 
     def __init__(
         self,
@@ -48,6 +48,7 @@ class Event:
         error: Mapping[str, Any] | None = None,
         source: str | None = None,
         budget_s: float = 0.0,
+        deadline_ms: float | None = None,
     ) -> None:
         self.kind = kind
         self.time_ns = time_ns
@@ -55,6 +56,7 @@ class Event:
         self.error = error
         self.source = source
         self.budget_s = budget_s
+        self.deadline_ms = deadline_ms  # invocation-received: the invocation's deadline
 
     def __repr__(self) -> str:
         return f"Event({self.kind!r}, {self.time_ns}, request_id={self.request_id!r})"

@@ -1,21 +1,34 @@
 """One delivery policy: every trigger that must get spans out of the sandbox goes here.
 
-After an invocation the configured mode decides (``after-response``: the internal extension
-exports once the caller has its response; ``sync``: a bounded flush before the handler
-returns; ``none``: someone else flushes). At INIT end (``separate`` mode), at an INIT error,
-before a SnapStart snapshot and at shutdown the spans are flushed now, bounded, whatever the
-mode: the process may not live to export them later.
+After an invocation the configured mode decides (``after-response``: exported once the
+caller has its response; ``sync``: a bounded flush before the handler returns; ``none``:
+someone else flushes). At INIT end (``separate`` mode), at an INIT error, before a SnapStart
+snapshot and at shutdown the spans are flushed now, bounded, whatever the mode: the process
+may not live to export them later.
+
+``after-response`` runs on the runtime's own thread, right after the runtime client posted
+the response and before its next ``next`` (the runtime hooks see both): Lambda has answered
+the caller and hands this sandbox no other request until that ``next``, so the export is off
+the caller's path and keeps the sandbox busy only as long as the export itself. An internal
+extension registered for no events (extension.py) keeps SIGTERM at shutdown. Where the
+runtime client's post cannot be seen, delivery falls back to ``sync`` (said once).
+
+(The first design held each invocation open with an extension registered for INVOKE. It
+cost more than ``sync``: a thread hand-off per invocation in the handler, the extension's
+thread waking while the handler ran, and one more round trip before the sandbox was free.)
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from .._core.config import Config
 from .._core.report import report_once
 from .._core.vocabulary import FLUSH_AFTER_RESPONSE, FLUSH_NONE, FLUSH_SYNC, DeliveryTrigger
 from .cadence import ExportCadence
-from .extension import AfterResponseExtension, start_after_response
+from .deadline import seconds_left
+from .extension import ShutdownSignalExtension, is_foreign_process, start_shutdown_signal
 from .flush import BoundedFlusher, Flushable
 
 
@@ -25,11 +38,22 @@ class Delivery:
     def __init__(self, config: Callable[[], Config]) -> None:
         self._config = config
         self.flusher = BoundedFlusher()
-        self.extension: AfterResponseExtension | None = None
-        # Lambda Managed Instances: extensions get no INVOKE events, so "after the response"
-        # is right after the runtime posted it, bounded, on the worker's own thread.
+        # Export on the runtime's thread once it posted the response (Lambda Managed
+        # Instances' workers too).
         self.after_post = False
+        # Registered for no events, so that Lambda sends SIGTERM at shutdown.
+        self.signal_extension: ShutdownSignalExtension | None = None
+        self.cadence: ExportCadence | None = None
         self.started = False
+        # The invocation in progress (one at a time per runtime process, LMI workers too):
+        # its deadline, and the provider its spans went to, handed over by our wrapper.
+        self._deadline_ms: float | None = None
+        self._handed: Flushable | object | None = None
+
+    @property
+    def after_response_running(self) -> bool:
+        """Spans are exported after the response without anyone asking per invocation."""
+        return self.after_post
 
     def start(
         self,
@@ -45,33 +69,55 @@ class Delivery:
         self.started = True
         if config.flush != FLUSH_AFTER_RESPONSE:
             return config.flush
-        if managed_instances:
-            if sees_posting:
-                self.after_post = True
-                return FLUSH_AFTER_RESPONSE
-            return FLUSH_SYNC
-        if runtime_api and not init_over:
-            self.extension = start_after_response(
-                runtime_api, config.flush_timeout_ms, self.flusher, sees_posting
-            )
-            if self.extension is not None and config.export_interval_ms > 0:
-                self.extension.export_due = ExportCadence(config.export_interval_ms).due
-        else:
+        cadence = (
+            ExportCadence(config.export_interval_ms) if config.export_interval_ms > 0 else None
+        )
+        if not runtime_api or not sees_posting or is_foreign_process():
             report_once(
-                "extension-late",
-                "after-response flushing needs the package set up during INIT (or a Runtime "
-                "API); falling back to OTEL_LAMBDA_INIT_FLUSH=sync",
+                "after-response-unavailable",
+                "after-response flushing needs the Lambda runtime client (awslambdaric) in "
+                "this process, hooked so that its response post is seen; falling back to "
+                "OTEL_LAMBDA_INIT_FLUSH=sync",
                 exc_info=False,
             )
-        return FLUSH_AFTER_RESPONSE if self.extension is not None else FLUSH_SYNC
+            return FLUSH_SYNC
+        self.after_post = True
+        self.cadence = cadence
+        if managed_instances:
+            return FLUSH_AFTER_RESPONSE  # LMI: no extension events, no SIGTERM promised
+        if init_over:
+            report_once(
+                "extension-late",
+                "set up after INIT: Lambda accepts no extension now, so it sends no SIGTERM "
+                "and an INIT no invocation used is not exported at shutdown",
+                exc_info=False,
+            )
+        else:
+            self.signal_extension = start_shutdown_signal(runtime_api)
+        return FLUSH_AFTER_RESPONSE
+
+    def invocation_received(self, deadline_ms: float | None) -> None:
+        """The runtime received an invocation's event (on its own thread)."""
+        self._deadline_ms = deadline_ms
+        self._handed = None
 
     def response_posted(
         self, request_id: str | None, provider: Callable[[], Flushable | object]
     ) -> None:
+        """On the runtime's thread, right after it posted the result: the caller has its
+        answer; Lambda waits for this thread's ``next`` before the next request."""
         if self.after_post:
-            self.flusher.flush(provider(), self._config().flush_timeout_ms / 1000.0)
-        elif self.extension is not None and request_id:
-            self.extension.response_posted(request_id, provider())
+            # What our wrapper handed over; else (the decorated function was never reached:
+            # a warm-up, a middleware that raised) whatever the provider holds.
+            handed, self._handed = self._handed, None
+            if self.cadence is not None and not self.cadence.due(time.time_ns()):
+                return
+            timeout_s = self._config().flush_timeout_ms / 1000.0
+            deadline_ms, self._deadline_ms = self._deadline_ms, None
+            if deadline_ms is not None:
+                timeout_s = min(timeout_s, seconds_left(deadline_ms))
+            if timeout_s > 0:
+                self.flusher.flush(handed if handed is not None else provider(), timeout_s)
 
     def deliver(
         self,
@@ -86,11 +132,9 @@ class Delivery:
         config = self._config()
         bound_s = config.flush_timeout_ms / 1000.0 if budget_s is None else budget_s
         if trigger == "after-invocation":
-            if config.flush == FLUSH_AFTER_RESPONSE and self.extension is not None and request_id:
-                self.extension.handler_finished(request_id, provider)
-                return True
             if config.flush == FLUSH_AFTER_RESPONSE and self.after_post:
-                return True  # flushed once the runtime has posted the response
+                self._handed = provider  # flushed once the runtime has posted the response
+                return True
             if config.flush == FLUSH_NONE:
                 return True
         # The process may not outlive these: what an earlier, stuck export holds up is waited

@@ -37,26 +37,40 @@ class RuntimeHooks:
     def __init__(self, publish: Callable[[Event], None]) -> None:
         self._publish = publish
         self.installed = False
+        self.wrapped: set[str] = set()  # the client methods we see, by name
+
+    @property
+    def sees_posting(self) -> bool:
+        """Whether "response posted" will be published (after-response delivery runs on it)."""
+        return "post_invocation_result" in self.wrapped
 
     # -- what each hooked method means -------------------------------------------------------
-    def _before_next(self, _args: tuple[Any, ...]) -> None:
+    def _before_next(self, _args: tuple[Any, ...], _result: Any = None) -> None:
         self._publish(Event(ev.NEXT_REQUESTED, time.time_ns()))
 
-    def _after_next(self, _args: tuple[Any, ...]) -> None:
-        self._publish(Event(ev.INVOCATION_RECEIVED, time.time_ns()))
+    def _after_next(self, _args: tuple[Any, ...], result: Any = None) -> None:
+        request_id = getattr(result, "invoke_id", None)
+        self._publish(
+            Event(
+                ev.INVOCATION_RECEIVED,
+                time.time_ns(),
+                request_id=request_id if isinstance(request_id, str) else None,
+                deadline_ms=_deadline_ms(getattr(result, "deadline_time_in_ms", None)),
+            )
+        )
 
-    def _after_post(self, args: tuple[Any, ...]) -> None:
+    def _after_post(self, args: tuple[Any, ...], _result: Any = None) -> None:
         request_id = args[0] if args and isinstance(args[0], str) else None
         self._publish(Event(ev.RESPONSE_POSTED, time.time_ns(), request_id=request_id))
 
-    def _before_init_error(self, args: tuple[Any, ...]) -> None:
+    def _before_init_error(self, args: tuple[Any, ...], _result: Any = None) -> None:
         error = args[0] if args and isinstance(args[0], dict) else {}
         self._publish(Event(ev.INIT_ERROR, time.time_ns(), error=error))
 
-    def _before_restore(self, _args: tuple[Any, ...]) -> None:
+    def _before_restore(self, _args: tuple[Any, ...], _result: Any = None) -> None:
         self._publish(Event(ev.BEFORE_SNAPSHOT, time.time_ns()))
 
-    def _after_restore(self, _args: tuple[Any, ...]) -> None:
+    def _after_restore(self, _args: tuple[Any, ...], _result: Any = None) -> None:
         self._publish(Event(ev.RESTORED, time.time_ns()))
 
     def _table(self) -> dict[str, tuple[Any, Any]]:
@@ -92,6 +106,7 @@ class RuntimeHooks:
                     original = vars(owner)[method]
                     original = getattr(original, _MARK, original)  # one wrapper per method
                     setattr(owner, method, _wrap(original, method, before, after))
+                    self.wrapped.add(method)
         if found:
             _thread_polling_without_execution_env()
         self.installed = self.installed or found
@@ -112,6 +127,18 @@ class RuntimeHooks:
             self.install()
         except Exception:
             report_once("runtime-hooks", "could not hook the runtime client")
+
+
+def _deadline_ms(value: Any) -> float | None:
+    """The invocation's deadline (epoch ms) from the runtime client's request, if readable:
+    the runtime passes the header through as text."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        deadline = float(value)
+    except (TypeError, ValueError):
+        return None
+    return deadline if 0 < deadline < 1e15 else None  # NaN and inf fail the comparison
 
 
 def _thread_polling_without_execution_env() -> None:
@@ -139,19 +166,19 @@ def _thread_polling_without_execution_env() -> None:
 def _wrap(
     original: Callable[..., Any],
     method: str,
-    before: Callable[[tuple[Any, ...]], None] | None,
-    after: Callable[[tuple[Any, ...]], None] | None,
+    before: Callable[[tuple[Any, ...], Any], None] | None,
+    after: Callable[[tuple[Any, ...], Any], None] | None,
 ) -> Callable[..., Any]:
     def hooked(self: Any, *args: Any, **kwargs: Any) -> Any:
         if before is not None:
             try:
-                before(args)
+                before(args, None)
             except Exception:
                 report_once(f"hook-{method}", f"the hook before {method} failed")
         result = original(self, *args, **kwargs)
         if after is not None:
             try:
-                after(args)
+                after(args, result)
             except Exception:
                 report_once(f"hook-{method}", f"the hook after {method} failed")
         return result

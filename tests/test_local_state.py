@@ -76,3 +76,36 @@ def test_state_is_keyed_per_sandbox(tmp_path: Path) -> None:
 def test_state_dir_honours_tmpdir(tmp_path: Path) -> None:
     assert state_file.state_dir({"TMPDIR": str(tmp_path)}) == str(tmp_path)
     assert state_file.state_dir({"TMPDIR": str(tmp_path / "missing")}) == "/tmp"
+
+
+def test_the_counter_is_written_in_place_and_the_file_stays_valid_json(tmp_path: Path) -> None:
+    import json
+    import os
+
+    first = state(tmp_path, os.getpid())
+    first.begin(100 * S)
+    first.set_status(history.DONE)
+    inode = os.stat(first.path).st_ino
+    for n in range(1, 1_002):
+        first.count_invocation()
+        if n in (1, 9, 10, 1_001):
+            on_disk = json.loads(Path(first.path).read_bytes())
+            assert on_disk["invocations"] == n and history.validated(on_disk) is not None
+    assert os.stat(first.path).st_ino == inode  # no rewrite per invocation
+    first.set_status(history.ERROR)  # a transition rewrites it whole; counting goes on
+    first.count_invocation()
+    assert json.loads(Path(first.path).read_bytes())["invocations"] == 1_002
+
+
+def test_a_counter_file_replaced_behind_our_back_is_not_written_through(
+    tmp_path: Path,
+) -> None:
+    import json
+    import os
+
+    first = state(tmp_path, os.getpid())
+    first.begin(100 * S)
+    os.unlink(first.path)
+    Path(first.path).write_text('{"planted": true}')
+    first.count_invocation()  # goes to the unlinked inode we created, never the planted file
+    assert json.loads(Path(first.path).read_text()) == {"planted": True}

@@ -3,6 +3,13 @@ directory (``/tmp`` in Lambda), read at INIT start and rewritten at each transit
 
 It is a hint, never trusted: validated field by field (``_core/history.py``), size-capped,
 never following a link, and ignored with one log line when anything is off.
+
+INIT transitions rewrite the whole file (write then rename, ~0.9 ms cold on a disk-backed
+``/tmp``). The invocation counter changes on every invocation, in the sandbox's busy time, so
+it is written in place instead: the file starts with ``{"invocations":`` and a number padded
+with spaces to a fixed width (whitespace is valid JSON), and a 20-byte ``pwrite`` through the
+descriptor of the file we created replaces it (tens of microseconds; a small write is never
+seen half done by a reader).
 """
 
 from __future__ import annotations
@@ -18,6 +25,9 @@ if TYPE_CHECKING:
 
 MAX_BYTES = 16_384
 """A state file larger than this was not written by us."""
+_COUNTER_PREFIX = b'{"invocations":'
+_COUNTER_WIDTH = 20
+"""Wide enough for any int64 (19 digits)."""
 
 
 def state_dir(environ: Any = None) -> str:
@@ -43,6 +53,8 @@ class StateFile:
         self.path = path
         self.pid = pid
         self.data: dict[str, Any] = history.empty()
+        # The file we last wrote, kept open for the in-place counter (this process only).
+        self._fd: int | None = None
 
     def begin(self, start_ns: int) -> history.Previous:
         """INIT starts in this process: read what came before, then record our attempt."""
@@ -65,6 +77,15 @@ class StateFile:
 
     def count_invocation(self) -> None:
         history.count_invocation(self.data)
+        fd = self._fd
+        if fd is not None and self.pid == os.getpid():
+            try:
+                os.pwrite(
+                    fd, b"%*d" % (_COUNTER_WIDTH, self.data["invocations"]), len(_COUNTER_PREFIX)
+                )
+                return
+            except OSError:
+                pass  # rewritten whole below, which reports a failure once
         self._write()
 
     def _read(self) -> dict[str, Any] | None:
@@ -92,18 +113,40 @@ class StateFile:
         # Write then rename: a process killed mid-write (the INIT cap) leaves the old state.
         # O_EXCL|O_NOFOLLOW: never write through a link someone planted at the temporary name
         # (unlinking a link removes the link, never its target).
-        import json
-
         tmp = f"{self.path}.{self.pid}.tmp"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        self._close()
         try:
             try:  # noqa: SIM105 - contextlib is not worth importing on the INIT path
                 os.unlink(tmp)
             except FileNotFoundError:
                 pass
             fd = os.open(tmp, flags, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(self.data, f, separators=(",", ":"))
-            os.replace(tmp, self.path)
+            try:
+                os.write(fd, _encoded(self.data))
+                os.replace(tmp, self.path)
+            except BaseException:
+                os.close(fd)
+                raise
+            # Still the file at ``path`` (a rename keeps the inode): the counter's target.
+            self._fd = fd
         except OSError:
             report_once("local-state", f"could not write {self.path}", exc_info=False)
+
+    def _close(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None and self.pid == os.getpid():
+            try:  # noqa: SIM105
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _encoded(data: dict[str, Any]) -> bytes:
+    """The history as JSON whose first member is the counter, padded to a fixed width."""
+    import json
+
+    rest = {k: value for k, value in data.items() if k != "invocations"}
+    body = json.dumps(rest, separators=(",", ":")).encode()
+    counter = b"%*d" % (_COUNTER_WIDTH, int(data.get("invocations", 0)))
+    return _COUNTER_PREFIX + counter + (b"," + body[1:] if len(body) > 2 else b"}")

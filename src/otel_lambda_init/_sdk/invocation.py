@@ -68,25 +68,27 @@ def parent_context_of(event: Any) -> context_api.Context | None:
     """The caller's context: HTTP headers in the event first, then Lambda's X-Ray header.
 
     Both go through the global propagator, so ``_X_AMZN_TRACE_ID`` is only used when the
-    user configured an X-Ray propagator (``OTEL_PROPAGATORS=xray`` or similar).
+    user configured an X-Ray propagator (``OTEL_PROPAGATORS=xray`` or similar). Only the
+    headers the propagator says it reads (its ``fields``) are handed to it, and when the
+    event has none of them it is not called at all: on a warm invocation without trace
+    headers that saves most of the cost of extraction (~15 us of ~60 us per call).
     """
-    # Imported here, not at module level: loading the propagators reads entry points
-    # (tens of ms), which the decorator's import at INIT must not pay.
-    from .propagation import import_propagate
-
-    propagate = import_propagate()
+    propagate = _propagate()
+    fields = _fields_of(propagate.get_global_textmap())
     try:
-        carrier = _carrier_of(event)
+        carrier = _carrier_of(event, fields)
         if carrier:
             ctx = propagate.extract(carrier, getter=_getter)
             if trace.get_current_span(ctx).get_span_context().is_valid:
                 return ctx
     except Exception:  # a hostile event or a propagator that raises: no remote parent
         pass
+    if fields is not None and _XRAY_HEADER not in fields:
+        return None  # the propagator does not read X-Ray: Lambda's header is not looked at
     xray = os.environ.get("_X_AMZN_TRACE_ID")
-    if xray and len(xray) <= MAX_HEADER_LENGTH and _reads_xray(propagate.get_global_textmap()):
+    if xray and len(xray) <= MAX_HEADER_LENGTH:
         try:
-            ctx = propagate.extract({"x-amzn-trace-id": xray}, getter=_getter)
+            ctx = propagate.extract({_XRAY_HEADER: xray}, getter=_getter)
         except Exception:
             return None
         if trace.get_current_span(ctx).get_span_context().is_valid:
@@ -97,27 +99,44 @@ def parent_context_of(event: Any) -> context_api.Context | None:
 MAX_HEADER_LENGTH = 8192
 """Propagation headers are short (traceparent is 55 characters; W3C caps tracestate at 32
 members); longer values are not propagation and are not read."""
+_XRAY_HEADER = "x-amzn-trace-id"
 
 
-def _carrier_of(event: Any) -> dict[str, str]:
-    """The event's string headers with string keys, lower-cased; nothing else."""
+def _carrier_of(event: Any, fields: frozenset[str] | None = None) -> dict[str, str]:
+    """The event's string headers with string keys, lower-cased, limited to ``fields``
+    when the propagator named them; nothing else."""
     headers = event.get("headers") if isinstance(event, Mapping) else None
-    if not isinstance(headers, Mapping):
+    if not isinstance(headers, Mapping) or not headers:
         return {}
-    return {
-        k.lower(): value
-        for k, value in headers.items()
-        if isinstance(k, str) and isinstance(value, str) and len(value) <= MAX_HEADER_LENGTH
-    }
+    carrier: dict[str, str] = {}
+    for key, value in headers.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            continue
+        name = key.lower()
+        if (fields is None or name in fields) and len(value) <= MAX_HEADER_LENGTH:
+            carrier[name] = value
+    return carrier
+
+
+@functools.lru_cache(maxsize=1)
+def _propagate() -> Any:
+    """``opentelemetry.propagate``, imported at the first invocation, not at module level:
+    loading the propagators reads entry points (tens of ms), which the decorator's import at
+    INIT must not pay; cached, since two import statements per call cost ~3 us."""
+    from .propagation import import_propagate
+
+    return import_propagate()
 
 
 @functools.lru_cache(maxsize=4)
-def _reads_xray(propagator: Any) -> bool:
-    """Whether the global propagator reads the X-Ray header (asked once per propagator)."""
+def _fields_of(propagator: Any) -> frozenset[str] | None:
+    """The header names the global propagator reads, lower-cased (asked once per
+    propagator); None when it cannot say, and then every header is handed to it."""
     try:
-        return "x-amzn-trace-id" in {f.lower() for f in propagator.fields}
+        fields = frozenset(f.lower() for f in propagator.fields if isinstance(f, str))
     except Exception:
-        return True  # a propagator that cannot say: let it try
+        return None
+    return fields or None
 
 
 @functools.lru_cache(maxsize=8)

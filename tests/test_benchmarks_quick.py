@@ -18,6 +18,7 @@ CASES = {
     "bench_init.py": ["INIT, process start to the runtime's first next", "Peak RSS"],
     "bench_warm.py": ["In-memory exporter", "OTLP/HTTP to a local receiver"],
     "bench_latency.py": ["Warm invocation, local receiver"],
+    "hot_path_profile.py": ["calls per run", "ours without parent extraction"],
 }
 
 

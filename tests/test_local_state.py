@@ -109,3 +109,27 @@ def test_a_counter_file_replaced_behind_our_back_is_not_written_through(
     Path(first.path).write_text('{"planted": true}')
     first.count_invocation()  # goes to the unlinked inode we created, never the planted file
     assert json.loads(Path(first.path).read_text()) == {"planted": True}
+
+
+def test_counted_without_writing_is_written_by_the_next_write_or_at_sigterm(
+    tmp_path: Path,
+) -> None:
+    import json
+    import os
+
+    first = state(tmp_path, os.getpid())
+    first.begin(100 * S)
+
+    def on_disk() -> int:
+        return int(json.loads(Path(first.path).read_bytes())["invocations"])
+
+    first.count_invocation(write=False)  # an export cadence's window that exported nothing
+    first.count_invocation(write=False)
+    assert on_disk() == 0
+    first.count_invocation()  # a window that exported writes the whole count
+    assert on_disk() == 3
+    first.count_invocation(write=False)
+    first.write_pending()  # SIGTERM
+    assert on_disk() == 4
+    first.write_pending()  # nothing pending: nothing written
+    assert on_disk() == 4

@@ -418,10 +418,13 @@ class SandboxInstrumentation:
 
     def _on_response_posted(self, event: Event) -> None:
         # After the post returns: the caller has its answer before any of this runs.
+        exported = True
         if self._delivery is not None:
-            self._delivery.response_posted(event.request_id, self.provider)
+            exported = self._delivery.response_posted(event.request_id, self.provider)
         if self.state_file is not None:
-            self.state_file.count_invocation()
+            # Under an export cadence the counter is written with the exports (and at
+            # SIGTERM): the windows that export nothing write nothing either.
+            self.state_file.count_invocation(write=exported)
 
     def _on_before_snapshot(self, event: Event) -> None:
         """SnapStart: the snapshot's INIT is over; export its span once, here."""
@@ -452,6 +455,8 @@ class SandboxInstrumentation:
                 report_once("deferred-build", "could not build tracing for an export")
 
     def _on_shutdown(self, event: Event) -> None:
+        if self.state_file is not None:
+            self.state_file.write_pending()
         timed_out = self._end_timed_out_invocations(event.time_ns)
         t0 = time.monotonic()
         self._materialize_deferred()

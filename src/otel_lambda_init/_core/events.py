@@ -63,20 +63,23 @@ class Event:
 
 
 class LifecycleEvents:
-    """Subscribers per event kind, called in the order they subscribed."""
+    """Subscribers per event kind, called in the order they subscribed.
+
+    Three events are published on every invocation from the runtime's thread (two of them
+    in the caller's or the sandbox's time): publishing takes no lock. Subscribing replaces
+    the kind's tuple (copy on write), so a publish sees the old or the new tuple, whole.
+    """
 
     def __init__(self) -> None:
-        self._subscribers: dict[str, list[Callable[[Event], None]]] = {}
+        self._subscribers: dict[str, tuple[Callable[[Event], None], ...]] = {}
         self._lock = threading.Lock()
 
     def subscribe(self, kind: str, subscriber: Callable[[Event], None]) -> None:
         with self._lock:
-            self._subscribers.setdefault(kind, []).append(subscriber)
+            self._subscribers[kind] = (*self._subscribers.get(kind, ()), subscriber)
 
     def publish(self, event: Event) -> None:
-        with self._lock:
-            subscribers = list(self._subscribers.get(event.kind, ()))
-        for subscriber in subscribers:
+        for subscriber in self._subscribers.get(event.kind, ()):
             try:
                 subscriber(event)
             except Exception:  # a subscriber's bug must not stop the runtime

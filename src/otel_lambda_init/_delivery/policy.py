@@ -103,21 +103,24 @@ class Delivery:
 
     def response_posted(
         self, request_id: str | None, provider: Callable[[], Flushable | object]
-    ) -> None:
+    ) -> bool:
         """On the runtime's thread, right after it posted the result: the caller has its
-        answer; Lambda waits for this thread's ``next`` before the next request."""
-        if self.after_post:
-            # What our wrapper handed over; else (the decorated function was never reached:
-            # a warm-up, a middleware that raised) whatever the provider holds.
-            handed, self._handed = self._handed, None
-            if self.cadence is not None and not self.cadence.due(time.time_ns()):
-                return
-            timeout_s = self._config().flush_timeout_ms / 1000.0
-            deadline_ms, self._deadline_ms = self._deadline_ms, None
-            if deadline_ms is not None:
-                timeout_s = min(timeout_s, seconds_left(deadline_ms))
-            if timeout_s > 0:
-                self.flusher.flush(handed if handed is not None else provider(), timeout_s)
+        answer; Lambda waits for this thread's ``next`` before the next request. False when
+        the export cadence left this window without an export."""
+        if not self.after_post:
+            return True
+        # What our wrapper handed over; else (the decorated function was never reached: a
+        # warm-up, a middleware that raised) whatever the provider holds.
+        handed, self._handed = self._handed, None
+        deadline_ms, self._deadline_ms = self._deadline_ms, None
+        if self.cadence is not None and not self.cadence.due(time.time_ns()):
+            return False
+        timeout_s = self._config().flush_timeout_ms / 1000.0
+        if deadline_ms is not None:
+            timeout_s = min(timeout_s, seconds_left(deadline_ms))
+        if timeout_s > 0:
+            self.flusher.flush(handed if handed is not None else provider(), timeout_s)
+        return True
 
     def deliver(
         self,

@@ -55,6 +55,7 @@ class StateFile:
         self.data: dict[str, Any] = history.empty()
         # The file we last wrote, kept open for the in-place counter (this process only).
         self._fd: int | None = None
+        self._unwritten = False  # invocations counted since the counter was last written
 
     def begin(self, start_ns: int) -> history.Previous:
         """INIT starts in this process: read what came before, then record our attempt."""
@@ -75,14 +76,26 @@ class StateFile:
     def init_failed(self) -> None:
         self.set_status(history.ERROR)
 
-    def count_invocation(self) -> None:
+    def count_invocation(self, write: bool = True) -> None:
+        """One more invocation; ``write=False`` keeps it in memory until the next write (an
+        export cadence writes the counter with its exports and at SIGTERM)."""
         history.count_invocation(self.data)
+        self._unwritten = not write
+        if write:
+            self._write_counter()
+
+    def write_pending(self) -> None:
+        """Write the counter if invocations were counted without writing (at SIGTERM)."""
+        if self._unwritten:
+            self._unwritten = False
+            self._write_counter()
+
+    def _write_counter(self) -> None:
         fd = self._fd
         if fd is not None and self.pid == os.getpid():
+            counter = b"%*d" % (_COUNTER_WIDTH, self.data["invocations"])
             try:
-                os.pwrite(
-                    fd, b"%*d" % (_COUNTER_WIDTH, self.data["invocations"]), len(_COUNTER_PREFIX)
-                )
+                os.pwrite(fd, counter, len(_COUNTER_PREFIX))
                 return
             except OSError:
                 pass  # rewritten whole below, which reports a failure once

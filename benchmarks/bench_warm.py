@@ -151,7 +151,10 @@ def section(
         upstream = warm_app.upstream_handler  # wrapped in place by the instrumentor
 
         def after_response_export() -> None:
-            provider.force_flush()  # what the runtime thread does once the response is posted
+            # What the runtime's thread does once the response is posted: build the recorded
+            # warm spans, export.
+            sandbox().materialize_recorded()
+            provider.force_flush()
             clear()
 
         for mode in ("after-response", "sync"):  # first invocation (init span) off the clock

@@ -23,6 +23,7 @@ from .._core.report import report_once
 from .emitter import record_error
 from .foreign_span import decorate_invocation_span, is_upstream_invocation_span, scope_name
 from .invocation import invocation_attributes, parent_context_of, trigger_of
+from .recorded_span import ReplayingTracer
 
 TYPE_CHECKING = False  # the host protocol is for the type checker only
 if TYPE_CHECKING:
@@ -60,6 +61,8 @@ class HandlerInstrumentation:
         self._attributes = dict(attributes or {})
         self._tracer: trace.Tracer | None = None
         self._tracer_of: Any = None
+        self._recorder: ReplayingTracer | None = None
+        self._recorder_of: Any = None
         # Fallback INIT end when the runtime's next call cannot be observed: the handler was
         # decorated while its module was being imported.
         self._ready_ns = time.time_ns()
@@ -69,6 +72,16 @@ class HandlerInstrumentation:
             self._tracer = provider.get_tracer(v.TRACER_NAME, v.VERSION)
             self._tracer_of = provider
         return self._tracer
+
+    def recorder(self, tracer: trace.Tracer) -> ReplayingTracer | None:
+        """The tracer that records warm invocation spans for building after the response;
+        None when spans stay live (another delivery mode, opted out, not an SDK tracer)."""
+        if not self.host.defers_warm_spans():
+            return None
+        if self._recorder is None or self._recorder_of is not tracer:
+            self._recorder = ReplayingTracer(tracer) if ReplayingTracer.supports(tracer) else None
+            self._recorder_of = tracer
+        return self._recorder
 
     def start(self, event: Any, context: Any, start_ns: int | None = None) -> _Invocation | None:
         """The invocation span started (or decorated), None when none could be, ``NESTED``
@@ -112,9 +125,20 @@ class HandlerInstrumentation:
             root = host.emitter.open_root(tracer, parent, start_ns)
             if root is not None:
                 span_parent = trace.set_span_in_context(root, context_api.Context())
-        span = tracer.start_span(
-            env.function_name, context=span_parent, kind=kind, start_time=start_ns, attributes=attrs
-        )
+        recorder = self.recorder(tracer) if number > 1 else None
+        if recorder is not None:
+            # A warm invocation under after-response delivery: the SDK builds its span after
+            # the response (recorded_span.py); the handler gets one with its final identity.
+            span = recorder.record(env.function_name, span_parent, kind, start_ns, attrs)
+            host.recorded_span_started(span)
+        else:
+            span = tracer.start_span(
+                env.function_name,
+                context=span_parent,
+                kind=kind,
+                start_time=start_ns,
+                attributes=attrs,
+            )
         if number == 1:
             span.set_attributes(host.emitter.on_first_invocation(span, parent, start_ns))
             host.init_span_emitted(provider)

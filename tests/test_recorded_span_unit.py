@@ -1,0 +1,109 @@
+"""RecordedSpan / ReplayingTracer: the SDK span built after the fact has the identity, times,
+sampling decision and content the recorded one had; nothing grows without bound."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+from opentelemetry.trace import SpanKind, StatusCode
+
+from otel_lambda_init._sdk.recorded_span import MAX_RECORDED, RecordedSpan, ReplayingTracer
+
+
+class CountingCoinSampler(Sampler):
+    """Samples every other call: a replayed decision must not ask it again."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
+        self.calls += 1
+        attributes = kwargs.get("attributes") or (args[4] if len(args) > 4 else None)
+        decision = Decision.RECORD_AND_SAMPLE if self.calls % 2 else Decision.DROP
+        return SamplingResult(decision, attributes)
+
+    def get_description(self) -> str:
+        return "coin"
+
+
+def setup(sampler: Sampler | None = None) -> tuple[ReplayingTracer, InMemorySpanExporter]:
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(sampler=sampler) if sampler else TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    return ReplayingTracer(provider.get_tracer("otel-lambda-init")), memory
+
+
+def test_the_built_span_has_the_recorded_identity_times_and_content() -> None:
+    recorder, memory = setup()
+    span = recorder.record("fn", None, SpanKind.SERVER, 1_000, {"faas.trigger": "http"})
+    assert isinstance(span, RecordedSpan)
+    span.set_attribute("app.k", "v")
+    span.add_event("e", {"x": 1}, timestamp=1_500)
+    span.set_status(StatusCode.ERROR, "bad")
+    span.update_name("fn renamed")
+    span.end(end_time=2_000)
+    span.materialize()
+    (built,) = memory.get_finished_spans()
+    assert built.context is not None
+    assert (built.context.trace_id, built.context.span_id) == (
+        span.context.trace_id,
+        span.context.span_id,
+    )
+    assert built.context.trace_flags == span.context.trace_flags
+    assert built.parent is None and built.kind == SpanKind.SERVER
+    assert (built.start_time, built.end_time) == (1_000, 2_000)
+    assert built.name == "fn renamed" and built.status.status_code == StatusCode.ERROR
+    assert dict(built.attributes or {}) == {"faas.trigger": "http", "app.k": "v"}
+    assert [(e.name, e.timestamp) for e in built.events] == [("e", 1_500)]
+
+
+def test_the_sampling_decision_is_taken_once_and_replayed() -> None:
+    sampler = CountingCoinSampler()
+    recorder, memory = setup(sampler)
+    kept = recorder.record("fn", None, SpanKind.SERVER, 1, {})
+    dropped = recorder.record("fn", None, SpanKind.SERVER, 1, {})
+    assert isinstance(kept, RecordedSpan) and not isinstance(dropped, RecordedSpan)
+    assert not dropped.is_recording() and not dropped.get_span_context().trace_flags.sampled
+    kept.end(2)
+    kept.materialize()
+    assert sampler.calls == 2  # the build asked nobody
+    assert len(memory.get_finished_spans()) == 1
+
+
+def test_a_remote_parent_is_kept() -> None:
+    recorder, memory = setup()
+    parent = trace.set_span_in_context(
+        trace.NonRecordingSpan(
+            trace.SpanContext(0xABC, 0xDEF, is_remote=True, trace_flags=trace.TraceFlags(1))
+        )
+    )
+    span = recorder.record("fn", parent, SpanKind.SERVER, 1, {})
+    assert isinstance(span, RecordedSpan)
+    span.end(2)
+    span.materialize()
+    (built,) = memory.get_finished_spans()
+    assert built.parent is not None and built.parent.span_id == 0xDEF
+    assert built.context is not None and built.context.trace_id == 0xABC
+
+
+def test_what_a_handler_records_is_bounded_and_nothing_after_the_end() -> None:
+    recorder, memory = setup()
+    span = recorder.record("fn", None, SpanKind.SERVER, 1, {})
+    assert isinstance(span, RecordedSpan)
+    for i in range(MAX_RECORDED * 3):
+        span.set_attribute(f"k{i}", i)
+        span.add_event(f"e{i}")
+    span.end(2)
+    span.end(99)  # the first end wins
+    span.set_attribute("late", True)
+    assert not span.is_recording()
+    assert len(span.attributes) == MAX_RECORDED and span.end_time == 2
+    span.materialize()
+    (built,) = memory.get_finished_spans()
+    assert "late" not in (built.attributes or {}) and built.end_time == 2
+    assert len(built.events) <= MAX_RECORDED

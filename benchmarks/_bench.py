@@ -27,6 +27,12 @@ def parse_args(description: str, default_rounds: int, quick_rounds: int = 2) -> 
     parser.add_argument(
         "--json", default=None, help="also write the medians to this file (run_all.py reads it)"
     )
+    parser.add_argument(
+        "--collector",
+        action="store_true",
+        help="bench_latency: export to the OpenTelemetry Collector built by "
+        "scripts/components.sh (OTELCOL_BIN), as in Lambda, instead of a Python receiver",
+    )
     args = parser.parse_args()
     if args.rounds is None:
         args.rounds = quick_rounds if args.quick else default_rounds
@@ -121,6 +127,68 @@ class ReceiverProcess:
     def __exit__(self, *exc: object) -> None:
         out, _ = self._proc.communicate(timeout=30)
         self.span_count = int(out.strip() or 0)
+
+
+class CollectorProcess:
+    """The Collector (``OTELCOL_BIN``) receiving OTLP/HTTP on 127.0.0.1, a batch processor and
+    the debug exporter: what a function exports to in Lambda (the collector extension) is a
+    Go server, whose answers take less than the Python receiver's."""
+
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+
+    def __enter__(self) -> CollectorProcess:
+        import socket
+        import subprocess
+        import tempfile
+        import time
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self._dir = tempfile.TemporaryDirectory()
+        config = os.path.join(self._dir.name, "collector.yaml")
+        with open(config, "w") as f:
+            f.write(
+                "receivers:\n  otlp:\n    protocols:\n      http:\n"
+                f"        endpoint: 127.0.0.1:{port}\n"
+                "processors:\n  batch: {}\n"
+                "exporters:\n  debug:\n    verbosity: basic\n"
+                "service:\n  telemetry:\n    metrics:\n      level: none\n"
+                "  pipelines:\n    traces:\n      receivers: [otlp]\n"
+                "      processors: [batch]\n      exporters: [debug]\n"
+            )
+        self._log = open(os.path.join(self._dir.name, "collector.log"), "w+")  # noqa: SIM115
+        self._proc = subprocess.Popen(
+            [self.binary, "--config", config], stdout=self._log, stderr=subprocess.STDOUT
+        )
+        self.endpoint = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                if self._proc.poll() is not None:
+                    raise RuntimeError("the collector exited at start") from None
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the collector did not listen within 30 s")
+        self.span_count = 0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import re
+
+        self._proc.terminate()
+        try:
+            self._proc.wait(timeout=30)
+        except Exception:
+            self._proc.kill()
+        self._log.seek(0)
+        self.span_count = sum(int(n) for n in re.findall(r'"spans": (\d+)', self._log.read()))
+        self._log.close()
+        self._dir.cleanup()
 
 
 def machine_line() -> str:

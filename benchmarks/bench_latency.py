@@ -15,12 +15,14 @@ about 10 requests a second (the rate the export cadence row is about).
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
 from statistics import mean
 
 from _bench import (
+    CollectorProcess,
     ReceiverProcess,
     alternate,
     fmt,
@@ -89,7 +91,13 @@ def main() -> int:
     print(f"Caller-visible latency benchmark: {args.rounds} rounds, {machine_line()}")
     t0 = time.monotonic()
     completed: dict[str, list[float]] = {}
-    with ReceiverProcess() as receiver:
+    collector = os.environ.get("OTELCOL_BIN") if args.collector else None
+    if args.collector and not collector:
+        raise SystemExit("--collector needs OTELCOL_BIN (scripts/components.sh builds it)")
+    print(
+        f"Receiver: {'the Collector at ' + str(collector) if collector else 'Python (own process)'}"
+    )
+    with CollectorProcess(collector) if collector else ReceiverProcess() as receiver:
         base_env = otlp_env(receiver.endpoint)
         sandboxes: list[tuple[str, Sandbox]] = []
         try:

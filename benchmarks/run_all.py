@@ -36,8 +36,12 @@ WARM_SPAN_ATTRS = "one SDK span, our 9 attributes"
 WARM_UPSTREAM = "upstream aws-lambda instrumentor"
 
 
-def run(script: str, rounds: int | None, quick: bool, out: Path) -> dict[str, Any]:
+def run(
+    script: str, rounds: int | None, quick: bool, out: Path, collector: bool = False
+) -> dict[str, Any]:
     cmd = [PYTHON, str(HERE / script), "--json", str(out)]
+    if collector:
+        cmd.append("--collector")
     if quick:
         cmd.append("--quick")
     elif rounds:
@@ -68,7 +72,9 @@ def main() -> int:
     print(f"run_all: {machine_line()}")
     with tempfile.TemporaryDirectory() as tmp:
         init = run("bench_init.py", None, args.quick, Path(tmp) / "init.json")
-        latency = run("bench_latency.py", None, args.quick, Path(tmp) / "latency.json")
+        latency = run(
+            "bench_latency.py", None, args.quick, Path(tmp) / "latency.json", args.collector
+        )
         warm = run("bench_warm.py", None, args.quick, Path(tmp) / "warm.json")
         run("hot_path_profile.py", None, args.quick, Path(tmp) / "profile.json")
     loads = ", ".join(f"{d['load']:.2f}" for d in (init, latency, warm))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -85,3 +86,45 @@ def test_an_unknown_protocol_falls_back_to_http_protobuf(monkeypatch) -> None:
     exporter = otlp_exporter_factory()()
     assert type(exporter).__module__ == "opentelemetry.exporter.otlp.proto.http.trace_exporter"
     exporter.shutdown()
+
+
+def test_a_loopback_collector_is_reached_without_reading_proxy_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A proxy variable nobody meant for localhost: the environment is not consulted for the
+    # collector on this machine (and not scanned on every export), so the export goes direct.
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with OtlpReceiver() as receiver:
+        lazy = LazySpanExporter(
+            otlp_exporter_factory("http/protobuf", endpoint=receiver.endpoint + "/v1/traces")
+        )
+        provider = TracerProvider()
+        provider.add_span_processor(BatchSpanProcessor(lazy))
+        provider.get_tracer("t").start_span("direct").end()
+        assert provider.force_flush()
+        spans = receiver.wait_for(lambda s: bool(s), timeout=10)
+    assert [s.name for s in spans] == ["direct"]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "own_session"),
+    [
+        ("http://localhost:4318/v1/traces", True),
+        ("http://127.0.0.1:4318", True),
+        ("https://localhost:4318", False),  # TLS: CA settings from the environment may matter
+        ("http://collector.internal:4318", False),
+        ("not a url", False),
+    ],
+)
+def test_only_plain_http_loopback_endpoints_get_the_environment_free_session(
+    endpoint: str, own_session: bool
+) -> None:
+    from otel_lambda_init._sdk.lazy_exporter import _loopback_session
+
+    session = _loopback_session(endpoint)
+    assert (session is not None) == own_session
+    if session is not None:
+        assert session.trust_env is False

@@ -370,16 +370,17 @@ class SandboxInstrumentation:
 
     def recorded_span_started(self, span: Any) -> None:
         """Keep a recorded warm invocation span until the export that builds it."""
-        from ._sdk.recorded_span import RecordedSpan, RecordedSpans
+        recorded = self._recorded
+        if recorded is None:
+            from ._sdk.recorded_span import RecordedSpans
 
-        if not isinstance(span, RecordedSpan):
-            return  # dropped by the sampler: nothing to build
-        with self._lock:
-            if self._recorded is None:
-                self._recorded = RecordedSpans()
-        if not self._recorded.add(span):
-            self._recorded.materialize()  # too many wait: build the ended ones now
-            self._recorded.add(span)
+            with self._lock:
+                if self._recorded is None:
+                    self._recorded = RecordedSpans()
+                recorded = self._recorded
+        if not recorded.add(span):
+            recorded.materialize()  # too many wait: build the ended ones now
+            recorded.add(span)
 
     def materialize_recorded(self) -> None:
         """Before an export: have the SDK build the recorded spans that have ended."""

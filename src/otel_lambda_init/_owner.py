@@ -406,7 +406,8 @@ class SandboxInstrumentation:
 
     def _on_next_requested(self, event: Event) -> None:
         self.claims.window_closed()
-        self.end_init(event.time_ns, END_RUNTIME_NEXT)
+        if self.timeline.init.end_ns is None:  # every invocation comes here: INIT ends once
+            self.end_init(event.time_ns, END_RUNTIME_NEXT)
         init = self.timeline.init
         if init.ready_ns is None and init.end_ns is not None:
             init.ready_ns = time.time_ns()  # after what INIT end did here: next leaves now

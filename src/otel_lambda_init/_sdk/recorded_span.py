@@ -245,6 +245,8 @@ class RecordedSpan(trace.Span):
                 return
             if key not in self._attributes and len(self._attributes) >= MAX_RECORDED:
                 return
+            if isinstance(value, list):
+                value = tuple(value)  # as the SDK copies it: later changes are not recorded
             self._attributes[key] = value
             self.calls.append(("set_attribute", (key, value)))
 
@@ -253,12 +255,12 @@ class RecordedSpan(trace.Span):
     ) -> None:
         self._keep(
             "add_event",
-            (name, attributes, time.time_ns() if timestamp is None else timestamp),
+            (name, _copy(attributes), time.time_ns() if timestamp is None else timestamp),
             "events",
         )
 
     def add_link(self, context: SpanContext, attributes: Attributes = None) -> None:
-        self._keep("add_link", (context, attributes), "links")
+        self._keep("add_link", (context, _copy(attributes)), "links")
 
     def update_name(self, name: str) -> None:
         with self._lock:
@@ -281,7 +283,9 @@ class RecordedSpan(trace.Span):
         escaped: bool = False,
     ) -> None:
         stamp = time.time_ns() if timestamp is None else timestamp
-        self._keep("record_exception", (exception, attributes, stamp, escaped), "events")
+        # The exception (and its traceback's frames) is kept until the span is built: right
+        # after the response, or at the next export under an export cadence.
+        self._keep("record_exception", (exception, _copy(attributes), stamp, escaped), "events")
 
     def end(self, end_time: int | None = None) -> None:
         with self._lock:
@@ -308,6 +312,11 @@ class RecordedSpan(trace.Span):
             self.end(time.time_ns())  # never left open: the SDK span must end
         self._tracer.build(self)
         self.calls = []  # the exception objects hold the handler's frames
+
+
+def _copy(attributes: Attributes) -> Attributes:
+    """The attributes as they are now (the SDK copies them when they are given)."""
+    return dict(attributes) if attributes else attributes
 
 
 class RecordedSpans:

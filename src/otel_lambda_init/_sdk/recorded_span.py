@@ -45,6 +45,10 @@ MAX_PENDING = 2048
 built at once, as the SDK's batch queue would hold them."""
 
 _RANDOM_FLAG = getattr(TraceFlags, "RANDOM_TRACE_ID", 0)
+_UNSET = Status(StatusCode.UNSET)
+_SPANS_LOCK = threading.Lock()
+"""One lock for every recorded span: a handler's calls on its span rarely race, and a lock
+per span is one more object to make on every invocation."""
 
 
 class _Scope:
@@ -216,13 +220,13 @@ class RecordedSpan(trace.Span):
         self.end_time: int | None = None
         self.sampling = sampling
         self.links_at_start: Sequence[Link] = ()
-        self.status = Status(StatusCode.UNSET)
+        self.status = _UNSET
         self.instrumentation_scope = _SCOPE
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self._attributes: dict[str, Any] = dict(sampling.attributes or {})
         self._events = 0
         self._links = 0
-        self._lock = threading.Lock()
+        self._lock = _SPANS_LOCK
 
     # -- what the handler and its libraries may call ------------------------------------------
     def get_span_context(self) -> SpanContext:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -13,6 +14,8 @@ from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
 from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_lambda_init._sdk.recorded_span import MAX_RECORDED, RecordedSpan, ReplayingTracer
+
+pytestmark = pytest.mark.usefixtures("own_once_reports")
 
 
 class CountingCoinSampler(Sampler):
@@ -107,3 +110,62 @@ def test_what_a_handler_records_is_bounded_and_nothing_after_the_end() -> None:
     (built,) = memory.get_finished_spans()
     assert "late" not in (built.attributes or {}) and built.end_time == 2
     assert len(built.events) <= MAX_RECORDED
+
+
+def test_a_failing_processor_at_build_is_said_once_and_the_next_span_still_builds(
+    caplog: Any,
+) -> None:
+    from opentelemetry.sdk.trace import SpanProcessor
+
+    from otel_lambda_init._sdk.recorded_span import RecordedSpans
+
+    class Explodes(SpanProcessor):
+        def __init__(self) -> None:
+            self.armed = True
+
+        def on_start(self, span: Any, parent_context: Any = None) -> None:
+            if self.armed:
+                self.armed = False
+                raise RuntimeError("a user's processor failed")
+
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    explodes = Explodes()
+    provider.add_span_processor(explodes)
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    recorder = ReplayingTracer(provider.get_tracer("otel-lambda-init"))
+    pending = RecordedSpans()
+    for n in range(2):
+        span = recorder.record(f"fn{n}", None, SpanKind.SERVER, 1, {})
+        assert isinstance(span, RecordedSpan)
+        span.end(2)
+        assert pending.add(span)
+    assert pending.materialize() == 2  # the first build fails inside the SDK, contained
+    assert [s.name for s in memory.get_finished_spans()] == ["fn1"]
+    assert caplog.text.count("could not build a warm invocation span") == 1
+    assert len(pending) == 0
+
+
+def test_a_span_kept_by_the_handler_after_it_returned_ignores_later_calls() -> None:
+    import threading
+
+    recorder, memory = setup()
+    span = recorder.record("fn", None, SpanKind.SERVER, 1, {})
+    assert isinstance(span, RecordedSpan)
+    span.end(2)  # the invocation is over; a background thread of the handler goes on
+
+    def late() -> None:
+        span.set_attribute("late", 1)
+        span.add_event("late")
+        span.set_status(StatusCode.ERROR)
+        span.update_name("late")
+        span.end(99)
+
+    worker = threading.Thread(target=late)
+    worker.start()
+    worker.join(5)
+    span.materialize()
+    (built,) = memory.get_finished_spans()
+    assert built.name == "fn" and built.end_time == 2
+    assert "late" not in (built.attributes or {}) and not built.events
+    assert built.status.status_code == StatusCode.UNSET

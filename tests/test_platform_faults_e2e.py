@@ -79,6 +79,34 @@ def test_extension_survives_an_event_next_answered_with_null(receiver: OtlpRecei
     assert sandbox.logs().count("event/next call failed") == 1
 
 
+def test_an_event_the_extension_never_asked_for_answered_at_once_is_not_polled_hot(
+    receiver: OtlpReceiver,
+) -> None:
+    from lambda_harness import HANDLERS, otel_env
+
+    from otel_lambda_sim.sandbox import Sandbox
+
+    def at_once(name: str, calls: int) -> Any:
+        if name != "otel-lambda-init":
+            return None
+        return (200, {"eventType": "INVOKE", "requestId": "never-asked-for"})
+
+    with Sandbox("manual_app.handler", HANDLERS, env=otel_env(receiver)) as sandbox:
+        sandbox.api.start()
+        sandbox.api.faults.extension_next = at_once
+        sandbox.start()
+        assert sandbox.wait_init(30).ok
+        result = sandbox.invoke({"n": 1}, timeout=30)
+        time.sleep(2.0)
+        (extension,) = [e for e in sandbox.api.extensions if e.name == "otel-lambda-init"]
+        calls = len(extension.next_ns)
+        spans = receiver.wait_for(lambda s: bool(invocation_spans(s)), timeout=10)
+    assert result.status == "success" and init_spans(spans)
+    # Pauses double from 50 ms: about 7 calls in the first 2.5 s, not thousands.
+    assert 2 <= calls <= 10, calls
+    assert sandbox.logs().count("an event it never asked for") == 1
+
+
 def test_a_runtime_api_failing_every_event_next_is_not_polled_hot(
     receiver: OtlpReceiver,
 ) -> None:

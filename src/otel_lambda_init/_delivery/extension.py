@@ -68,20 +68,22 @@ class ShutdownSignalExtension:
         it returns: it blocks until the sandbox ends. A failing Runtime API is retried with
         doubling pauses, never polled hot."""
         conn = LocalHTTPConnection(self.runtime_api)
-        failures = 0
+        unexpected = 0  # answers in a row that were not a blocking wait: failures or events
         while True:
             try:
                 event = self._next(conn)
             except Exception:
                 report_once("extension-next", "the extension's event/next call failed")
                 conn.close()
-                time.sleep(min(_RETRY_MAX_S, 0.05 * 2 ** min(failures, 7)))
-                failures += 1
                 conn = LocalHTTPConnection(self.runtime_api)
-                continue
-            failures = 0
-            if event.get("eventType") == "SHUTDOWN":
-                return
+            else:
+                if event.get("eventType") == "SHUTDOWN":
+                    return
+                # Registered for no events, it is sent none: an API answering at once with
+                # one is as broken as one failing, and is not polled hot either.
+                report_once("extension-event", "the extension was sent an event it never asked for")
+            time.sleep(min(_RETRY_MAX_S, 0.05 * 2 ** min(unexpected, 7)))
+            unexpected += 1
 
     def _next(self, conn: LocalHTTPConnection) -> dict[str, Any]:
         conn.request(

@@ -49,9 +49,7 @@ def nothing(*_args: Any, **_kwargs: Any) -> None:
 def main() -> int:
     args = parse_args(__doc__.splitlines()[0], default_rounds=31, quick_rounds=2)
     calls = 100 if args.quick else 1_000
-    owner = bw.sandbox()
-    owner.delivery.started = True
-    owner.delivery.after_post = True
+    owner = bw.as_after_response()
     memory = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(memory))

@@ -70,12 +70,16 @@ def test_the_sampling_decision_is_taken_once_and_replayed() -> None:
     recorder, memory = setup(sampler)
     kept = recorder.record("fn", None, SpanKind.SERVER, 1, {})
     dropped = recorder.record("fn", None, SpanKind.SERVER, 1, {})
-    assert isinstance(kept, RecordedSpan) and not isinstance(dropped, RecordedSpan)
+    assert sampler.calls == 0  # nothing looked at either span yet: nobody was asked
+    assert kept.get_span_context().trace_flags.sampled and kept.is_recording()
     assert not dropped.is_recording() and not dropped.get_span_context().trace_flags.sampled
-    kept.end(2)
-    kept.materialize()
+    assert sampler.calls == 2  # once each, however often the identity is read
+    for span in (kept, dropped):
+        span.set_attribute("app.k", "v")
+        span.end(2)
+        span.materialize()
     assert sampler.calls == 2  # the build asked nobody
-    assert len(memory.get_finished_spans()) == 1
+    assert [s.name for s in memory.get_finished_spans()] == ["fn"]  # the dropped one: not built
 
 
 def test_a_remote_parent_is_kept() -> None:
@@ -169,3 +173,73 @@ def test_a_span_kept_by_the_handler_after_it_returned_ignores_later_calls() -> N
     assert built.name == "fn" and built.end_time == 2
     assert "late" not in (built.attributes or {}) and not built.events
     assert built.status.status_code == StatusCode.UNSET
+
+
+def test_nobody_looked_so_the_identity_and_start_attributes_are_made_at_the_build() -> None:
+    sampler = CountingCoinSampler()
+    recorder, memory = setup(sampler)
+    made: list[int] = []
+
+    def start_attributes() -> dict[str, Any]:
+        made.append(1)
+        return {"faas.trigger": "other", "faas.coldstart": False}
+
+    span = recorder.record("fn", None, SpanKind.SERVER, 1, start_attributes)
+    span.set_attribute("app.k", "v")  # a call on the span does not need its identity
+    span.end(2)
+    assert (sampler.calls, made) == (0, [])  # the caller's path paid for neither
+    span.materialize()
+    assert (sampler.calls, made) == (1, [1])
+    (built,) = memory.get_finished_spans()
+    assert dict(built.attributes or {}) == {
+        "faas.trigger": "other",
+        "faas.coldstart": False,
+        "app.k": "v",
+    }
+    assert built.context is not None and built.context.span_id == span.context.span_id
+
+
+def test_a_child_made_before_the_build_points_at_the_built_span() -> None:
+    recorder, memory = setup()
+    provider_tracer = recorder.tracer
+    span = recorder.record("fn", None, SpanKind.SERVER, 1, lambda: {})
+    child = provider_tracer.start_span("child", context=trace.set_span_in_context(span))
+    child.end()
+    span.end(2)
+    span.materialize()
+    built_child, built = memory.get_finished_spans()
+    assert built_child.parent is not None and built.context is not None
+    assert built_child.parent.span_id == built.context.span_id
+    assert built_child.context is not None
+    assert built_child.context.trace_id == built.context.trace_id
+
+
+def test_threads_asking_for_the_identity_at_once_all_get_the_same_one() -> None:
+    import threading
+    import time
+
+    class SlowSampler(CountingCoinSampler):
+        def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
+            time.sleep(0.01)  # widens the race between the askers
+            super().should_sample(*args, **kwargs)
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, kwargs.get("attributes"))
+
+    recorder, memory = setup(SlowSampler())
+    span = recorder.record("fn", None, SpanKind.SERVER, 1, {})
+    seen: list[Any] = []
+    barrier = threading.Barrier(4)
+
+    def ask() -> None:
+        barrier.wait(5)
+        seen.append(span.get_span_context())
+
+    workers = [threading.Thread(target=ask) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(5)
+    assert len(seen) == 4 and len({(c.trace_id, c.span_id) for c in seen}) == 1
+    span.end(2)
+    span.materialize()
+    (built,) = memory.get_finished_spans()
+    assert built.context is not None and built.context.span_id == seen[0].span_id

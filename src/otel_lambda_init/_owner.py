@@ -415,7 +415,7 @@ class SandboxInstrumentation:
     def _on_invocation_received(self, event: Event) -> None:
         self.claims.window_opened()
         if self._delivery is not None:
-            self._delivery.invocation_received(event.deadline_ms)
+            self._delivery.invocation_received(event.deadline)
         init = self.timeline.init
         if init.received_ns is None and init.ready_ns is not None:
             init.received_ns = event.time_ns  # the first event's hand-over: the idle gap ends

@@ -38,7 +38,7 @@ SHUTDOWN = "shutdown"
 class Event:
     """One lifecycle event, with the time it was observed (epoch ns)."""
 
-    __slots__ = ("kind", "time_ns", "request_id", "error", "source", "budget_s", "deadline_ms")
+    __slots__ = ("kind", "time_ns", "request_id", "error", "source", "budget_s", "deadline")
 
     def __init__(
         self,
@@ -48,7 +48,7 @@ class Event:
         error: Mapping[str, Any] | None = None,
         source: str | None = None,
         budget_s: float = 0.0,
-        deadline_ms: float | None = None,
+        deadline: object = None,
     ) -> None:
         self.kind = kind
         self.time_ns = time_ns
@@ -56,7 +56,8 @@ class Event:
         self.error = error
         self.source = source
         self.budget_s = budget_s
-        self.deadline_ms = deadline_ms  # invocation-received: the invocation's deadline
+        # invocation-received: the deadline header as the runtime read it (epoch ms, text)
+        self.deadline = deadline
 
     def __repr__(self) -> str:
         return f"Event({self.kind!r}, {self.time_ns}, request_id={self.request_id!r})"

@@ -3,8 +3,9 @@
 Lambda's function timeout covers the whole invocation phase, including whatever runs between
 the runtime posting the response and every ``next``. Our export there must end before the
 deadline, with a margin, or it would turn a finished invocation into a timeout. (The
-deadline itself is read by the runtime hooks from the runtime client's request; a missing or
-unreadable one leaves only the flush timeout as the bound.)
+deadline header is taken by the runtime hooks from the runtime client's request, as text,
+and parsed here after the response; a missing or unreadable one leaves only the flush
+timeout as the bound.)
 """
 
 from __future__ import annotations
@@ -13,6 +14,18 @@ import time
 
 DEADLINE_MARGIN_MS = 100.0
 """Time kept free before the invocation deadline, so our own work never makes it time out."""
+
+
+def parse_deadline_ms(value: object) -> float | None:
+    """The invocation's deadline (epoch ms) from the runtime's ``Lambda-Runtime-Deadline-Ms``
+    header, if readable: the runtime passes it through as text, unchecked."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        deadline = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return deadline if 0 < deadline < 1e15 else None  # NaN and inf fail the comparison
 
 
 def seconds_left(deadline_ms: float) -> float:

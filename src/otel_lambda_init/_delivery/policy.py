@@ -27,7 +27,7 @@ from .._core.config import Config
 from .._core.report import report_once
 from .._core.vocabulary import FLUSH_AFTER_RESPONSE, FLUSH_NONE, FLUSH_SYNC, DeliveryTrigger
 from .cadence import ExportCadence
-from .deadline import seconds_left
+from .deadline import parse_deadline_ms, seconds_left
 from .extension import ShutdownSignalExtension, is_foreign_process, start_shutdown_signal
 from .flush import BoundedFlusher, Flushable
 
@@ -51,7 +51,7 @@ class Delivery:
         self.started = False
         # The invocation in progress (one at a time per runtime process, LMI workers too):
         # its deadline, and the provider its spans went to, handed over by our wrapper.
-        self._deadline_ms: float | None = None
+        self._deadline: object = None
         self._handed: Flushable | object | None = None
 
     @property
@@ -100,9 +100,10 @@ class Delivery:
             self.signal_extension = start_shutdown_signal(runtime_api)
         return FLUSH_AFTER_RESPONSE
 
-    def invocation_received(self, deadline_ms: float | None) -> None:
-        """The runtime received an invocation's event (on its own thread)."""
-        self._deadline_ms = deadline_ms
+    def invocation_received(self, deadline: object) -> None:
+        """The runtime received an invocation's event (on its own thread), with its deadline
+        header as read (parsed after the response, off the caller's time)."""
+        self._deadline = deadline
         self._handed = None
 
     def response_posted(
@@ -116,10 +117,11 @@ class Delivery:
         # What our wrapper handed over; else (the decorated function was never reached: a
         # warm-up, a middleware that raised) whatever the provider holds.
         handed, self._handed = self._handed, None
-        deadline_ms, self._deadline_ms = self._deadline_ms, None
+        deadline, self._deadline = self._deadline, None
         if self.cadence is not None and not self.cadence.due(time.time_ns()):
             return False
         timeout_s = self._config().flush_timeout_ms / 1000.0
+        deadline_ms = parse_deadline_ms(deadline)
         if deadline_ms is not None:
             timeout_s = min(timeout_s, seconds_left(deadline_ms))
         if timeout_s > 0:

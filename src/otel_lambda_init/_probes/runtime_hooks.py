@@ -49,15 +49,11 @@ class RuntimeHooks:
         self._publish(Event(ev.NEXT_REQUESTED, time.time_ns()))
 
     def _after_next(self, _args: tuple[Any, ...], result: Any = None) -> None:
-        request_id = getattr(result, "invoke_id", None)
-        self._publish(
-            Event(
-                ev.INVOCATION_RECEIVED,
-                time.time_ns(),
-                request_id=request_id if isinstance(request_id, str) else None,
-                deadline_ms=_deadline_ms(getattr(result, "deadline_time_in_ms", None)),
-            )
-        )
+        # In the caller's time: the deadline travels as the runtime read it (text) and is
+        # parsed after the response, where it bounds our export (``_delivery.deadline``).
+        event = Event(ev.INVOCATION_RECEIVED, time.time_ns())
+        event.deadline = getattr(result, "deadline_time_in_ms", None)
+        self._publish(event)
 
     def _after_post(self, args: tuple[Any, ...], _result: Any = None) -> None:
         request_id = args[0] if args and isinstance(args[0], str) else None
@@ -127,18 +123,6 @@ class RuntimeHooks:
             self.install()
         except Exception:
             report_once("runtime-hooks", "could not hook the runtime client")
-
-
-def _deadline_ms(value: Any) -> float | None:
-    """The invocation's deadline (epoch ms) from the runtime client's request, if readable:
-    the runtime passes the header through as text."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        deadline = float(value)
-    except (TypeError, ValueError):
-        return None
-    return deadline if 0 < deadline < 1e15 else None  # NaN and inf fail the comparison
 
 
 def _thread_polling_without_execution_env() -> None:

@@ -29,13 +29,15 @@ if TYPE_CHECKING:
     from .host import InvocationHost
 
 F = TypeVar("F", bound=Callable[..., Any])
+_NO_OUTER: Any = object()
+"""No span of ours or another instrumentor's is this call's: start our own."""
 
 
 class _Invocation:
     """What the wrapper keeps between the start and the end of one call; ``owned`` is False
     when the span is an outer instrumentor's that we only decorated."""
 
-    __slots__ = ("span", "token", "provider", "owned", "has_root")
+    __slots__ = ("span", "token", "provider", "owned", "has_root", "held")
 
     def __init__(
         self,
@@ -44,12 +46,14 @@ class _Invocation:
         provider: TracerProvider,
         owned: bool = True,
         has_root: bool = False,
+        held: bool = True,
     ):
         self.span = span
         self.token = token
         self.provider = provider
         self.owned = owned  # False: another instrumentor's span, decorated, not ended here
         self.has_root = has_root  # the emitter's root ends with this span
+        self.held = held  # kept in the claims by span id (a recorded span is not)
 
 
 class HandlerInstrumentation:
@@ -87,10 +91,73 @@ class HandlerInstrumentation:
         inside an outer wrapper of ours. ``start_ns`` is given when a deferred first
         invocation is built after the fact."""
         host = self.host
-        claims = host.claims
         current_span = trace.get_current_span()
+        if current_span is not trace.INVALID_SPAN:  # something is current: whose is it?
+            outer = self._outer(current_span)
+            if outer is not _NO_OUTER:
+                return outer
+        if start_ns is None:
+            start_ns = time.time_ns()
+        number = host.timeline.begin_invocation()
+        if number == 1:
+            # INIT is over before the invocation's parent is chosen: in ``separate`` mode this
+            # ends the init span and detaches its context, when the runtime's next was not seen.
+            host.end_init(self._ready_ns, v.END_HANDLER_IMPORT)  # no-op if INIT end was seen
+        provider = host.provider()
+        parent = parent_context_of(event)
+        trigger, kind = trigger_of(event)
+        tracer = self.tracer(provider)
+        recorder = self.recorder(tracer) if number > 1 else None
+        if recorder is not None:
+            # A warm invocation under after-response delivery: the SDK builds its span after
+            # the response (recorded_span.py); its identity and start attributes are made
+            # when first needed, so a handler that never looks pays for neither.
+            span: Span = recorder.record(
+                host.env.function_name,
+                parent,
+                kind,
+                start_ns,
+                functools.partial(self._attributes_of, context, trigger, number),
+            )
+            host.recorded_span_started(span)
+            host.claims.claim_window_only()  # what our processor's on_start says of a live one
+            token = context_api.attach(trace.set_span_in_context(span, parent))
+            host.invocation_opened(span)  # ended at SIGTERM if the platform times it out
+            return _Invocation(span, token, provider, held=False)
+        attrs = self._attributes_of(context, trigger, number)
+        root = None
+        span_parent = parent
+        if number == 1:
+            # A root covering INIT and this invocation, when the init span joins this trace.
+            root = host.emitter.open_root(tracer, parent, start_ns)
+            if root is not None:
+                span_parent = trace.set_span_in_context(root, context_api.Context())
+        span = tracer.start_span(
+            host.env.function_name,
+            context=span_parent,
+            kind=kind,
+            start_time=start_ns,
+            attributes=attrs,
+        )
+        if number == 1:
+            span.set_attributes(host.emitter.on_first_invocation(span, parent, start_ns))
+            host.init_span_emitted(provider)
+        token = context_api.attach(trace.set_span_in_context(span, parent))
+        host.claims.hold(span.get_span_context().span_id, span)
+        host.invocation_opened(span)  # ended at SIGTERM if the platform times it out
+        return _Invocation(span, token, provider, has_root=root is not None)
+
+    def _outer(self, current_span: Span) -> Any:
+        """What to do when a span is current as the call starts: ``NESTED`` inside an outer
+        wrapper of ours, the upstream instrumentor's span decorated, None when an outer
+        instrumentor's span was decorated already, ``_NO_OUTER`` to start our own."""
+        host = self.host
+        if isinstance(current_span, RecordedSpan):
+            if current_span.end_time is None:
+                return NESTED  # an outer wrapper of ours records and delivers this call
+            return _NO_OUTER
         current = current_span.get_span_context()
-        outer_span = claims.decorated(current.span_id)
+        outer_span = host.claims.decorated(current.span_id)
         if outer_span is not None:
             if outer_span is current_span and scope_name(current_span) == v.TRACER_NAME:
                 return NESTED  # an outer wrapper of ours traces and delivers this call
@@ -103,50 +170,17 @@ class HandlerInstrumentation:
             if decorate_invocation_span(host, current_span, outer):
                 return _Invocation(current_span, None, host.provider(), owned=False)
             return None
-        if start_ns is None:
-            start_ns = time.time_ns()
-        number = host.timeline.begin_invocation()
-        if number == 1:
-            # INIT is over before the invocation's parent is chosen: in ``separate`` mode this
-            # ends the init span and detaches its context, when the runtime's next was not seen.
-            host.end_init(self._ready_ns, v.END_HANDLER_IMPORT)  # no-op if INIT end was seen
-        provider = host.provider()
-        parent = parent_context_of(event)
-        trigger, kind = trigger_of(event)
+        return _NO_OUTER
+
+    def _attributes_of(self, context: Any, trigger: str, number: int) -> dict[str, Any]:
+        """The invocation span's start attributes: identifiers from the context object, the
+        sandbox counters, the decorator's own."""
+        host = self.host
         env = host.env
         attrs = invocation_attributes(context, trigger, env.function_name, env.log_stream_name)
         attrs.update(host.timeline.invocation_attributes(number))
         attrs.update(self._attributes)
-        tracer = self.tracer(provider)
-        root = None
-        span_parent = parent
-        if number == 1:
-            # A root covering INIT and this invocation, when the init span joins this trace.
-            root = host.emitter.open_root(tracer, parent, start_ns)
-            if root is not None:
-                span_parent = trace.set_span_in_context(root, context_api.Context())
-        recorder = self.recorder(tracer) if number > 1 else None
-        if recorder is not None:
-            # A warm invocation under after-response delivery: the SDK builds its span after
-            # the response (recorded_span.py); the handler gets one with its final identity.
-            span = recorder.record(env.function_name, span_parent, kind, start_ns, attrs)
-            if isinstance(span, RecordedSpan):  # else dropped by the sampler: nothing to build
-                host.recorded_span_started(span)
-        else:
-            span = tracer.start_span(
-                env.function_name,
-                context=span_parent,
-                kind=kind,
-                start_time=start_ns,
-                attributes=attrs,
-            )
-        if number == 1:
-            span.set_attributes(host.emitter.on_first_invocation(span, parent, start_ns))
-            host.init_span_emitted(provider)
-        token = context_api.attach(trace.set_span_in_context(span, parent))
-        claims.hold(span.get_span_context().span_id, span)
-        host.invocation_opened(span)  # ended at SIGTERM if the platform times it out
-        return _Invocation(span, token, provider, has_root=root is not None)
+        return attrs
 
     def finish(
         self,
@@ -173,7 +207,8 @@ class HandlerInstrumentation:
                 finally:  # whatever recording did, the span ends and the context goes back
                     try:
                         invocation.span.end(end_time=end_ns)
-                        self.host.claims.release(invocation.span.get_span_context().span_id)
+                        if invocation.held:
+                            self.host.claims.release(invocation.span.get_span_context().span_id)
                         if invocation.has_root:
                             ended = getattr(invocation.span, "end_time", None)
                             self.host.emitter.close_root(

@@ -4,10 +4,13 @@ Creating an SDK span is most of what a live invocation span costs the caller (me
 sandbox: one SDK span in a bare handler adds ~0.2 ms of caller-visible time on a warm
 invocation, cold caches included). Under after-response delivery the span is only exported
 after the runtime posted the response anyway, so on a warm invocation the handler gets a
-``RecordedSpan`` instead: a real, current, recording API span with its final identity
-(trace id, span id, sampling flags and trace state decided now by the provider's own id
-generator and sampler), which keeps every call made on it (attributes, events, exceptions,
-status, name, links, end). After the response, ``materialize`` has our tracer start the SDK
+``RecordedSpan`` instead: a real, current API span which keeps every call made on it
+(attributes, events, exceptions, status, name, links, end). Its identity (trace id, span id,
+sampling flags and trace state, decided by the provider's own id generator and sampler) and
+its start attributes are made the first time anything needs them, at the latest at the
+build: in a sandbox with cold caches even that decision costs the caller tens of
+microseconds, and most handlers never look. After the response, ``materialize`` has our
+tracer start the SDK
 span with the same identity and start time (the tracer's ``id_generator`` and ``sampler``,
 public attributes, replay the decisions made at the start), replays the calls and ends it:
 what the processors and exporter see is the span a live one would have been.
@@ -25,7 +28,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from opentelemetry import context as context_api
@@ -131,24 +134,32 @@ class ReplayingTracer:
         parent: Context | None,
         kind: SpanKind,
         start_ns: int,
-        attributes: dict[str, Any],
-    ) -> trace.Span:
-        """The span the handler sees: recording (materialized later) or, when the sampler
-        drops it, a non-recording span with its identity, as the SDK would return."""
+        attributes: StartAttributes,
+    ) -> RecordedSpan:
+        """The span the handler sees. Its identity is decided when first needed (see
+        ``RecordedSpan``); ``attributes`` may be a function that returns them, called then."""
         if parent is None:
             # What the SDK would take as the parent now; kept, since at build time the
             # current context is another (after the response, or a SIGTERM mid-handler).
             parent = context_api.get_current()
+        return RecordedSpan(self, name, parent, kind, start_ns, attributes)
+
+    def decide(self, span: RecordedSpan) -> tuple[SpanContext, Any]:
+        """The span's identity and sampling result, as the SDK's ``start_span`` decides them:
+        the parent's trace id or a new one, the sampler asked with the start's arguments,
+        then a new span id."""
+        parent = span.parent_context
         found = trace.get_current_span(parent).get_span_context()
-        parent_context: SpanContext | None = found if found.is_valid else None
-        if parent_context is not None:
-            trace_id = parent_context.trace_id
-            random_id = bool(getattr(parent_context.trace_flags, "random_trace_id", False))
+        if found.is_valid:
+            trace_id = found.trace_id
+            random_id = bool(getattr(found.trace_flags, "random_trace_id", False))
         else:
             trace_id = int(self._ids.generate_trace_id())
             check = getattr(self._ids, "is_trace_id_random", None)
             random_id = bool(check()) if check is not None else False
-        sampling = self._sampler.should_sample(parent, trace_id, name, kind, attributes, ())
+        sampling = self._sampler.should_sample(
+            parent, trace_id, span.first_name, span.kind, span.start_attributes(), ()
+        )
         flags = TraceFlags.SAMPLED if sampling.decision.is_sampled() else TraceFlags.DEFAULT
         if random_id:
             flags |= _RANDOM_FLAG
@@ -159,15 +170,16 @@ class ReplayingTracer:
             trace_flags=TraceFlags(flags),
             trace_state=sampling.trace_state,
         )
-        if not sampling.decision.is_recording():
-            return trace.NonRecordingSpan(context)
-        return RecordedSpan(self, name, context, parent, parent_context, kind, start_ns, sampling)
+        return context, sampling
 
     def build(self, span: RecordedSpan) -> None:
         """Start the SDK span with the recorded identity, replay the calls, end it."""
+        identity = span.get_span_context()
+        if not span.sampling.decision.is_recording():
+            return  # the sampler dropped it: the SDK would not have built it either
         replay = self._replay
-        replay.trace_id = span.context.trace_id  # asked for only when there is no parent
-        replay.span_id = span.context.span_id
+        replay.trace_id = identity.trace_id  # asked for only when there is no parent
+        replay.span_id = identity.span_id
         replay.sampling = span.sampling
         try:
             sdk_span = self.tracer.start_span(
@@ -183,7 +195,7 @@ class ReplayingTracer:
             replay.span_id = None
             replay.sampling = None
         built = sdk_span.get_span_context()
-        if (built.trace_id, built.span_id) != (span.context.trace_id, span.context.span_id):
+        if (built.trace_id, built.span_id) != (identity.trace_id, identity.span_id):
             report_once(
                 "recorded-span-identity",
                 "a warm invocation span was rebuilt with another identity; its children may "
@@ -195,49 +207,84 @@ class ReplayingTracer:
         sdk_span.end(end_time=span.end_time)
 
 
+StartAttributes = dict[str, Any] | Callable[[], dict[str, Any]]
+"""A span's start attributes, or a function that makes them when they are first needed."""
+
+
 class RecordedSpan(trace.Span):
-    """A current, recording invocation span whose SDK span is built after the response."""
+    """A current invocation span whose SDK span is built after the response.
+
+    Its identity (trace id, span id, flags, trace state) is decided the first time anything
+    needs it: a child span, a propagator injecting headers, ``is_recording()``, or the build
+    after the response. A handler that never looks (most warm invocations of a function that
+    does not use OpenTelemetry itself) pays neither the sampler nor the id generator nor the
+    start attributes before its response. The decision is the SDK's own (``decide``), taken
+    once, with the arguments the start would have passed; only its moment moves.
+    """
 
     def __init__(
         self,
         tracer: ReplayingTracer,
         name: str,
-        context: SpanContext,
-        parent_ctx: Context | None,
-        parent: SpanContext | None,
+        parent_ctx: Context,
         kind: SpanKind,
         start_ns: int,
-        sampling: Any,
+        attributes: StartAttributes,
     ) -> None:
         self._tracer = tracer
         self.first_name = name
         self.name = name
-        self.context = context
         self.parent_context = parent_ctx
-        self.parent = parent
         self.kind = kind
         self.start_time = start_ns
         self.end_time: int | None = None
-        self.sampling = sampling
+        self._start_attributes = attributes
+        self._identity: SpanContext | None = None
+        self.sampling: Any = None
         self.links_at_start: Sequence[Link] = ()
         self.status = _UNSET
         self.instrumentation_scope = _SCOPE
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
-        self._attributes: dict[str, Any] = dict(sampling.attributes or {})
+        self._set: dict[str, Any] = {}
         self._events = 0
         self._links = 0
         self._lock = _SPANS_LOCK
 
+    def start_attributes(self) -> dict[str, Any]:
+        """The attributes the span started with (made once, when first needed)."""
+        attributes = self._start_attributes
+        if callable(attributes):
+            attributes = self._start_attributes = attributes()
+        return attributes
+
     # -- what the handler and its libraries may call ------------------------------------------
     def get_span_context(self) -> SpanContext:
-        return self.context
+        identity = self._identity
+        if identity is None:
+            decided, sampling = self._tracer.decide(self)  # outside the lock: user code
+            with self._lock:
+                if self._identity is None:  # another thread may have decided meanwhile
+                    self._identity, self.sampling = decided, sampling
+                identity = self._identity
+        return identity
+
+    @property
+    def context(self) -> SpanContext:
+        return self.get_span_context()
+
+    @property
+    def parent(self) -> SpanContext | None:
+        found = trace.get_current_span(self.parent_context).get_span_context()
+        return found if found.is_valid else None
 
     def is_recording(self) -> bool:
-        return self.end_time is None
+        self.get_span_context()
+        return self.end_time is None and bool(self.sampling.decision.is_recording())
 
     @property
     def attributes(self) -> Mapping[str, Any]:
-        return dict(self._attributes)
+        self.get_span_context()
+        return {**(self.sampling.attributes or {}), **self._set}
 
     def set_attributes(self, attributes: Mapping[str, Any]) -> None:
         for key, value in attributes.items():
@@ -247,11 +294,11 @@ class RecordedSpan(trace.Span):
         with self._lock:
             if self.end_time is not None:
                 return
-            if key not in self._attributes and len(self._attributes) >= MAX_RECORDED:
+            if key not in self._set and len(self._set) >= MAX_RECORDED:
                 return
             if isinstance(value, list):
                 value = tuple(value)  # as the SDK copies it: later changes are not recorded
-            self._attributes[key] = value
+            self._set[key] = value
             self.calls.append(("set_attribute", (key, value)))
 
     def add_event(
@@ -314,8 +361,10 @@ class RecordedSpan(trace.Span):
     def materialize(self) -> None:
         if self.end_time is None:
             self.end(time.time_ns())  # never left open: the SDK span must end
-        self._tracer.build(self)
-        self.calls = []  # the exception objects hold the handler's frames
+        try:
+            self._tracer.build(self)
+        finally:
+            self.calls = []  # the exception objects hold the handler's frames
 
 
 def _copy(attributes: Attributes) -> Attributes:

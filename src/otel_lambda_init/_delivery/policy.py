@@ -144,13 +144,13 @@ class Delivery:
         """Get ``provider``'s finished spans out for ``trigger``. True when handed over or
         flushed within the bound."""
         config = self._config()
-        bound_s = config.flush_timeout_ms / 1000.0 if budget_s is None else budget_s
-        if trigger == "after-invocation":
+        if trigger == "after-invocation":  # every invocation, in the caller's time: the least
             if config.flush == FLUSH_AFTER_RESPONSE and self.after_post:
                 self._handed = provider  # flushed once the runtime has posted the response
                 return True
             if config.flush == FLUSH_NONE:
                 return True
+        bound_s = config.flush_timeout_ms / 1000.0 if budget_s is None else budget_s
         # The process may not outlive these: what an earlier, stuck export holds up is waited
         # for within the bound rather than given up at once.
         last_chance = trigger in ("shutdown", "init-error")

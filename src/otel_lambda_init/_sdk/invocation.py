@@ -75,12 +75,15 @@ def parent_context_of(event: Any) -> context_api.Context | None:
     """
     propagate = _propagate()
     fields = _fields_of(propagate.get_global_textmap())
+    # Most events carry no headers (queues, schedules, direct invokes): looked at first.
+    headers = event.get("headers") if type(event) is dict else _headers_of(event)
     try:
-        carrier = _carrier_of(event, fields)
-        if carrier:
-            ctx = propagate.extract(carrier, getter=_getter)
-            if trace.get_current_span(ctx).get_span_context().is_valid:
-                return ctx
+        if headers:
+            carrier = _carrier_of(headers, fields)
+            if carrier:
+                ctx = propagate.extract(carrier, getter=_getter)
+                if trace.get_current_span(ctx).get_span_context().is_valid:
+                    return ctx
     except Exception:  # a hostile event or a propagator that raises: no remote parent
         pass
     if fields is not None and _XRAY_HEADER not in fields:
@@ -96,17 +99,25 @@ def parent_context_of(event: Any) -> context_api.Context | None:
     return None
 
 
+def _headers_of(event: Any) -> Any:
+    """``event["headers"]`` of an event that is a Mapping but not a dict (None otherwise,
+    or when reading it raises)."""
+    try:
+        return event.get("headers") if isinstance(event, Mapping) else None
+    except Exception:
+        return None
+
+
 MAX_HEADER_LENGTH = 8192
 """Propagation headers are short (traceparent is 55 characters; W3C caps tracestate at 32
 members); longer values are not propagation and are not read."""
 _XRAY_HEADER = "x-amzn-trace-id"
 
 
-def _carrier_of(event: Any, fields: frozenset[str] | None = None) -> dict[str, str]:
+def _carrier_of(headers: Any, fields: frozenset[str] | None = None) -> dict[str, str]:
     """The event's string headers with string keys, lower-cased, limited to ``fields``
     when the propagator named them; nothing else."""
-    headers = event.get("headers") if isinstance(event, Mapping) else None
-    if not isinstance(headers, Mapping) or not headers:
+    if not isinstance(headers, Mapping):
         return {}
     carrier: dict[str, str] = {}
     for key, value in headers.items():

@@ -222,6 +222,18 @@ class RecordedSpan(trace.Span):
     once, with the arguments the start would have passed; only its moment moves.
     """
 
+    # What every span starts with, kept on the class: one made per warm invocation, in the
+    # caller's time, sets only what differs.
+    end_time: int | None = None
+    sampling: Any = None
+    links_at_start: Sequence[Link] = ()
+    status: Status = _UNSET
+    instrumentation_scope = _SCOPE
+    _identity: SpanContext | None = None
+    _events = 0
+    _links = 0
+    _lock = _SPANS_LOCK
+
     def __init__(
         self,
         tracer: ReplayingTracer,
@@ -237,18 +249,9 @@ class RecordedSpan(trace.Span):
         self.parent_context = parent_ctx
         self.kind = kind
         self.start_time = start_ns
-        self.end_time: int | None = None
         self._start_attributes = attributes
-        self._identity: SpanContext | None = None
-        self.sampling: Any = None
-        self.links_at_start: Sequence[Link] = ()
-        self.status = _UNSET
-        self.instrumentation_scope = _SCOPE
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self._set: dict[str, Any] = {}
-        self._events = 0
-        self._links = 0
-        self._lock = _SPANS_LOCK
 
     def start_attributes(self) -> dict[str, Any]:
         """The attributes the span started with (made once, when first needed)."""

@@ -32,10 +32,10 @@ def trigger_of(event: Any) -> tuple[str, SpanKind]:
 
 
 def _trigger_of(event: Any) -> tuple[str, SpanKind]:
-    if not isinstance(event, Mapping):
+    if type(event) is not dict and not isinstance(event, Mapping):  # dict: no ABC check
         return "other", SpanKind.SERVER
     records = event.get("Records")
-    if isinstance(records, list) and records and isinstance(records[0], Mapping):
+    if records and isinstance(records, list) and isinstance(records[0], Mapping):
         source = records[0].get("eventSource") or records[0].get("EventSource")
         if not isinstance(source, str):
             source = None

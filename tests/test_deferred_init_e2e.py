@@ -135,3 +135,33 @@ def test_deferral_can_be_turned_off(receiver: OtlpReceiver) -> None:
         first = sandbox.invoke({}, timeout=30)
         wait_invocations(receiver, 1)
     assert first.payload["otel_when_called"] is True
+
+
+def test_a_warm_span_nobody_looked_at_says_what_the_invocation_was_when_it_started(
+    receiver: OtlpReceiver,
+) -> None:
+    """Warm spans decide their identity and attributes after the response when nothing
+    asked: what they say is still what the event and context were at the start, even when
+    the handler emptied its event, and their identity is one nobody else has."""
+    http = {
+        "consume": True,
+        "requestContext": {"http": {"method": "GET"}},
+        "routeKey": "GET /orders",
+        "headers": {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+    }
+    with running_sandbox(
+        "deferred_app.handler", receiver, code_dir=WAYS_IN, env=wrapper_env()
+    ) as sandbox:
+        sandbox.invoke({}, request_id="req-1", timeout=30)
+        warm = [sandbox.invoke(http, request_id=f"req-{n}", timeout=30) for n in (2, 3)]
+        spans = wait_invocations(receiver, 3)
+    assert [w.status for w in warm] == ["success", "success"]
+    by_id = {s.attributes["faas.invocation_id"]: s for s in invocation_spans(spans)}
+    for n in (2, 3):
+        span = by_id[f"req-{n}"]
+        assert span.attributes["faas.trigger"] == "http" and span.kind == "SERVER"
+        assert span.attributes["faas.coldstart"] is False
+        assert span.attributes["lambda_init.sandbox_invocation"] == n
+        assert span.trace_id == "0af7651916cd43dd8448eb211c80319c"
+        assert span.parent_span_id == "b7ad6b7169203331"
+    assert by_id["req-2"].span_id != by_id["req-3"].span_id

@@ -243,3 +243,41 @@ def test_threads_asking_for_the_identity_at_once_all_get_the_same_one() -> None:
     span.materialize()
     (built,) = memory.get_finished_spans()
     assert built.context is not None and built.context.span_id == seen[0].span_id
+
+
+def test_a_thread_asking_while_the_span_is_built_gets_the_built_identity() -> None:
+    """A handler's thread still running after it returned asks for the span's identity
+    while the SDK builds the span (nothing had asked before): it waits for the build and
+    gets the identity the SDK gave, not another one."""
+    import threading
+
+    from opentelemetry.sdk.trace import SpanProcessor
+
+    building = threading.Event()
+    release = threading.Event()
+
+    class Slow(SpanProcessor):
+        def on_start(self, span: Any, parent_context: Any = None) -> None:
+            building.set()
+            release.wait(5)
+
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(Slow())
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    recorder = ReplayingTracer(provider.get_tracer("otel-lambda-init"))
+    span = recorder.record("fn", None, SpanKind.SERVER, 1, {})
+    span.end(2)
+    builder = threading.Thread(target=span.materialize)
+    builder.start()
+    assert building.wait(5)
+    seen: list[Any] = []
+    asker = threading.Thread(target=lambda: seen.append(span.get_span_context()))
+    asker.start()
+    asker.join(0.05)
+    assert asker.is_alive()  # waiting for the build, not deciding an identity of its own
+    release.set()
+    builder.join(5)
+    asker.join(5)
+    (built,) = memory.get_finished_spans()
+    assert built.context is not None and seen[0].span_id == built.context.span_id

@@ -117,6 +117,7 @@ class ReplayingTracer:
         self._replay = _Replay()
         inner_ids = tracer.id_generator
         inner_sampler = tracer.sampler
+        self.original = tracer
         self.tracer = copy.copy(tracer)  # the provider's own tracer is left as it is
         self.tracer.id_generator = _ReplayingIds(inner_ids, self._replay)
         self.tracer.sampler = _ReplayingSampler(inner_sampler, self._replay)
@@ -173,8 +174,36 @@ class ReplayingTracer:
         return context, sampling
 
     def build(self, span: RecordedSpan) -> None:
-        """Start the SDK span with the recorded identity, replay the calls, end it."""
-        identity = span.get_span_context()
+        """Have the SDK start the span, replay the calls, end it. When nothing asked for
+        the span's identity, the SDK decides it now exactly as for a live span (its own
+        sampler and id generator, nothing replayed); else it is started with the identity
+        decided when it was first asked for."""
+        with span._lock:
+            identity = span._identity
+            if identity is None:
+                span._identity = _BUILDING  # a thread asking meanwhile waits for the build
+        if identity is None:
+            self._build_undecided(span)
+            return
+        self._build_decided(span, identity)
+
+    def _build_undecided(self, span: RecordedSpan) -> None:
+        sdk_span: trace.Span | None = None
+        try:
+            sdk_span = self.original.start_span(
+                span.first_name,
+                context=span.parent_context,
+                kind=span.kind,
+                attributes=span.start_attributes(),
+                links=span.links_at_start,
+                start_time=span.start_time,
+            )
+        finally:
+            built = sdk_span.get_span_context() if sdk_span is not None else None
+            span._identity = built if built is not None else trace.INVALID_SPAN_CONTEXT
+        _replay_calls(span, sdk_span)
+
+    def _build_decided(self, span: RecordedSpan, identity: SpanContext) -> None:
         if not span.sampling.decision.is_recording():
             return  # the sampler dropped it: the SDK would not have built it either
         replay = self._replay
@@ -202,9 +231,19 @@ class ReplayingTracer:
                 "point at a missing parent (set OTEL_LAMBDA_INIT_DEFER_WARM_SPANS=false)",
                 exc_info=False,
             )
-        for call, args in span.calls:
-            getattr(sdk_span, call)(*args)
-        sdk_span.end(end_time=span.end_time)
+        _replay_calls(span, sdk_span)
+
+
+def _replay_calls(span: RecordedSpan, sdk_span: trace.Span) -> None:
+    for call, args in span.calls:
+        getattr(sdk_span, call)(*args)
+    sdk_span.end(end_time=span.end_time)
+
+
+_BUILDING: Any = object()
+"""A span's identity while the SDK builds the span that will have it."""
+BUILD_WAIT_S = 1.0
+"""How long a thread asking for the identity of a span being built waits for the build."""
 
 
 StartAttributes = dict[str, Any] | Callable[[], dict[str, Any]]
@@ -229,7 +268,7 @@ class RecordedSpan(trace.Span):
     links_at_start: Sequence[Link] = ()
     status: Status = _UNSET
     instrumentation_scope = _SCOPE
-    _identity: SpanContext | None = None
+    _identity: Any = None  # SpanContext once decided; _BUILDING while the SDK builds it
     _events = 0
     _links = 0
     _lock = _SPANS_LOCK
@@ -263,13 +302,26 @@ class RecordedSpan(trace.Span):
     # -- what the handler and its libraries may call ------------------------------------------
     def get_span_context(self) -> SpanContext:
         identity = self._identity
+        if identity is _BUILDING:
+            return self._built_identity()
         if identity is None:
             decided, sampling = self._tracer.decide(self)  # outside the lock: user code
             with self._lock:
                 if self._identity is None:  # another thread may have decided meanwhile
                     self._identity, self.sampling = decided, sampling
                 identity = self._identity
+            if identity is _BUILDING:  # or the build began meanwhile: the SDK decides
+                return self._built_identity()
         return identity
+
+    def _built_identity(self) -> SpanContext:
+        """The identity the SDK gives the span being built (another thread builds it: a
+        thread of the handler's still running after it returned); bounded."""
+        deadline = time.monotonic() + BUILD_WAIT_S
+        while self._identity is _BUILDING and time.monotonic() < deadline:
+            time.sleep(0.0005)
+        identity = self._identity
+        return identity if isinstance(identity, SpanContext) else trace.INVALID_SPAN_CONTEXT
 
     @property
     def context(self) -> SpanContext:
@@ -281,13 +333,17 @@ class RecordedSpan(trace.Span):
         return found if found.is_valid else None
 
     def is_recording(self) -> bool:
+        if self.end_time is not None:
+            return False
         self.get_span_context()
-        return self.end_time is None and bool(self.sampling.decision.is_recording())
+        return bool(self.sampling.decision.is_recording())
 
     @property
     def attributes(self) -> Mapping[str, Any]:
         self.get_span_context()
-        return {**(self.sampling.attributes or {}), **self._set}
+        sampling = self.sampling  # None when the SDK decided at the build
+        start = sampling.attributes if sampling is not None else self.start_attributes()
+        return {**(start or {}), **self._set}
 
     def set_attributes(self, attributes: Mapping[str, Any]) -> None:
         for key, value in attributes.items():

@@ -33,10 +33,46 @@ def parse_args(description: str, default_rounds: int, quick_rounds: int = 2) -> 
         help="bench_latency: export to the OpenTelemetry Collector built by "
         "scripts/components.sh (OTELCOL_BIN), as in Lambda, instead of a Python receiver",
     )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="bench_latency: the sandboxes on the last CPU, the simulator and receiver on the "
+        "others (Lambda gives a function its own CPU share; here they compete for two cores)",
+    )
     args = parser.parse_args()
     if args.rounds is None:
         args.rounds = quick_rounds if args.quick else default_rounds
     return args
+
+
+def pin_harness() -> set[int] | None:
+    """``--pin``, before any thread or child exists: this process (the simulator's Runtime
+    APIs, the receiver started from it) keeps every CPU but the last; returns the last, for
+    ``pin_sandboxes``. None where affinity cannot be set or there is one CPU."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if len(cpus) < 2:
+        return None
+    os.sched_setaffinity(0, set(cpus[:-1]))
+    return {cpus[-1]}
+
+
+def pin_sandboxes(pids: Sequence[int], cpus: set[int]) -> int:
+    """Every thread of every process in the sandboxes' process groups onto ``cpus`` (after
+    their warm-up, so the runtime's helper threads exist). Returns how many were pinned."""
+    groups = {os.getpgid(pid) for pid in pids}
+    pinned = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry)) not in groups:
+                continue
+            for task in os.listdir(f"/proc/{entry}/task"):
+                os.sched_setaffinity(int(task), cpus)
+                pinned += 1
+        except OSError:  # the process or thread ended meanwhile
+            continue
+    return pinned
 
 
 def alternate(

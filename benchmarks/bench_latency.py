@@ -10,7 +10,12 @@ a process of its own, as a collector does in Lambda. All sandboxes run side
 by side; invocations alternate between them, one round every 100 ms, so each sandbox serves
 about 10 requests a second (the rate the export cadence row is about).
 
-    python benchmarks/bench_latency.py [--quick] [--rounds N]
+    python benchmarks/bench_latency.py [--quick] [--rounds N] [--collector] [--pin]
+
+``--pin`` keeps the sandboxes on one CPU and the simulator and receiver on the other: on
+two cores, an export right after the response otherwise competes with the simulator's own
+handling of that response (Python, where Lambda's is Go), which sync's export before the
+response does not.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from _bench import (
     median,
     otlp_env,
     parse_args,
+    pin_harness,
+    pin_sandboxes,
     print_table,
     ratio,
     write_figures,
@@ -93,6 +100,13 @@ def setups() -> list[tuple[str, str, dict[str, str], list]]:
 def main() -> int:
     args = parse_args(__doc__.splitlines()[0], default_rounds=150, quick_rounds=3)
     print(f"Caller-visible latency benchmark: {args.rounds} rounds, {machine_line()}")
+    sandbox_cpus = pin_harness() if args.pin else None
+    if args.pin:
+        print(
+            f"Pinned: sandboxes on CPU {sandbox_cpus}, the rest elsewhere"
+            if sandbox_cpus
+            else "Pinned: not possible here (one CPU); not pinned"
+        )
     t0 = time.monotonic()
     completed: dict[str, list[float]] = {}
     collector = os.environ.get("OTELCOL_BIN") if args.collector else None
@@ -121,6 +135,9 @@ def main() -> int:
                 for _ in range(2):  # the cold invocation and one more, off the clock
                     sandbox.invoke({"n": 0}, timeout=30)
                 completed[name] = []
+            if sandbox_cpus:
+                pids = [s.pid for _, s in sandboxes if s.pid is not None]
+                print(f"Pinned {pin_sandboxes(pids, sandbox_cpus)} sandbox threads")
 
             last_start: dict[str, float] = {}
 

@@ -6,7 +6,9 @@ Runs bench_init.py, bench_latency.py, bench_warm.py and hot_path_profile.py (eac
 its variants in rounds against baselines of the same run), prints their tables, then one
 summary table.
 
-    python benchmarks/run_all.py [--quick]
+    python benchmarks/run_all.py [--quick] [--collector] [--pin]
+
+``--collector`` and ``--pin`` are passed to bench_latency.py (see there).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ NONE = "no instrumentation"
 SPAN_FLOOR = "floor: one SDK span in the handler, no package"
 OURS_AR = "ours, after-response (wrapper route)"
 OURS_SYNC = "ours, sync flush (wrapper route)"
+MANUAL_AR = "ours, after-response (manual route)"
+MANUAL_SYNC = "ours, sync flush (manual route)"
 OURS_CADENCE = "ours, after-response, export every 1000 ms (wrapper route)"
 OURS_CADENCE_5S = "ours, after-response, export every 5000 ms (wrapper route)"
 WARM_OURS = "ours, after-response (hot path)"
@@ -37,12 +41,8 @@ WARM_SPAN_ATTRS = "one SDK span, our 9 attributes"
 WARM_UPSTREAM = "upstream aws-lambda instrumentor"
 
 
-def run(
-    script: str, rounds: int | None, quick: bool, out: Path, collector: bool = False
-) -> dict[str, Any]:
-    cmd = [PYTHON, str(HERE / script), "--json", str(out)]
-    if collector:
-        cmd.append("--collector")
+def run(script: str, rounds: int | None, quick: bool, out: Path, *flags: str) -> dict[str, Any]:
+    cmd = [PYTHON, str(HERE / script), "--json", str(out), *flags]
     if quick:
         cmd.append("--quick")
     elif rounds:
@@ -73,9 +73,8 @@ def main() -> int:
     print(f"run_all: {machine_line()}")
     with tempfile.TemporaryDirectory() as tmp:
         init = run("bench_init.py", None, args.quick, Path(tmp) / "init.json")
-        latency = run(
-            "bench_latency.py", None, args.quick, Path(tmp) / "latency.json", args.collector
-        )
+        flags = [f for f, on in (("--collector", args.collector), ("--pin", args.pin)) if on]
+        latency = run("bench_latency.py", None, args.quick, Path(tmp) / "latency.json", *flags)
         warm = run("bench_warm.py", None, args.quick, Path(tmp) / "warm.json")
         run("hot_path_profile.py", None, args.quick, Path(tmp) / "profile.json")
     loads = ", ".join(f"{d['load']:.2f}" for d in (init, latency, warm))
@@ -137,6 +136,30 @@ def main() -> int:
         (
             "sandbox busy per warm invocation, added, sync (ms)",
             lat_added(OURS_SYNC, "complete_ms"),
+            lat_added(UPSTREAM, "complete_ms"),
+            nan,
+            value(latency, NONE, "complete_ms"),
+            "bare",
+        ),
+        (
+            "caller-visible per warm invocation, added, manual route (ms)",
+            lat_added(MANUAL_AR, "caller_ms"),
+            lat_added(UPSTREAM, "caller_ms"),
+            nan,
+            value(latency, NONE, "caller_ms"),
+            "bare",
+        ),
+        (
+            "sandbox busy per warm invocation, added, after-response, manual route (ms)",
+            lat_added(MANUAL_AR, "complete_ms"),
+            lat_added(UPSTREAM, "complete_ms"),
+            nan,
+            value(latency, NONE, "complete_ms"),
+            "bare",
+        ),
+        (
+            "sandbox busy per warm invocation, added, sync, manual route (ms)",
+            lat_added(MANUAL_SYNC, "complete_ms"),
             lat_added(UPSTREAM, "complete_ms"),
             nan,
             value(latency, NONE, "complete_ms"),

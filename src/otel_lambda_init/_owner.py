@@ -388,8 +388,8 @@ class SandboxInstrumentation:
     def materialize_recorded(self) -> None:
         """Before an export: have the SDK build the recorded spans that have ended."""
         recorded = self._recorded
-        if recorded is not None and len(recorded):
-            recorded.materialize()
+        if recorded is not None:
+            recorded.materialize()  # nothing to do when none waits
 
     def shutdown(self, budget_s: float) -> None:
         """Lambda is shutting the sandbox down: export an INIT nobody used, then the rest."""

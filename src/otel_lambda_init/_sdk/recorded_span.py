@@ -182,12 +182,10 @@ class ReplayingTracer:
             identity = span._identity
             if identity is None:
                 span._identity = _BUILDING  # a thread asking meanwhile waits for the build
-        if identity is None:
-            self._build_undecided(span)
+        if identity is not None:
+            self._build_decided(span, identity)
             return
-        self._build_decided(span, identity)
-
-    def _build_undecided(self, span: RecordedSpan) -> None:
+        # (inline, not a helper: this runs once per warm invocation, with cold caches)
         sdk_span: trace.Span | None = None
         try:
             sdk_span = self.original.start_span(
@@ -452,15 +450,16 @@ class RecordedSpans:
     def materialize(self) -> int:
         """Build every ended span that waits (an open one stays for a later call)."""
         with self._lock:
-            ready = [s for s in self._pending if s.end_time is not None]
-            self._pending = [s for s in self._pending if s.end_time is None]
+            pending = self._pending
+            if not pending:
+                return 0
+            ready = [s for s in pending if s.end_time is not None]
+            self._pending = (
+                [] if len(ready) == len(pending) else [s for s in pending if s.end_time is None]
+            )
         for span in ready:
-            build_quietly(span)
+            try:
+                span.materialize()
+            except Exception:
+                report_once("recorded-span-build", "could not build a warm invocation span")
         return len(ready)
-
-
-def build_quietly(span: RecordedSpan) -> None:
-    try:
-        span.materialize()
-    except Exception:
-        report_once("recorded-span-build", "could not build a warm invocation span")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from lambda_harness import invocation_spans, running_sandbox
+from lambda_harness import by_name, invocation_spans, running_sandbox
 
 from otel_lambda_sim.receiver import OtlpReceiver, ReceivedSpan
 
@@ -134,3 +134,24 @@ def test_a_warm_invocation_that_times_out_is_built_ended_with_error_at_sigterm(
     assert span.parent_span_id is None  # its own root, as when it started
     (child,) = [s for s in spans if s.name == "charge" and s.parent_span_id == span.span_id]
     assert child.trace_id == span.trace_id
+
+
+def test_a_server_span_the_handler_starts_in_a_new_trace_is_not_taken_for_the_invocation(
+    receiver: OtlpReceiver,
+) -> None:
+    """With our processor on the provider, a SERVER span the warm handler starts in a new
+    trace is its own work: the recorded invocation span holds the runtime window as a live
+    one does (through the processor's on_start), so the processor does not decorate it."""
+    with running_sandbox("processor_root_app.handler", receiver) as sandbox:
+        assert sandbox.wait_init(30).ok
+        results = [sandbox.invoke({"n": n}, timeout=30) for n in (1, 2, 3)]
+        spans = receiver.wait_for(
+            lambda s: len(invocation_spans(s)) >= 3 and len(by_name(s, "own root")) >= 3,
+            timeout=20,
+        )
+    assert [r.status for r in results] == ["success"] * 3
+    ours = invocation_spans(spans)
+    assert sorted(s.attributes["lambda_init.sandbox_invocation"] for s in ours) == [1, 2, 3]
+    for own in by_name(spans, "own root"):
+        assert "faas.invocation_id" not in own.attributes
+        assert own.parent_span_id is None

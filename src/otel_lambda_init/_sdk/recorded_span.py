@@ -9,11 +9,12 @@ after the runtime posted the response anyway, so on a warm invocation the handle
 sampling flags and trace state, decided by the provider's own id generator and sampler) and
 its start attributes are made the first time anything needs them, at the latest at the
 build: in a sandbox with cold caches even that decision costs the caller tens of
-microseconds, and most handlers never look. After the response, ``materialize`` has our
-tracer start the SDK
-span with the same identity and start time (the tracer's ``id_generator`` and ``sampler``,
-public attributes, replay the decisions made at the start), replays the calls and ends it:
-what the processors and exporter see is the span a live one would have been.
+microseconds, and most handlers never look. After the response, ``materialize`` has the
+SDK start the span at its recorded start time: when nothing asked for the identity, the
+provider's own tracer decides it then, exactly as for a live span; when something did, a
+copy of that tracer replays the decision taken (its ``id_generator`` and ``sampler``, public
+attributes). Then the calls are replayed and the span ends: what the processors and exporter
+see is the span a live one would have been.
 
 What differs from a live SDK span, said plainly: span processors' ``on_start`` runs after
 the response rather than at the start (with the same parent context); the object the

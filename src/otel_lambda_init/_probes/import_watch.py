@@ -48,6 +48,19 @@ class _NotifyingLoader:
         self._otel_on_loaded()  # the callback guards itself: the import must not fail
 
 
+def spec_from_other_finders(me: Any, fullname: str, path: Any, target: Any) -> Any:
+    """The spec the finders on ``sys.meta_path`` other than ``me`` give for ``fullname``
+    (the first one's), None when none does: a finder that only wraps loaders asks them."""
+    for finder in list(sys.meta_path):
+        find = getattr(finder, "find_spec", None)
+        if finder is me or find is None:
+            continue
+        spec = find(fullname, path, target)
+        if spec is not None:
+            return spec
+    return None
+
+
 class ImportWatch:
     """A ``sys.meta_path`` finder that calls ``on_loaded`` once one of ``watched`` has
     executed; it removes itself after the first time."""
@@ -62,14 +75,7 @@ class ImportWatch:
             return None
         self._local.busy = True
         try:
-            spec = None
-            for finder in list(sys.meta_path):
-                find = getattr(finder, "find_spec", None)
-                if finder is self or find is None:
-                    continue
-                spec = find(fullname, path, target)
-                if spec is not None:
-                    break
+            spec = spec_from_other_finders(self, fullname, path, target)
             if spec is not None and hasattr(spec.loader, "exec_module"):
                 self.stop()
                 spec.loader = _NotifyingLoader(spec.loader, self._on_loaded)

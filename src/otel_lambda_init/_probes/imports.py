@@ -16,6 +16,7 @@ import time
 
 from .._core import vocabulary as v
 from .._core.vocabulary import CHILD_IMPORT
+from .import_watch import spec_from_other_finders
 
 TYPE_CHECKING = False  # typing costs ms at import; this module is on the INIT path
 if TYPE_CHECKING:
@@ -167,16 +168,7 @@ class ImportTracer:
         self._local.busy = True
         t0 = 0
         try:
-            spec = None
-            for finder in list(sys.meta_path):
-                if finder is self:
-                    continue
-                find = getattr(finder, "find_spec", None)
-                if find is None:
-                    continue
-                spec = find(fullname, path, target)
-                if spec is not None:
-                    break
+            spec = spec_from_other_finders(self, fullname, path, target)
             t0 = time.perf_counter_ns()  # the other finders' time is not ours
             if spec is not None:
                 loader = spec.loader

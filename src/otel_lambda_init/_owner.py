@@ -358,7 +358,7 @@ class SandboxInstrumentation:
 
     def invocation_finished(self, request_id: str | None, provider: TracerProvider) -> None:
         """Our handler wrapper ended an invocation's spans (sampled or not)."""
-        self.delivery.deliver("after-invocation", provider, request_id=request_id)
+        self.delivery.deliver("after-invocation", provider)
 
     def defers_warm_spans(self) -> bool:
         """Warm invocation spans are recorded and built after the response: under
@@ -460,7 +460,7 @@ class SandboxInstrumentation:
         # After the post returns: the caller has its answer before any of this runs.
         exported = True
         if self._delivery is not None:
-            exported = self._delivery.response_posted(event.request_id, self.provider)
+            exported = self._delivery.response_posted(self.provider)
         if self.state_file is not None:
             # Under an export cadence the counter is written with the exports (and at
             # SIGTERM): the windows that export nothing write nothing either.

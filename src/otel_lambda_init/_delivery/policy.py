@@ -54,11 +54,6 @@ class Delivery:
         self._deadline: object = None
         self._handed: Flushable | object | None = None
 
-    @property
-    def after_response_running(self) -> bool:
-        """Spans are exported after the response without anyone asking per invocation."""
-        return self.after_post
-
     def start(
         self,
         runtime_api: str | None,
@@ -106,9 +101,7 @@ class Delivery:
         self._deadline = deadline
         self._handed = None
 
-    def response_posted(
-        self, request_id: str | None, provider: Callable[[], Flushable | object]
-    ) -> bool:
+    def response_posted(self, provider: Callable[[], Flushable | object]) -> bool:
         """On the runtime's thread, right after it posted the result: the caller has its
         answer; Lambda waits for this thread's ``next`` before the next request. False when
         the export cadence left this window without an export."""
@@ -138,7 +131,6 @@ class Delivery:
         trigger: DeliveryTrigger,
         provider: Flushable | object,
         *,
-        request_id: str | None = None,
         budget_s: float | None = None,
     ) -> bool:
         """Get ``provider``'s finished spans out for ``trigger``. True when handed over or

@@ -37,7 +37,7 @@ class _Invocation:
     """What the wrapper keeps between the start and the end of one call; ``owned`` is False
     when the span is an outer instrumentor's that we only decorated."""
 
-    __slots__ = ("span", "token", "provider", "owned", "has_root", "held")
+    __slots__ = ("span", "token", "provider", "owned", "has_root")
 
     def __init__(
         self,
@@ -46,14 +46,12 @@ class _Invocation:
         provider: TracerProvider,
         owned: bool = True,
         has_root: bool = False,
-        held: bool = True,
     ):
         self.span = span
         self.token = token
         self.provider = provider
         self.owned = owned  # False: another instrumentor's span, decorated, not ended here
         self.has_root = has_root  # the emitter's root ends with this span
-        self.held = held  # kept in the claims by span id (a recorded span is not)
 
 
 class HandlerInstrumentation:
@@ -123,7 +121,7 @@ class HandlerInstrumentation:
             host.claims.claim_window_only()  # what our processor's on_start says of a live one
             token = context_api.attach(trace.set_span_in_context(span, parent))
             host.invocation_opened(span)  # ended at SIGTERM if the platform times it out
-            return _Invocation(span, token, provider, held=False)
+            return _Invocation(span, token, provider)
         attrs = self._attributes_of(context, trigger, number)
         root = None
         span_parent = parent
@@ -207,7 +205,7 @@ class HandlerInstrumentation:
                 finally:  # whatever recording did, the span ends and the context goes back
                     try:
                         invocation.span.end(end_time=end_ns)
-                        if invocation.held:
+                        if not isinstance(invocation.span, RecordedSpan):  # not held by id
                             self.host.claims.release(invocation.span.get_span_context().span_id)
                         if invocation.has_root:
                             ended = getattr(invocation.span, "end_time", None)

@@ -96,7 +96,7 @@ def plan(owner: SandboxInstrumentation) -> DeferredInit | None:
             trace_mode=config.trace_mode,
             initialization_type=owner.env.initialization_type,
             opentelemetry_loaded=False,
-            after_response_running=owner.delivery.after_response_running,
+            after_response_running=owner.delivery.after_post,
         )
     if reason is not None:
         logger.debug("otel-lambda-init: INIT builds tracing now: %s", reason)

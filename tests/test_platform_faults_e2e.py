@@ -79,21 +79,20 @@ def test_extension_survives_an_event_next_answered_with_null(receiver: OtlpRecei
     assert sandbox.logs().count("event/next call failed") == 1
 
 
-def test_an_event_the_extension_never_asked_for_answered_at_once_is_not_polled_hot(
-    receiver: OtlpReceiver,
-) -> None:
+def extension_next_calls_in_2_5_s(receiver: OtlpReceiver, answer: Any) -> tuple[Any, int, str]:
+    """One invocation with our extension's event/next answered by ``answer`` (the fault
+    hook's result for it), then 2 s: the invocation, how often next was called, the logs.
+    The spans of the invocation must arrive all the same."""
     from lambda_harness import HANDLERS, otel_env
 
     from otel_lambda_sim.sandbox import Sandbox
 
-    def at_once(name: str, calls: int) -> Any:
-        if name != "otel-lambda-init":
-            return None
-        return (200, {"eventType": "INVOKE", "requestId": "never-asked-for"})
+    def faulty(name: str, calls: int) -> Any:
+        return answer if name == "otel-lambda-init" else None
 
     with Sandbox("manual_app.handler", HANDLERS, env=otel_env(receiver)) as sandbox:
         sandbox.api.start()
-        sandbox.api.faults.extension_next = at_once
+        sandbox.api.faults.extension_next = faulty
         sandbox.start()
         assert sandbox.wait_init(30).ok
         result = sandbox.invoke({"n": 1}, timeout=30)
@@ -101,38 +100,32 @@ def test_an_event_the_extension_never_asked_for_answered_at_once_is_not_polled_h
         (extension,) = [e for e in sandbox.api.extensions if e.name == "otel-lambda-init"]
         calls = len(extension.next_ns)
         spans = receiver.wait_for(lambda s: bool(invocation_spans(s)), timeout=10)
-    assert result.status == "success" and init_spans(spans)
+    assert init_spans(spans)
+    return result, calls, sandbox.logs()
+
+
+def test_an_event_the_extension_never_asked_for_answered_at_once_is_not_polled_hot(
+    receiver: OtlpReceiver,
+) -> None:
+    result, calls, logs = extension_next_calls_in_2_5_s(
+        receiver, (200, {"eventType": "INVOKE", "requestId": "never-asked-for"})
+    )
+    assert result.status == "success"
     # Pauses double from 50 ms: about 7 calls in the first 2.5 s, not thousands.
     assert 2 <= calls <= 10, calls
-    assert sandbox.logs().count("an event it never asked for") == 1
+    assert logs.count("an event it never asked for") == 1
 
 
 def test_a_runtime_api_failing_every_event_next_is_not_polled_hot(
     receiver: OtlpReceiver,
 ) -> None:
-    from lambda_harness import HANDLERS, otel_env
-
-    from otel_lambda_sim.sandbox import Sandbox
-
-    def always_failing(name: str, calls: int) -> Any:
-        if name != "otel-lambda-init":
-            return None
-        return (500, {"errorType": "Extension.Unknown", "errorMessage": "down"})
-
-    with Sandbox("manual_app.handler", HANDLERS, env=otel_env(receiver)) as sandbox:
-        sandbox.api.start()
-        sandbox.api.faults.extension_next = always_failing
-        sandbox.start()
-        assert sandbox.wait_init(30).ok
-        result = sandbox.invoke({"n": 1}, timeout=30)
-        time.sleep(2.0)
-        (extension,) = [e for e in sandbox.api.extensions if e.name == "otel-lambda-init"]
-        calls = len(extension.next_ns)
-        spans = receiver.wait_for(lambda s: bool(invocation_spans(s)), timeout=10)
-    assert result.status == "success" and init_spans(spans)
+    result, calls, logs = extension_next_calls_in_2_5_s(
+        receiver, (500, {"errorType": "Extension.Unknown", "errorMessage": "down"})
+    )
+    assert result.status == "success"
     # Pauses double from 50 ms: about 7 calls in the first 2.5 s, not thousands.
     assert 3 <= calls <= 10, calls
-    assert sandbox.logs().count("event/next call failed") == 1
+    assert logs.count("event/next call failed") == 1
 
 
 # -- item 13: the container-image recipe on a non-AWS base image ----------------------------

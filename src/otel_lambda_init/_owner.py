@@ -63,7 +63,6 @@ if TYPE_CHECKING:
     from ._sdk.emitter import InitSpanEmitter
     from ._sdk.lazy_exporter import LazySpanExporter
     from ._sdk.metrics import InitMetrics
-    from ._sdk.recorded_span import RecordedSpans
 
     T = TypeVar("T")
 
@@ -102,7 +101,6 @@ class SandboxInstrumentation:
         self._open_invocations: dict[int, Any] = {}
         self._emitter: InitSpanEmitter | None = None
         self._delivery: Delivery | None = None
-        self._recorded: RecordedSpans | None = None  # warm spans built after the response
         self._metrics: InitMetrics | None = None
         # The wrapper route's deferred INIT (auto/deferred.py), while the SDK is left out.
         self.deferred: Any = None
@@ -192,9 +190,7 @@ class SandboxInstrumentation:
                 if self._delivery is None:
                     from ._delivery.policy import Delivery
 
-                    self._delivery = Delivery(
-                        lambda: self.config, before_export=self.materialize_recorded
-                    )
+                    self._delivery = Delivery(lambda: self.config)
         return self._delivery
 
     def _record_metrics(self, verdict: Any) -> None:
@@ -326,7 +322,6 @@ class SandboxInstrumentation:
 
     def _flush_at_exit(self, provider: TracerProvider) -> None:
         try:
-            self.materialize_recorded()
             self.delivery.flusher.flush(provider, self.config.flush_timeout_ms / 1000.0)
         except Exception:
             report_once("exit-flush", "export at interpreter exit failed")
@@ -359,37 +354,6 @@ class SandboxInstrumentation:
     def invocation_finished(self, request_id: str | None, provider: TracerProvider) -> None:
         """Our handler wrapper ended an invocation's spans (sampled or not)."""
         self.delivery.deliver("after-invocation", provider)
-
-    def defers_warm_spans(self) -> bool:
-        """Warm invocation spans are recorded and built after the response: under
-        after-response delivery on the runtime's thread (unless opted out)."""
-        delivery = self._delivery
-        return (
-            delivery is not None
-            and delivery.after_post
-            and self.config.defer_warm_spans
-            and self.config.flush == FLUSH_AFTER_RESPONSE
-        )
-
-    def recorded_span_started(self, span: Any) -> None:
-        """Keep a recorded warm invocation span until the export that builds it."""
-        recorded = self._recorded
-        if recorded is None:
-            from ._sdk.recorded_span import RecordedSpans
-
-            with self._lock:
-                if self._recorded is None:
-                    self._recorded = RecordedSpans()
-                recorded = self._recorded
-        if not recorded.add(span):
-            recorded.materialize()  # too many wait: build the ended ones now
-            recorded.add(span)
-
-    def materialize_recorded(self) -> None:
-        """Before an export: have the SDK build the recorded spans that have ended."""
-        recorded = self._recorded
-        if recorded is not None:
-            recorded.materialize()  # nothing to do when none waits
 
     def shutdown(self, budget_s: float) -> None:
         """Lambda is shutting the sandbox down: export an INIT nobody used, then the rest."""
@@ -498,7 +462,6 @@ class SandboxInstrumentation:
         if self.state_file is not None:
             self.state_file.write_pending()
         timed_out = self._end_timed_out_invocations(event.time_ns)
-        self.materialize_recorded()  # warm spans waiting for an export, timed-out ones too
         t0 = time.monotonic()
         self._materialize_deferred()
         budget_s = event.budget_s

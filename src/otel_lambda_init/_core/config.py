@@ -64,10 +64,6 @@ OTEL_LAMBDA_INIT_AUTO_INSTRUMENT = "OTEL_LAMBDA_INIT_AUTO_INSTRUMENT"
 """Exec wrapper only: also run OpenTelemetry's auto-instrumentation (default false: it costs
 hundreds of ms of INIT)."""
 
-OTEL_LAMBDA_INIT_DEFER_WARM_SPANS = "OTEL_LAMBDA_INIT_DEFER_WARM_SPANS"
-"""After-response delivery: a warm invocation's span is recorded on the caller's path and
-built by the SDK after the response (same identity, times and content; default true)."""
-
 OTEL_LAMBDA_INIT_DEFERRED_INIT = "OTEL_LAMBDA_INIT_DEFERRED_INIT"
 """Exec wrapper only: when nothing needs a live span before the first response (no
 OpenTelemetry imported, after-response delivery), build the INIT's and the first
@@ -115,7 +111,6 @@ class Config(NamedTuple):
     disabled: bool = False
     init_span_outside_lambda: bool = False
     deferred_init: bool = True
-    defer_warm_spans: bool = True
     export_interval_ms: float = 0.0
     price_x86_64: float = 0.0000166667
     price_arm64: float = 0.0000133334
@@ -239,7 +234,6 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
             env, OTEL_LAMBDA_INIT_SPAN_OUTSIDE_LAMBDA, defaults.init_span_outside_lambda
         ),
         deferred_init=_flag(env, OTEL_LAMBDA_INIT_DEFERRED_INIT, defaults.deferred_init),
-        defer_warm_spans=_flag(env, OTEL_LAMBDA_INIT_DEFER_WARM_SPANS, defaults.defer_warm_spans),
         export_interval_ms=_number(
             env, OTEL_LAMBDA_INIT_EXPORT_INTERVAL_MS, defaults.export_interval_ms
         ),

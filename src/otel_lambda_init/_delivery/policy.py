@@ -35,12 +35,8 @@ from .flush import BoundedFlusher, Flushable
 class Delivery:
     """Decides, per trigger, whether and how long to flush; owns the flusher and extension."""
 
-    def __init__(
-        self, config: Callable[[], Config], before_export: Callable[[], None] | None = None
-    ) -> None:
+    def __init__(self, config: Callable[[], Config]) -> None:
         self._config = config
-        # Builds what waits to be built (recorded warm spans) before an export reads it.
-        self._before_export = before_export
         self.flusher = BoundedFlusher()
         # Export on the runtime's thread once it posted the response (Lambda Managed
         # Instances' workers too).
@@ -118,11 +114,6 @@ class Delivery:
         if deadline_ms is not None:
             timeout_s = min(timeout_s, seconds_left(deadline_ms))
         if timeout_s > 0:
-            if self._before_export is not None:
-                try:
-                    self._before_export()
-                except Exception:
-                    report_once("before-export", "could not build the spans before an export")
             self.flusher.flush(handed if handed is not None else provider(), timeout_s)
         return True
 

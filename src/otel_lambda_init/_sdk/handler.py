@@ -22,7 +22,6 @@ from .._core.report import report_once
 from .emitter import record_error
 from .foreign_span import decorate_invocation_span, is_upstream_invocation_span, scope_name
 from .invocation import invocation_attributes, parent_context_of, trigger_of
-from .recorded_span import RecordedSpan, ReplayingTracer
 
 TYPE_CHECKING = False  # the host protocol is for the type checker only
 if TYPE_CHECKING:
@@ -62,8 +61,6 @@ class HandlerInstrumentation:
         self._attributes = dict(attributes or {})
         self._tracer: trace.Tracer | None = None
         self._tracer_of: Any = None
-        self._recorder: ReplayingTracer | None = None
-        self._recorder_of: Any = None
         # Fallback INIT end when the runtime's next call cannot be observed: the handler was
         # decorated while its module was being imported.
         self._ready_ns = time.time_ns()
@@ -73,16 +70,6 @@ class HandlerInstrumentation:
             self._tracer = provider.get_tracer(v.TRACER_NAME, v.VERSION)
             self._tracer_of = provider
         return self._tracer
-
-    def recorder(self, tracer: trace.Tracer) -> ReplayingTracer | None:
-        """The tracer that records warm invocation spans for building after the response;
-        None when spans stay live (another delivery mode, opted out, not an SDK tracer)."""
-        if not self.host.defers_warm_spans():
-            return None
-        if self._recorder is None or self._recorder_of is not tracer:
-            self._recorder = ReplayingTracer(tracer) if ReplayingTracer.supports(tracer) else None
-            self._recorder_of = tracer
-        return self._recorder
 
     def start(self, event: Any, context: Any, start_ns: int | None = None) -> _Invocation | None:
         """The invocation span started (or decorated), None when none could be, ``NESTED``
@@ -105,23 +92,6 @@ class HandlerInstrumentation:
         parent = parent_context_of(event)
         trigger, kind = trigger_of(event)
         tracer = self.tracer(provider)
-        recorder = self.recorder(tracer) if number > 1 else None
-        if recorder is not None:
-            # A warm invocation under after-response delivery: the SDK builds its span after
-            # the response (recorded_span.py); its identity and start attributes are made
-            # when first needed, so a handler that never looks pays for neither.
-            span: Span = recorder.record(
-                host.env.function_name,
-                parent,
-                kind,
-                start_ns,
-                functools.partial(self._attributes_of, context, trigger, number),
-            )
-            host.recorded_span_started(span)
-            host.claims.claim_window_only()  # what our processor's on_start says of a live one
-            token = context_api.attach(trace.set_span_in_context(span, parent))
-            host.invocation_opened(span)  # ended at SIGTERM if the platform times it out
-            return _Invocation(span, token, provider)
         attrs = self._attributes_of(context, trigger, number)
         root = None
         span_parent = parent
@@ -150,10 +120,6 @@ class HandlerInstrumentation:
         wrapper of ours, the upstream instrumentor's span decorated, None when an outer
         instrumentor's span was decorated already, ``_NO_OUTER`` to start our own."""
         host = self.host
-        if isinstance(current_span, RecordedSpan):
-            if current_span.end_time is None:
-                return NESTED  # an outer wrapper of ours records and delivers this call
-            return _NO_OUTER
         current = current_span.get_span_context()
         outer_span = host.claims.decorated(current.span_id)
         if outer_span is not None:
@@ -205,8 +171,7 @@ class HandlerInstrumentation:
                 finally:  # whatever recording did, the span ends and the context goes back
                     try:
                         invocation.span.end(end_time=end_ns)
-                        if not isinstance(invocation.span, RecordedSpan):  # not held by id
-                            self.host.claims.release(invocation.span.get_span_context().span_id)
+                        self.host.claims.release(invocation.span.get_span_context().span_id)
                         if invocation.has_root:
                             ended = getattr(invocation.span, "end_time", None)
                             self.host.emitter.close_root(

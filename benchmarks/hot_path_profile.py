@@ -149,8 +149,8 @@ def _stub_claims(claims: Any) -> Iterator[None]:
 @contextmanager
 def _stub_open(owner: Any) -> Iterator[None]:
     with (
-        replaced(owner, "invocation_opened", nothing),
-        replaced(owner, "invocation_closed", nothing),
+        replaced(owner.spans, "invocation_opened", nothing),
+        replaced(owner.spans, "invocation_closed", nothing),
     ):
         yield
 

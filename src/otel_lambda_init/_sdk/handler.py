@@ -97,7 +97,7 @@ class HandlerInstrumentation:
         span_parent = parent
         if number == 1:
             # A root covering INIT and this invocation, when the init span joins this trace.
-            root = host.emitter.open_root(tracer, parent, start_ns)
+            root = host.open_root(tracer, parent, start_ns)
             if root is not None:
                 span_parent = trace.set_span_in_context(root, context_api.Context())
         span = tracer.start_span(
@@ -108,11 +108,9 @@ class HandlerInstrumentation:
             attributes=attrs,
         )
         if number == 1:
-            span.set_attributes(host.emitter.on_first_invocation(span, parent, start_ns))
-            host.init_span_emitted(provider)
+            span.set_attributes(host.first_invocation(span, parent, start_ns, provider))
         token = context_api.attach(trace.set_span_in_context(span, parent))
-        host.claims.hold(span.get_span_context().span_id, span)
-        host.invocation_opened(span)  # ended at SIGTERM if the platform times it out
+        host.invocation_opened(span)  # held; ended at SIGTERM if the platform times it out
         return _Invocation(span, token, provider, has_root=root is not None)
 
     def _outer(self, current_span: Span) -> Any:
@@ -149,7 +147,6 @@ class HandlerInstrumentation:
     def finish(
         self,
         invocation: _Invocation | None,
-        context: Any,
         error: BaseException | None,
         end_ns: int | None = None,
         deliver: bool = True,
@@ -171,10 +168,9 @@ class HandlerInstrumentation:
                 finally:  # whatever recording did, the span ends and the context goes back
                     try:
                         invocation.span.end(end_time=end_ns)
-                        self.host.claims.release(invocation.span.get_span_context().span_id)
                         if invocation.has_root:
                             ended = getattr(invocation.span, "end_time", None)
-                            self.host.emitter.close_root(
+                            self.host.close_root(
                                 ended if isinstance(ended, int) else time.time_ns()
                             )
                     finally:
@@ -185,10 +181,8 @@ class HandlerInstrumentation:
                             pass
         finally:
             if deliver:
-                request_id = getattr(context, "aws_request_id", None)
                 self.host.invocation_finished(
-                    request_id if isinstance(request_id, str) else None,
-                    provider if provider is not None else self.host.provider(),
+                    provider if provider is not None else self.host.provider()
                 )
 
 
@@ -206,9 +200,9 @@ def wrap_handler(fn: F, instrumentation: HandlerInstrumentation) -> F:
         try:
             result = fn(event, context)
         except BaseException as error:
-            _finish_quietly(instrumentation, invocation, context, error)
+            _finish_quietly(instrumentation, invocation, error)
             raise
-        _finish_quietly(instrumentation, invocation, context, None)
+        _finish_quietly(instrumentation, invocation, None)
         return result
 
     traced_handler.__otel_lambda_init__ = True  # type: ignore[attr-defined]
@@ -224,9 +218,9 @@ def _wrap_coroutine_function(fn: F, instrumentation: HandlerInstrumentation) -> 
         try:
             result = await fn(event, context)
         except BaseException as error:
-            _finish_quietly(instrumentation, invocation, context, error)
+            _finish_quietly(instrumentation, invocation, error)
             raise
-        _finish_quietly(instrumentation, invocation, context, None)
+        _finish_quietly(instrumentation, invocation, None)
         return result
 
     traced_handler.__otel_lambda_init__ = True  # type: ignore[attr-defined]
@@ -246,10 +240,9 @@ def _start_quietly(
 def _finish_quietly(
     instrumentation: HandlerInstrumentation,
     invocation: _Invocation | None,
-    context: Any,
     error: BaseException | None,
 ) -> None:
     try:
-        instrumentation.finish(invocation, context, error)
+        instrumentation.finish(invocation, error)
     except Exception:
         report_once("invocation-finish", "could not end or flush the invocation span")

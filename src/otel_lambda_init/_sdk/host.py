@@ -1,21 +1,22 @@
-"""What the SDK adapters need of the sandbox's owner: handed in, never looked up."""
+"""What the SDK adapters (handler wrapper, processor) call on the sandbox's owner: handed
+in, never looked up; the owner delegates each call to the part that does it."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
-from opentelemetry.trace import Span, TracerProvider
+from opentelemetry.context import Context
+from opentelemetry.trace import Span, Tracer, TracerProvider
 
 from .._core import vocabulary as v
 from .._core.claims import InvocationClaims
 from .._core.config import Config
 from .._core.environment import SandboxEnvironment
 from .._core.timeline import SandboxTimeline
-from .emitter import InitSpanEmitter
 
 
 class InvocationHost(Protocol):
-    """What the wrapper needs of the sandbox's owner (handed in, never looked up)."""
+    """What an invocation needs of the sandbox's owner."""
 
     @property
     def config(self) -> Config: ...
@@ -25,11 +26,18 @@ class InvocationHost(Protocol):
     def timeline(self) -> SandboxTimeline: ...
     @property
     def claims(self) -> InvocationClaims: ...
-    @property
-    def emitter(self) -> InitSpanEmitter: ...
     def provider(self) -> TracerProvider: ...
     def end_init(self, end_ns: int, source: v.EndSource) -> None: ...
     def invocation_opened(self, span: Span) -> None: ...
-    def init_span_emitted(self, provider: TracerProvider) -> None: ...
     def invocation_closed(self, span: Span) -> None: ...
-    def invocation_finished(self, request_id: str | None, provider: TracerProvider) -> None: ...
+    def invocation_finished(self, provider: TracerProvider) -> None: ...
+    def first_invocation(
+        self,
+        span: Span,
+        parent: Context | None,
+        start_ns: int,
+        provider: TracerProvider | None = None,
+    ) -> dict[str, Any]: ...
+    def open_root(self, tracer: Tracer, parent: Context | None, start_ns: int) -> Span | None: ...
+    def close_root(self, end_ns: int) -> None: ...
+    def adopt_into_root(self, span: Span) -> bool: ...

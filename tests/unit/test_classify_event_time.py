@@ -186,3 +186,11 @@ def test_any_time_of_receipt_gives_a_consistent_verdict(
         assert verdict.caller_wait_ms <= (END + start_rel - T0) / MS + 1e-6
     else:
         assert verdict.classified_by != "event-time"
+
+
+def test_the_configured_default_tolerance_is_the_classifier_default() -> None:
+    from otel_lambda_init._core.config import load_config
+
+    assert load_config({}).event_time_tolerance_ms == classify.DEFAULT_EVENT_TIME_TOLERANCE_MS
+    tolerance = {"OTEL_LAMBDA_INIT_EVENT_TIME_TOLERANCE_MS": "25"}
+    assert load_config(tolerance).event_time_tolerance_ms == 25.0

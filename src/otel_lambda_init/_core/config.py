@@ -33,6 +33,12 @@ ended sat ready with nobody waiting: proactive. Default 100, or 2000 when extern
 are present (their INIT can end hundreds of ms after the runtime's, which a real cold start's
 gap then includes); 0 turns the idle-gap rule off (the 10 s rule alone)."""
 
+OTEL_LAMBDA_INIT_EVENT_TIME_TOLERANCE_MS = "OTEL_LAMBDA_INIT_EVENT_TIME_TOLERANCE_MS"
+"""How far apart, in ms, the trigger's clock (API Gateway, Function URLs, VPC Lattice) and the
+sandbox's may be (default 10). A request received more than this before INIT end waited for
+it, more than this after it did not (``classified_by=event-time``); closer than this, the
+idle-gap rules decide. 0 trusts the clocks exactly; docs/verdicts.md says where 10 comes from."""
+
 OTEL_LAMBDA_INIT_EXTENSIONS_DIR = "OTEL_LAMBDA_INIT_EXTENSIONS_DIR"
 """Where Lambda finds external extensions (default ``/opt/extensions``, where layers put
 them); any executable there means INIT may end after the runtime's first ``next``."""
@@ -102,6 +108,7 @@ class Config(NamedTuple):
     trace_mode: TraceMode = "auto"
     proactive_threshold_ms: float = 10_000.0
     idle_gap_ms: float | None = None  # None: the default for the sandbox (extensions or not)
+    event_time_tolerance_ms: float = 10.0  # classify.DEFAULT_EVENT_TIME_TOLERANCE_MS
     extensions_dir: str = DEFAULT_EXTENSIONS_DIR
     flush: FlushMode = "sync"
     flush_timeout_ms: float = 2_000.0
@@ -216,6 +223,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
             env, OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS, defaults.proactive_threshold_ms
         ),
         idle_gap_ms=_optional_number(env, OTEL_LAMBDA_INIT_IDLE_GAP_MS),
+        event_time_tolerance_ms=_number(
+            env, OTEL_LAMBDA_INIT_EVENT_TIME_TOLERANCE_MS, defaults.event_time_tolerance_ms
+        ),
         extensions_dir=(env.get(OTEL_LAMBDA_INIT_EXTENSIONS_DIR) or "").strip()
         or DEFAULT_EXTENSIONS_DIR,
         flush=_choice(env, OTEL_LAMBDA_INIT_FLUSH, FLUSH_MODES, default_flush),

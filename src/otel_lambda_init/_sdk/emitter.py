@@ -164,26 +164,37 @@ class InitSpanEmitter:
         init = self.timeline.init
         end_ns = init.end_ns if init.end_ns is not None else first_invocation_start_ns
         timeline = classify.InitTimeline(
-            init.start_ns, end_ns, init.phase, init.ready_ns, init.received_ns
+            init.start_ns,
+            end_ns,
+            init.phase,
+            init.ready_ns,
+            init.received_ns,
+            init.platform_end_ns,
         )
+        present = self._external_extensions()
         return classify.classify_first_invocation(
             timeline,
             first_invocation_start_ns,
             self.env.initialization_type,
             config.proactive_threshold_ms,
-            self._idle_gap_ms(config),
+            classify.idle_gap_threshold_ms(
+                config.idle_gap_ms,
+                classify.DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS,
+                present and init.platform_end_ns is None,
+            ),
+            init.request_received_ns,
+            config.event_time_tolerance_ms,
+            present,
         )
 
-    def _idle_gap_ms(self, config: Config) -> float:
-        present = False
-        if config.idle_gap_ms is None and self._extensions_present is not None:
-            try:
-                present = self._extensions_present()
-            except Exception:
-                report_once("extensions-probe", "could not tell whether extensions are present")
-        return classify.idle_gap_threshold_ms(
-            config.idle_gap_ms, classify.DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS, present
-        )
+    def _external_extensions(self) -> bool:
+        if self._extensions_present is None:
+            return False
+        try:
+            return self._extensions_present()
+        except Exception:
+            report_once("extensions-probe", "could not tell whether extensions are present")
+            return False
 
     def reports_init(self, config: Config) -> bool:
         """Inside a Lambda sandbox; outside one only when asked for (unit tests, scripts)."""

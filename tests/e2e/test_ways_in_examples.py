@@ -11,6 +11,24 @@ from otel_lambda_sim.receiver import OtlpReceiver
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
+def test_decorator_example_makes_a_cold_start_trace_with_the_init_span_in_it() -> None:
+    with (
+        OtlpReceiver() as receiver,
+        running_sandbox("app.handler", receiver, code_dir=EXAMPLES / "decorator") as sandbox,
+    ):
+        result = sandbox.invoke({}, timeout=30)
+        spans = receiver.wait_for(
+            lambda s: len(init_spans(s)) >= 1 and len(invocation_spans(s)) >= 1, timeout=10
+        )
+    assert result.payload == {"ok": True}
+    (init,) = init_spans(spans)
+    (invocation,) = invocation_spans(spans)
+    assert invocation.attributes["faas.coldstart"] is True
+    assert init.trace_id == invocation.trace_id  # a cold start joins its invocation's trace
+    assert [link.span_id for link in invocation.links] == [init.span_id]
+    assert invocation.resource["service.name"] == "orders"  # the example's own provider
+
+
 def test_instrument_handler_keyword_options_win_over_environment() -> None:
     env = {
         "OTEL_LAMBDA_INIT_TRACE": "separate",

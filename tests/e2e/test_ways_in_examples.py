@@ -8,7 +8,7 @@ from typing import Any
 from lambda_harness import init_spans, invocation_spans, running_sandbox
 
 from otel_lambda_sim.receiver import OtlpReceiver, ReceivedSpan
-from otel_lambda_sim.sandbox import InvocationResult
+from otel_lambda_sim.runtime_api import InvocationResult
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

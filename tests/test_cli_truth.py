@@ -18,7 +18,8 @@ from otel_lambda_init.cli import main
 from otel_lambda_sim.backend import BackendError, forward, traces_url
 from otel_lambda_sim.receiver import Behaviour, OtlpReceiver, RawRequest
 from otel_lambda_sim.scenarios import SCENARIO_KEYS, Scenario, load_scenario
-from otel_lambda_sim.view import _Scale, load_jsonl, truth_path
+from otel_lambda_sim.view import load_jsonl, truth_path
+from otel_lambda_sim.view_svg import Scale
 
 ROOT = Path(__file__).resolve().parents[1]
 HANDLERS = Path(__file__).with_name("simulator_handlers")
@@ -263,7 +264,7 @@ def test_view_of_the_demo_jsonl_keeps_the_ground_truth_and_asks_before_overwriti
 def test_an_eleven_second_gap_is_cut_from_the_axis_so_bars_stay_readable() -> None:
     ms = 1_000_000
     init, invocation = (0, 600 * ms), (11_600 * ms, 12_000 * ms)
-    scale = _Scale([init, invocation])
+    scale = Scale([init, invocation])
     assert len(scale.breaks) == 1
     assert scale.w(*invocation) > 300  # about 30 px on a linear axis
     assert scale.x(invocation[1]) <= scale.segments[-1][3] + 0.01

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from otel_lambda_init._owner import reset_sandbox_for_tests
 from otel_lambda_init.web import OtelLambdaInitMiddleware, OtelLambdaInitWSGIMiddleware
-from otel_lambda_init.web._route import healthy_statuses, reset_web_route_for_tests
+from otel_lambda_init.web._route import healthy_statuses
 
 ARN = "arn:aws:lambda:eu-west-1:123456789012:function:fn"
 
@@ -28,10 +28,8 @@ ARN = "arn:aws:lambda:eu-west-1:123456789012:function:fn"
 @pytest.fixture(autouse=True)
 def web(exporter: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("OTEL_LAMBDA_INIT_SPAN_OUTSIDE_LAMBDA", "true")
-    reset_sandbox_for_tests()  # reads the variable
-    reset_web_route_for_tests()
+    reset_sandbox_for_tests()  # reads the variable; forgets the web route
     yield
-    reset_web_route_for_tests()
 
 
 def lambda_context(request_id: str = "r-1") -> str:

@@ -267,36 +267,27 @@ def propagation_headers(pairs: Any) -> dict[str, str]:
     return headers
 
 
-_route: WebRoute | None = None
-
-
 def web_route(
     tracer_provider: TracerProvider | None = None,
     flush: str | None = None,
     trace_mode: str | None = None,
 ) -> WebRoute | None:
-    """This process's web route, set up on first use; None (said once) when it is turned off
-    or could not be set up: the app is then served uninstrumented."""
-    global _route
-    if _route is not None:
-        return _route
+    """This process's web route (kept by the owner), set up on first use; None (said once)
+    when it is turned off or could not be set up: the app is then served uninstrumented."""
     try:
         owner = sandbox()
+        if isinstance(owner.web, WebRoute):
+            return owner.web
         owner.begin("web", time.time_ns())
         owner.apply_overrides(flush=flush, trace_mode=trace_mode)
         if owner.config.disabled:
             return None
         route = WebRoute(owner)
+        owner.web = route
         route.set_up(tracer_provider)
     except Exception as error:
         if isinstance(error, ValueError) and (flush or trace_mode):
             raise  # a bad keyword is the caller's bug, said when the app is built
         report_once("web-setup", "setup failed; the app is served uninstrumented")
         return None
-    _route = route
     return route
-
-
-def reset_web_route_for_tests() -> None:
-    global _route
-    _route = None

@@ -1,25 +1,30 @@
 """A FastAPI app as a user instruments it for the Lambda Web Adapter (docs/web-apps.md)."""
 
+import sys
+
 from fastapi import FastAPI, Response
 
 from otel_lambda_init.web import OtelLambdaInitMiddleware
 
-app = FastAPI()
+api = FastAPI()
 
 
-@app.get("/")
+@api.get("/")
 def ready() -> dict[str, str]:
+    print("readiness probe served", file=sys.stderr, flush=True)
     return {"status": "ok"}
 
 
-@app.get("/orders/{order_id}")
+@api.get("/orders/{order_id}")
 def order(order_id: str) -> dict[str, str]:
     return {"order": order_id}
 
 
-@app.get("/fail")
+@api.get("/fail")
 def fail() -> Response:
     return Response("nope", status_code=503)
 
 
-app.add_middleware(OtelLambdaInitMiddleware)
+# Around the whole app (not app.add_middleware): the invocation span is then the parent of
+# whatever the framework traces itself (FastAPI's own server span included).
+app = OtelLambdaInitMiddleware(api)

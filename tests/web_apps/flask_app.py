@@ -1,5 +1,7 @@
 """A Flask app as a user instruments it for the Lambda Web Adapter (docs/web-apps.md)."""
 
+import sys
+
 from flask import Flask
 
 from otel_lambda_init.web import OtelLambdaInitWSGIMiddleware
@@ -9,6 +11,7 @@ app = Flask(__name__)
 
 @app.get("/")
 def ready() -> dict[str, str]:
+    print("readiness probe served", file=sys.stderr, flush=True)
     return {"status": "ok"}
 
 

@@ -89,6 +89,7 @@ class WebRoute:
         self.instrumentation = HandlerInstrumentation(owner)
         self.healthy = healthy_statuses(os.environ)
         self.extension: Any = None  # the INVOKE extension, when after-response is had
+        self._cadence: Any = None
         self._shutdown_done = False
 
     # -- setup, during INIT -------------------------------------------------------------------
@@ -140,6 +141,10 @@ class WebRoute:
                 why = f"the extension could not register ({error})"
             else:
                 os.environ[_OWNER_ENV] = str(os.getpid())
+                if owner.config.export_interval_ms > 0:
+                    from .._delivery.cadence import ExportCadence
+
+                    self._cadence = ExportCadence(owner.config.export_interval_ms)
                 extension.start()
                 self.extension = extension
                 return
@@ -152,8 +157,12 @@ class WebRoute:
         owner.apply_overrides(flush=v.FLUSH_SYNC)
 
     def _export(self, timeout_s: float) -> None:
-        """On the extension's thread, the app's response sent: export what ended."""
+        """On the extension's thread, the app's response sent: export what ended (at most
+        every ``OTEL_LAMBDA_INIT_EXPORT_INTERVAL_MS``; the rest goes at shutdown)."""
         owner = self.owner
+        cadence = self._cadence
+        if cadence is not None and not cadence.due(time.time_ns()):
+            return
         owner.materialize_recorded()
         owner.delivery.flusher.flush(owner.provider(), timeout_s)
 
@@ -176,6 +185,13 @@ class WebRoute:
                 owner.timeline.init.ready_ns = end_ns
         except Exception:
             report_once("web-probe", "could not note the readiness check")
+
+    @property
+    def flushes_before_response(self) -> bool:
+        """``sync``: the spans must be out before the adapter has the whole response (it then
+        posts it, and Lambda may freeze the sandbox), so the invocation ends just before the
+        app's last bytes are handed to the server."""
+        return self.extension is None and self.owner.config.flush == v.FLUSH_SYNC
 
     @property
     def probing(self) -> bool:

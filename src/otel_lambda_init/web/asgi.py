@@ -62,18 +62,31 @@ class OtelLambdaInitMiddleware:
             lambda_context, request_context, headers, scope.get("method")
         )
         status: list[int | None] = [None]
+        ended = [False]
+        before_response = route.flushes_before_response  # type: ignore[union-attr]
 
         async def send_observed(message: Any) -> None:
-            if message.get("type") == "http.response.start":
+            kind = message.get("type")
+            if kind == "http.response.start":
                 status[0] = message.get("status")
+            elif (
+                before_response
+                and kind == "http.response.body"
+                and not message.get("more_body", False)
+                and not ended[0]
+            ):
+                ended[0] = True
+                route.finish(request, status[0], None)  # type: ignore[union-attr]
             await send(message)
 
         try:
             await self.app(scope, receive, send_observed)
         except BaseException as error:
-            route.finish(request, status[0], error)  # type: ignore[union-attr]
+            if not ended[0]:
+                route.finish(request, status[0], error)  # type: ignore[union-attr]
             raise
-        route.finish(request, status[0], None)  # type: ignore[union-attr]
+        if not ended[0]:
+            route.finish(request, status[0], None)  # type: ignore[union-attr]
 
     async def _probe(self, scope: Any, receive: Any, send: Any) -> None:
         """A readiness probe: served as is; a healthy answer, once sent, ends INIT."""

@@ -1,7 +1,8 @@
 """WSGI middleware for web apps behind the Lambda Web Adapter (Flask, Django, ...).
 
 ``app.wsgi_app = OtelLambdaInitWSGIMiddleware(app.wsgi_app)`` (Flask): an invocation span per
-event the adapter forwards, ended when the server closes the response; the sandbox's INIT as
+event the adapter forwards, ended when the server closes the response (under ``sync``
+delivery: when the app returns it, before the server sends it); the sandbox's INIT as
 a span linked to the first; readiness probes served and not recorded. See docs/web-apps.md.
 """
 
@@ -100,6 +101,9 @@ class _Observed:
             self._end(error)
             raise
         self._detach()
+        if request is not None and route.flushes_before_response:
+            # ``sync``: the body is the server's to send now; the spans leave before it.
+            self._end(None)
 
     def _detach(self) -> None:
         """The app has returned: our span stops being current (the server may serve the next

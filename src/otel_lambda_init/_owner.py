@@ -80,6 +80,8 @@ class SandboxInstrumentation:
         self._processor_providers: weakref.WeakSet[Any] = weakref.WeakSet()
         # The wrapper route's deferred INIT (auto/deferred.py), while the SDK is left out.
         self.deferred: Any = None
+        # The web route's state (web/), when the app runs behind the Lambda Web Adapter.
+        self.web: Any = None
         self._lock = threading.RLock()
         self._hooks: RuntimeHooks | None = None
         self._claims: InvocationClaims | None = None

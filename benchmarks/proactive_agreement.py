@@ -146,6 +146,7 @@ class Sample:
     cold: dict[str, bool] = field(default_factory=dict)
     classified_by: str = ""
     caller_wait_ms: float | None = None
+    gap_ms: float = 0.0  # INIT end -> first invocation start, as the span says
 
     @property
     def http(self) -> bool:
@@ -181,6 +182,7 @@ def judge(sample: Sample, span: ReceivedSpan, extensions: bool) -> Sample:
         "ours, no event time": without.coldstart,
         "ours": bool(a["faas.coldstart"]),
     }
+    sample.gap_ms = gap
     sample.classified_by = str(a.get("lambda_init.classified_by"))
     wait = a.get("lambda_init.caller_wait_ms")
     sample.caller_wait_ms = None if wait is None else float(wait)
@@ -296,6 +298,17 @@ def pct(right: int, n: int) -> str:
     return f"{right}/{n} ({100 * right / n:.1f}%)" if n else "-"
 
 
+def spread(values: list[float]) -> str:
+    if not values:
+        return "none"
+    values = sorted(values)
+    p90 = values[min(len(values) - 1, int(0.9 * len(values)))]
+    return (
+        f"min {values[0]:.1f} median {statistics.median(values):.1f} p90 {p90:.1f} "
+        f"max {values[-1]:.1f} ms (n={len(values)})"
+    )
+
+
 def wait_bound_ms(sample: Sample) -> float:
     """Must show 2: within 5 ms plus the skew, or 5 % of the truth."""
     return max(5.0 + abs(sample.skew_ms), 0.05 * sample.truth_wait_ms)
@@ -321,6 +334,14 @@ def report(samples: list[Sample], markdown: bool) -> None:
             )
         cells = [pct(sum(s.cold[r] == s.waited for s in at), len(at)) for r in RULES]
         print(f"{bar} all {bar} {len(at)} {bar} " + f" {bar} ".join(cells) + f" {bar}")
+    for label, ext in (("no external extension", False), ("slow external extension", True)):
+        picked = [s for s in samples if (s.family == "slow-extension") == ext]
+        cold = sorted(s.gap_ms for s in picked if s.waited)
+        idle = sorted(s.gap_ms for s in picked if not s.waited)
+        print(
+            f"\n{label}: gap (INIT end -> first invocation) of first invocations someone waited "
+            f"for: {spread(cold)}; nobody waited for: {spread(idle)}"
+        )
     print("\n### ours, per lambda_init.classified_by (all skews)\n")
     print(f"{bar} classified_by {bar} first invocations {bar} agree with the truth {bar}")
     if markdown:
@@ -383,7 +404,8 @@ def main(argv: list[str] | None = None) -> int:
                 if args.verbose:
                     for s in wrong:
                         print(f"#   truth {'cold' if s.waited else 'proactive'}, arrived "
-                              f"{s.arrived_after_init_ms:+.1f} ms after INIT end, by "
+                              f"{s.arrived_after_init_ms:+.1f} ms after INIT end, gap "
+                              f"{s.gap_ms:.1f} ms, by "
                               f"{s.classified_by}, caller_wait {s.caller_wait_ms}")  # fmt: skip
     report(samples, args.markdown)
     print(f"\n{len(samples)} first invocations, {time.monotonic() - t0:.0f} s")

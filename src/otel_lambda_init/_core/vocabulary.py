@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     ]
     Placement = Literal["invocation-trace", "own-trace"]
     ClassifiedBy = Literal[
-        "threshold", "idle-gap", "pending-request", "initialization-type", "phase"
+        "event-time", "threshold", "idle-gap", "pending-request", "initialization-type", "phase"
     ]
     ChildKind = Literal["import", "phase", "runtime", "setup", "failed-attempt"]
     DeliveryTrigger = Literal[
@@ -86,6 +86,7 @@ BY_IDLE_GAP: Final = "idle-gap"  # the sandbox sat ready, nobody waiting
 BY_PENDING_REQUEST: Final = "pending-request"  # handed a request as INIT ended
 BY_INITIALIZATION_TYPE: Final = "initialization-type"  # provisioned, SnapStart, LMI
 BY_PHASE: Final = "phase"  # INIT re-run inside the invocation
+BY_EVENT_TIME: Final = "event-time"  # the trigger's own time of receipt vs INIT end
 
 CHILD_IMPORT: Final = "import"
 CHILD_PHASE: Final = "phase"
@@ -138,6 +139,7 @@ LINK: Final = "lambda_init.link"
 CLASSIFIED_BY: Final = "lambda_init.classified_by"
 EXTERNAL_EXTENSIONS: Final = "lambda_init.external_extensions"
 IDLE_GAP_THRESHOLD_MS: Final = "lambda_init.idle_gap_threshold_ms"
+CALLER_WAIT_MS: Final = "lambda_init.caller_wait_ms"
 # Link fallback for backends that drop links (Phoenix, ADOT fast-start): each side's ids.
 INIT_TRACE_ID: Final = "lambda_init.init_trace_id"
 INIT_SPAN_ID: Final = "lambda_init.init_span_id"

@@ -91,3 +91,13 @@ def runtime_client_loaded() -> bool:
         getattr(sys.modules.get(name), "LambdaRuntimeClient", None) is not None
         for name in RUNTIME_CLIENT_MODULES
     )
+
+
+def forked_worker() -> bool:
+    """True in a process that multiprocessing forked (awslambdaric's LMI workers)."""
+    process = sys.modules.get("multiprocessing.process")
+    parent = getattr(process, "parent_process", None)
+    try:
+        return parent is not None and parent() is not None
+    except Exception:
+        return False

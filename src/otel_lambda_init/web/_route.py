@@ -163,7 +163,6 @@ class WebRoute:
         cadence = self._cadence
         if cadence is not None and not cadence.due(time.time_ns()):
             return
-        owner.materialize_recorded()
         owner.delivery.flusher.flush(owner.provider(), timeout_s)
 
     # -- readiness probes ------------------------------------------------------------------
@@ -245,7 +244,7 @@ class WebRoute:
                 invocation.span.set_attribute(HTTP_STATUS, status)
                 if status >= 500 and error is None:
                     invocation.span.set_status(Status(StatusCode.ERROR))
-            self.instrumentation.finish(invocation, request.context, error, deliver=False)
+            self.instrumentation.finish(invocation, error, deliver=False)
         except Exception:
             report_once("web-invocation-finish", "could not end the invocation span")
         try:

@@ -69,13 +69,17 @@ def lineage(worker: bool = False) -> str:
     return "/".join(parts)
 
 
-def external_extensions_present(directory: str) -> bool:
+def external_extensions_present(directory: str, ignored: frozenset[str] = frozenset()) -> bool:
     """Whether Lambda starts external extensions in this sandbox: any executable file in
-    its extensions directory (``/opt/extensions``). Their INIT can end after the runtime's
-    first ``next``, so a real cold start's idle gap may include their tail."""
+    its extensions directory (``/opt/extensions``) but the ``ignored`` names. Their INIT can
+    end after the runtime's first ``next``, so a real cold start's idle gap may include
+    their tail."""
     try:
         with os.scandir(directory) as entries:
-            return any(e.is_file() and os.access(e.path, os.X_OK) for e in entries)
+            return any(
+                e.name not in ignored and e.is_file() and os.access(e.path, os.X_OK)
+                for e in entries
+            )
     except OSError:
         return False
 

@@ -153,3 +153,18 @@ def test_a_request_context_time_in_the_future_is_served_and_not_believed(
     log = sandbox.logs()
     assert log.count("says the request was received in the future") == 1
     assert "Traceback" not in log
+
+
+def test_the_docs_example_runs_under_the_real_adapter(
+    receiver: OtlpReceiver, tmp_path: Path
+) -> None:
+    example = Path(__file__).parents[2] / "examples" / "web_app"
+    env = user_env(receiver, TMPDIR=str(tmp_path))
+    with running_lwa("run.sh", env=env, log_path=tmp_path / "log", cwd=example) as sandbox:
+        done = sandbox.invoke(http_api_event("/orders/42", now_ms()))
+        assert done.payload["body"] == '{"order":"42"}'
+    spans = receiver.wait_for(lambda s: invocation_spans(s) and init_spans(s), timeout=60)
+    (first,) = invocation_spans(spans)
+    (init,) = init_spans(spans)
+    assert any(link.span_id == init.span_id for link in first.links)
+    assert first.attributes["lambda_init.classified_by"] == "event-time"

@@ -22,7 +22,7 @@ from .._core import vocabulary as v
 from .._core.event_time import received_ns_from_request_context
 from .._core.report import report_once
 from .._owner import SandboxInstrumentation, sandbox
-from .._probes.process import parent_runs_same_executable, parent_start_ns
+from .._probes.process import parent_start_ns, server_worker_process
 from .._sdk.handler import HandlerInstrumentation
 from ._headers import (
     REQUEST_CONTEXT,
@@ -90,7 +90,7 @@ class WebRoute:
     def set_up(self, tracer_provider: TracerProvider | None) -> None:
         owner = self.owner
         owner.use_provider(tracer_provider)
-        if parent_runs_same_executable():
+        if server_worker_process():
             # A server's worker: the sandbox's INIT began when its master started.
             start = parent_start_ns()
             init = owner.timeline.init
@@ -119,7 +119,7 @@ class WebRoute:
         from .._delivery.extension import _OWNER_ENV, is_foreign_process
 
         why = None
-        if parent_runs_same_executable():
+        if server_worker_process():
             why = "the server runs worker processes (Lambda sends INVOKE to one extension)"
         elif is_foreign_process():
             why = "an extension of ours is registered by another process"

@@ -83,6 +83,9 @@ class SandboxInstrumentation:
         self.deferred: Any = None
         # The web route's state (web/), when the app runs behind the Lambda Web Adapter.
         self.web: Any = None
+        # External extensions that are this sandbox's runtime client (the Lambda Web
+        # Adapter): their next is the runtime's, not a tail after INIT end.
+        self.runtime_client_extensions: frozenset[str] = frozenset()
         self._lock = threading.RLock()
         self._hooks: RuntimeHooks | None = None
         self._claims: InvocationClaims | None = None
@@ -198,7 +201,9 @@ class SandboxInstrumentation:
             self.records,
             self.provider,
             self._record_metrics,
-            lambda: external_extensions_present(self.config.extensions_dir),
+            lambda: external_extensions_present(
+                self.config.extensions_dir, self.runtime_client_extensions
+            ),
         )
 
     def _record_metrics(self, verdict: Any) -> None:

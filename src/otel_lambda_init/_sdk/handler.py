@@ -20,7 +20,6 @@ from opentelemetry.trace import Span, TracerProvider
 from .._core import vocabulary as v
 from .._core.claims import NESTED, NestedCall
 from .._core.report import report_once
-from .emitter import record_error
 from .foreign_span import (
     Decoration,
     decorate_invocation_span,
@@ -28,6 +27,7 @@ from .foreign_span import (
     scope_name,
 )
 from .invocation import invocation_attributes, parent_context_of, trigger_of
+from .spans import record_error
 
 TYPE_CHECKING = False  # the host protocol is for the type checker only
 if TYPE_CHECKING:

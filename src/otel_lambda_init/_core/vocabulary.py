@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     FlushMode = Literal["after-response", "sync", "none"]
     Phase = Literal["init", "invoke", "restore"]
     StartSource = Literal["proc", "import", "restore-next"]
-    EndSource = Literal["runtime-next", "restore-next", "init-done", "handler-import"]
+    EndSource = Literal[
+        "runtime-next", "restore-next", "init-done", "handler-import", "readiness-check"
+    ]
     InitializationType = Literal[
         "on-demand", "provisioned-concurrency", "snap-start", "lambda-managed-instances"
     ]
@@ -60,6 +62,9 @@ END_RUNTIME_NEXT: Final = "runtime-next"
 END_RESTORE_NEXT: Final = "restore-next"
 END_INIT_DONE: Final = "init-done"
 END_HANDLER_IMPORT: Final = "handler-import"
+# A web app behind the Lambda Web Adapter answered its readiness check healthy: the adapter
+# calls the Runtime API's next right after (web/, docs/web-apps.md).
+END_READINESS: Final = "readiness-check"
 
 ON_DEMAND: Final = "on-demand"
 PROVISIONED: Final = "provisioned-concurrency"

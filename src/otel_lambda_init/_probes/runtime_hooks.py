@@ -51,9 +51,8 @@ class RuntimeHooks:
     def _after_next(self, _args: tuple[Any, ...], result: Any = None) -> None:
         # In the caller's time: the deadline travels as the runtime read it (text) and is
         # parsed after the response, where it bounds our export (``_delivery.deadline``).
-        event = Event(ev.INVOCATION_RECEIVED, time.time_ns())
-        event.deadline = getattr(result, "deadline_time_in_ms", None)
-        self._publish(event)
+        deadline = getattr(result, "deadline_time_in_ms", None)
+        self._publish(Event(ev.INVOCATION_RECEIVED, time.time_ns(), deadline=deadline))
 
     def _after_post(self, args: tuple[Any, ...], _result: Any = None) -> None:
         request_id = args[0] if args and isinstance(args[0], str) else None

@@ -153,9 +153,7 @@ class InitSpanEmitter:
         if span is None:
             return False
         _detach(token)
-        span.set_attribute(
-            v.DURATION_MS, round((end_ns - self.timeline.init.start_ns) / classify.NS_PER_MS, 3)
-        )
+        span.set_attribute(v.DURATION_MS, self._duration_ms(end_ns))
         self._end_span(provider, span, end_ns)
         return True
 
@@ -338,71 +336,69 @@ class InitSpanEmitter:
         end_ns = init.end_ns if init.end_ns is not None else start_ns
         return self._end_span(provider, span, end_ns)
 
-    # -- INITs no invocation will report ----------------------------------------------------
+    # -- INITs no invocation will report: their own trace, ended now -----------------------
     def emit_unused(self, now_ns: int) -> bool:
         """At shutdown, export the init span of a sandbox that never served an invocation,
         as its own trace with ``lambda_init.unused=true``. False if it was emitted already."""
-        provider = self._provider()
-        with self._lock:
-            if self._emitted is not None or isinstance(provider, trace.ProxyTracerProvider):
-                return False
-            init = self.timeline.init
-            end_ns = init.end_ns if init.end_ns is not None else now_ns
-            verdict = self.verdict(now_ns)
-            attributes = {**self._base_attributes(), **classify.init_attributes(verdict)}
-            attributes.pop(v.GAP_MS, None)  # there is no first invocation
-            attributes.pop(v.CLASSIFIED_BY, None)
-            attributes[v.FAAS_COLDSTART] = False
-            attributes[v.UNUSED] = True
-            span = self._start_span(provider, context_api.Context(), attributes)
-            self._emitted = self._end_span(provider, span, end_ns)
-            return True
-
-    def on_init_error(self, now_ns: int, error: Mapping[str, Any]) -> bool:
-        """INIT raised: end the init span with ERROR and the runtime's view of the exception.
-        True when a span was ended and needs delivery (before the runtime reports and exits).
-        """
-        provider = self._provider()
-        with self._lock:
-            span, token = self._separate_span, self._separate_token
-            self._separate_span = self._separate_token = None
-            if span is None:
-                if self._emitted is not None or isinstance(provider, trace.ProxyTracerProvider):
-                    return False  # already exported, or nothing to export with
-                span = self._start_span(provider, context_api.Context(), self._base_attributes())
-                self._emitted = span.get_span_context()
-        _detach(token)
-        from .._core.exceptions import exception_attributes, status_description
-
-        error_type = str(error.get("errorType") or "Runtime.Unknown")
-        message = str(error.get("errorMessage") or "")
-        stack = error.get("stackTrace")
-        stacktrace = "".join(map(str, stack)) if isinstance(stack, list) else str(stack or "")
-        span.add_event(
-            "exception", exception_attributes(error_type, message, stacktrace), timestamp=now_ns
-        )
-        span.set_status(Status(StatusCode.ERROR, status_description(error_type, message)))
-        start_ns = self.timeline.init.start_ns
-        span.set_attribute(v.DURATION_MS, round((now_ns - start_ns) / classify.NS_PER_MS, 3))
-        self._end_span(provider, span, now_ns)
-        return True
+        init = self.timeline.init
+        attributes = classify.init_attributes(self.verdict(now_ns))
+        attributes.pop(v.GAP_MS, None)  # there is no first invocation
+        attributes.pop(v.CLASSIFIED_BY, None)
+        attributes[v.FAAS_COLDSTART] = False
+        attributes[v.UNUSED] = True
+        return self._emit_now(init.end_ns if init.end_ns is not None else now_ns, attributes)
 
     def emit_own_trace(self, end_ns: int) -> bool:
         """Export the init span now, as its own trace (SnapStart's publish-time INIT, reported
         once before the snapshot). False if it was already emitted."""
-        provider = self._provider()
-        with self._lock:
-            if self._emitted is not None or isinstance(provider, trace.ProxyTracerProvider):
-                return False
-            start_ns = self.timeline.init.start_ns
-            attributes = {
-                **self._base_attributes(),
+        return self._emit_now(
+            end_ns,
+            {
                 v.FAAS_COLDSTART: False,  # nobody waits for a publish-time INIT
-                v.DURATION_MS: round((end_ns - start_ns) / classify.NS_PER_MS, 3),
-            }
-            span = self._start_span(provider, context_api.Context(), attributes)
-            self._emitted = self._end_span(provider, span, end_ns)
-            return True
+                v.DURATION_MS: self._duration_ms(end_ns),
+            },
+        )
+
+    def on_init_error(self, now_ns: int, error: Mapping[str, Any]) -> bool:
+        """INIT raised: end the init span (``separate`` mode's open one, else a new one) with
+        ERROR and the runtime's view of the exception. True when a span was ended and needs
+        delivery (before the runtime reports and exits)."""
+        return self._emit_now(
+            now_ns, {v.DURATION_MS: self._duration_ms(now_ns)}, error=error, take_separate=True
+        )
+
+    def _emit_now(
+        self,
+        end_ns: int,
+        attributes: dict[str, Any],
+        error: Mapping[str, Any] | None = None,
+        take_separate: bool = False,
+    ) -> bool:
+        """The one "own trace, end now" path: start the init span in a trace of its own (or
+        take ``separate`` mode's open one), end it at ``end_ns``. False when it was emitted
+        already or there is no provider to emit with."""
+        provider = self._provider()
+        token = None
+        with self._lock:
+            span = self._separate_span if take_separate else None
+            if span is not None:
+                token = self._separate_token
+                self._separate_span = self._separate_token = None
+                span.set_attributes(attributes)
+            else:
+                if self._emitted is not None or isinstance(provider, trace.ProxyTracerProvider):
+                    return False
+                attributes = {**self._base_attributes(), **attributes}
+                span = self._start_span(provider, context_api.Context(), attributes)
+            self._emitted = span.get_span_context()
+        _detach(token)
+        if error is not None:
+            _record_runtime_error(span, error, end_ns)
+        self._end_span(provider, span, end_ns)
+        return True
+
+    def _duration_ms(self, end_ns: int) -> float:
+        return round((end_ns - self.timeline.init.start_ns) / classify.NS_PER_MS, 3)
 
     def begin_restore(self) -> None:
         """A SnapStart sandbox was restored: its restore is a new cold start to report."""
@@ -476,3 +472,17 @@ def _detach(token: object | None) -> None:
     if token is not None:
         with contextlib.suppress(Exception):  # INIT ended in another context
             context_api.detach(token)  # type: ignore[arg-type]
+
+
+def _record_runtime_error(span: Span, error: Mapping[str, Any], timestamp: int) -> None:
+    """The runtime's view of an INIT error (its JSON: type, message, stack) on the span."""
+    from .._core.exceptions import exception_attributes, status_description
+
+    error_type = str(error.get("errorType") or "Runtime.Unknown")
+    message = str(error.get("errorMessage") or "")
+    stack = error.get("stackTrace")
+    stacktrace = "".join(map(str, stack)) if isinstance(stack, list) else str(stack or "")
+    span.add_event(
+        "exception", exception_attributes(error_type, message, stacktrace), timestamp=timestamp
+    )
+    span.set_status(Status(StatusCode.ERROR, status_description(error_type, message)))

@@ -57,8 +57,8 @@ def decorate_invocation_span(
     outcome = DECORATED
     if number == 1:
         parent = trace.get_current_span(parent_context).get_span_context()
-        if adopt_into_root and not parent.is_valid and host.emitter.adopt_into_root(span):
+        if adopt_into_root and not parent.is_valid and host.adopt_into_root(span):
             outcome = ADOPTED
-        extra.update(host.emitter.on_first_invocation(span, parent_context, start_ns))
+        extra.update(host.first_invocation(span, parent_context, start_ns))
     span.set_attributes(extra)
     return outcome

@@ -23,7 +23,6 @@ from .._core.report import report_once
 from .emitter import record_error
 from .foreign_span import decorate_invocation_span, is_upstream_invocation_span, scope_name
 from .invocation import invocation_attributes, parent_context_of, trigger_of
-from .recorded_span import RecordedSpan, ReplayingTracer
 
 TYPE_CHECKING = False  # the host protocol is for the type checker only
 if TYPE_CHECKING:
@@ -63,8 +62,6 @@ class HandlerInstrumentation:
         self._attributes = dict(attributes or {})
         self._tracer: trace.Tracer | None = None
         self._tracer_of: Any = None
-        self._recorder: ReplayingTracer | None = None
-        self._recorder_of: Any = None
         # Fallback INIT end when the runtime's next call cannot be observed: the handler was
         # decorated while its module was being imported.
         self._ready_ns = time.time_ns()
@@ -74,16 +71,6 @@ class HandlerInstrumentation:
             self._tracer = provider.get_tracer(v.TRACER_NAME, v.VERSION)
             self._tracer_of = provider
         return self._tracer
-
-    def recorder(self, tracer: trace.Tracer) -> ReplayingTracer | None:
-        """The tracer that records warm invocation spans for building after the response;
-        None when spans stay live (another delivery mode, opted out, not an SDK tracer)."""
-        if not self.host.defers_warm_spans():
-            return None
-        if self._recorder is None or self._recorder_of is not tracer:
-            self._recorder = ReplayingTracer(tracer) if ReplayingTracer.supports(tracer) else None
-            self._recorder_of = tracer
-        return self._recorder
 
     def start(self, event: Any, context: Any, start_ns: int | None = None) -> _Invocation | None:
         """The invocation span started (or decorated), None when none could be, ``NESTED``
@@ -108,29 +95,12 @@ class HandlerInstrumentation:
         parent = parent_context_of(event)
         trigger, kind = trigger_of(event)
         tracer = self.tracer(provider)
-        recorder = self.recorder(tracer) if number > 1 else None
-        if recorder is not None:
-            # A warm invocation under after-response delivery: the SDK builds its span after
-            # the response (recorded_span.py); its identity and start attributes are made
-            # when first needed, so a handler that never looks pays for neither.
-            span: Span = recorder.record(
-                host.env.function_name,
-                parent,
-                kind,
-                start_ns,
-                functools.partial(self._attributes_of, context, trigger, number),
-            )
-            host.recorded_span_started(span)
-            host.claims.claim_window_only()  # what our processor's on_start says of a live one
-            token = context_api.attach(trace.set_span_in_context(span, parent))
-            host.invocation_opened(span)  # ended at SIGTERM if the platform times it out
-            return _Invocation(span, token, provider)
         attrs = self._attributes_of(context, trigger, number)
         root = None
         span_parent = parent
         if number == 1:
             # A root covering INIT and this invocation, when the init span joins this trace.
-            root = host.emitter.open_root(tracer, parent, start_ns)
+            root = host.open_root(tracer, parent, start_ns)
             if root is not None:
                 span_parent = trace.set_span_in_context(root, context_api.Context())
         span = tracer.start_span(
@@ -141,11 +111,9 @@ class HandlerInstrumentation:
             attributes=attrs,
         )
         if number == 1:
-            span.set_attributes(host.emitter.on_first_invocation(span, parent, start_ns))
-            host.init_span_emitted(provider)
+            span.set_attributes(host.first_invocation(span, parent, start_ns, provider))
         token = context_api.attach(trace.set_span_in_context(span, parent))
-        host.claims.hold(span.get_span_context().span_id, span)
-        host.invocation_opened(span)  # ended at SIGTERM if the platform times it out
+        host.invocation_opened(span)  # held; ended at SIGTERM if the platform times it out
         return _Invocation(span, token, provider, has_root=root is not None)
 
     def _outer(self, current_span: Span) -> Any:
@@ -153,10 +121,6 @@ class HandlerInstrumentation:
         wrapper of ours, the upstream instrumentor's span decorated, None when an outer
         instrumentor's span was decorated already, ``_NO_OUTER`` to start our own."""
         host = self.host
-        if isinstance(current_span, RecordedSpan):
-            if current_span.end_time is None:
-                return NESTED  # an outer wrapper of ours records and delivers this call
-            return _NO_OUTER
         current = current_span.get_span_context()
         outer_span = host.claims.decorated(current.span_id)
         if outer_span is not None:
@@ -186,7 +150,6 @@ class HandlerInstrumentation:
     def finish(
         self,
         invocation: _Invocation | None,
-        context: Any,
         error: BaseException | None,
         end_ns: int | None = None,
         deliver: bool = True,
@@ -208,11 +171,9 @@ class HandlerInstrumentation:
                 finally:  # whatever recording did, the span ends and the context goes back
                     try:
                         invocation.span.end(end_time=end_ns)
-                        if not isinstance(invocation.span, RecordedSpan):  # not held by id
-                            self.host.claims.release(invocation.span.get_span_context().span_id)
                         if invocation.has_root:
                             ended = getattr(invocation.span, "end_time", None)
-                            self.host.emitter.close_root(
+                            self.host.close_root(
                                 ended if isinstance(ended, int) else time.time_ns()
                             )
                     finally:
@@ -223,10 +184,8 @@ class HandlerInstrumentation:
                             pass
         finally:
             if deliver:
-                request_id = getattr(context, "aws_request_id", None)
                 self.host.invocation_finished(
-                    request_id if isinstance(request_id, str) else None,
-                    provider if provider is not None else self.host.provider(),
+                    provider if provider is not None else self.host.provider()
                 )
 
 
@@ -244,9 +203,9 @@ def wrap_handler(fn: F, instrumentation: HandlerInstrumentation) -> F:
         try:
             result = fn(event, context)
         except BaseException as error:
-            _finish_quietly(instrumentation, invocation, context, error)
+            _finish_quietly(instrumentation, invocation, error)
             raise
-        _finish_quietly(instrumentation, invocation, context, None)
+        _finish_quietly(instrumentation, invocation, None)
         return result
 
     traced_handler.__otel_lambda_init__ = True  # type: ignore[attr-defined]
@@ -262,9 +221,9 @@ def _wrap_coroutine_function(fn: F, instrumentation: HandlerInstrumentation) -> 
         try:
             result = await fn(event, context)
         except BaseException as error:
-            _finish_quietly(instrumentation, invocation, context, error)
+            _finish_quietly(instrumentation, invocation, error)
             raise
-        _finish_quietly(instrumentation, invocation, context, None)
+        _finish_quietly(instrumentation, invocation, None)
         return result
 
     traced_handler.__otel_lambda_init__ = True  # type: ignore[attr-defined]
@@ -284,10 +243,9 @@ def _start_quietly(
 def _finish_quietly(
     instrumentation: HandlerInstrumentation,
     invocation: _Invocation | None,
-    context: Any,
     error: BaseException | None,
 ) -> None:
     try:
-        instrumentation.finish(invocation, context, error)
+        instrumentation.finish(invocation, error)
     except Exception:
         report_once("invocation-finish", "could not end or flush the invocation span")

@@ -88,7 +88,7 @@ class InvocationSpanDecorator(SpanProcessor):
                 self._host.claims.release(context.span_id)
                 if self._adopted is not None and context.span_id == self._adopted:
                     self._adopted = None
-                    self._host.emitter.close_root(span.end_time or time.time_ns())
+                    self._host.close_root(span.end_time or time.time_ns())
         except Exception:
             report_once("processor-on-end", "could not release an invocation span")
 

@@ -1,8 +1,9 @@
 """What the spans say about initializations, next to what the simulator knows happened.
 
 Reads only span attributes (design.md): init spans are named `init {faas.name}`; invocation
-spans carry `faas.coldstart`, first invocations `lambda_init.proactive_initialization` and
-`lambda_init.gap_ms`. Printing the ground truth beside it is how a user (or a test) sees
+spans carry `faas.coldstart`, first invocations `lambda_init.proactive_initialization`,
+`lambda_init.gap_ms` and, when the trigger said when it received the request,
+`lambda_init.caller_wait_ms`. Printing the ground truth beside it is how a user (or a test) sees
 whether the instrumentation's verdicts are right.
 """
 
@@ -44,6 +45,7 @@ class SpanSummary:
     first_invocations: int = 0
     gaps_ms: list[float] = field(default_factory=list)
     init_ms: list[float] = field(default_factory=list)
+    caller_waits_ms: list[float] = field(default_factory=list)  # waited-for first invocations
 
 
 def summarize(spans: Iterable[ReceivedSpan]) -> SpanSummary:
@@ -65,6 +67,9 @@ def summarize(spans: Iterable[ReceivedSpan]) -> SpanSummary:
                 out.cold_starts += 1
             if attrs.get("lambda_init.proactive_initialization") is True:
                 out.proactive += 1
+            wait = attrs.get("lambda_init.caller_wait_ms")
+            if isinstance(wait, (int, float)) and wait > 0:
+                out.caller_waits_ms.append(float(wait))
             gap = attrs.get("lambda_init.gap_ms")
             if isinstance(gap, (int, float)):
                 out.first_invocations += 1
@@ -110,6 +115,9 @@ def format_summary(
         f"  INIT duration     {_dist(summary.init_ms)}",
         f"  gap (first invocation start - INIT end)  {_dist(summary.gaps_ms)}",
     ]
+    if summary.caller_waits_ms:
+        # Only requests whose trigger said when it received them (lambda_init.caller_wait_ms).
+        lines.append(f"  users waited for INIT  {_dist(summary.caller_waits_ms)}")
     if truth and truth.get("init_reruns"):
         lines.append(f"  INIT re-run inside an invocation: {truth['init_reruns']}")
     if truth and truth.get("errors"):

@@ -191,7 +191,18 @@ def _heading(trace_id: str, ordered: list[ReceivedSpan], fallback: str) -> str:
     elif not invocations and any(s.attributes.get("lambda_init.unused") for s in inits):
         kind = "unused INIT"
     tag = f" <span class='tag {kind.split()[0]}'>{esc(kind)}</span>" if kind else ""
-    return f"<h3>{esc(title)}{tag} <small>trace {trace_id}</small></h3>"
+    return f"<h3>{esc(title)}{tag}{_caller_wait(invocations)} <small>trace {trace_id}</small></h3>"
+
+
+def _caller_wait(invocations: list[ReceivedSpan]) -> str:
+    """What the trigger's clock says the caller went through (lambda_init.caller_wait_ms)."""
+    for s in invocations:
+        wait = s.attributes.get("lambda_init.caller_wait_ms")
+        if isinstance(wait, (int, float)) and not isinstance(wait, bool):
+            if wait > 0:
+                return f" <small class='wait'>the user waited {wait:.0f} ms for INIT</small>"
+            return " <small class='wait'>the request came after INIT ended: nobody waited</small>"
+    return ""
 
 
 def flame(trace_id: str, spans: list[ReceivedSpan], by_id: Mapping[str, ReceivedSpan]) -> str:

@@ -326,6 +326,7 @@ class Fleet:
                 slot.record.first_invocation_ns = time.time_ns()
             slot.record.invocations += 1
             req.sandbox = slot.record.name
+            req.assigned_ns = time.time_ns()
             req.waited_for_init = waited
             req.sandbox_invocation = slot.record.invocations
             slot.state = "busy"

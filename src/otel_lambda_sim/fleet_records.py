@@ -27,10 +27,19 @@ class RequestRecord:
     status: str = ""
     error_type: str | None = None
     payload: Any = None
+    assigned_ns: int = 0  # when the fleet placed it on a sandbox
     served_ns: int = 0
     responded_ns: int = 0
     completed_ns: int = 0
     verdict: str = ""  # ground_truth.Verdict: cold | proactive | warm
+
+    @property
+    def queued_ms(self) -> float:
+        """How long a warm request waited for its busy sandbox to free (0 when one was idle
+        at its arrival, and for a sandbox's first request: that one waits for INIT, if at all)."""
+        if self.sandbox_invocation <= 1 or not self.assigned_ns:
+            return 0.0
+        return max(0, self.assigned_ns - self.arrival_ns) / 1e6
 
     @property
     def latency_ms(self) -> float:
@@ -75,6 +84,21 @@ class FleetResult:
     sandboxes: list[SandboxRecord]
     started_ns: int
     wall_s: float
+
+    def request_truth(self) -> list[dict[str, Any]]:
+        """Per request, what the view needs beside the spans: who served it, when it arrived,
+        whether it waited for an INIT or queued behind a busy sandbox."""
+        return [
+            {
+                "request_id": r.request_id,
+                "sandbox": r.sandbox,
+                "verdict": r.verdict,
+                "arrival_ns": r.arrival_ns,
+                "served_ns": r.served_ns,
+                "queued_ms": round(r.queued_ms, 3),
+            }
+            for r in self.requests
+        ]
 
     def truth_summary(self) -> dict[str, Any]:
         served = [s for s in self.sandboxes if s.invocations]

@@ -11,6 +11,7 @@ judged by the rules in ground_truth.
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 import time
 from collections import deque
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .fleet_records import FleetResult, RequestRecord, SandboxRecord
+from .front_end import FrontEnd
 from .ground_truth import request_verdict, waited_for_init
 from .runtime_api import InvocationResult
 from .sandbox import Sandbox
@@ -86,12 +88,14 @@ class Fleet:
         progress_every_s: float = 1.0,
         invocation_timeout_s: float = 120.0,
         log_dir: Path | None = None,
+        front_end: FrontEnd | None = None,
         layers: list[str] | None = None,
         stop_on_init_failure: bool = False,
     ) -> None:
         """stop_on_init_failure: raise InitFailed at the first failed INIT (after stopping
         every sandbox and keeping the logs) instead of replaying the rest as Lambda would."""
         self.scenario = scenario
+        self.front_end = front_end  # stamps each event at arrival (None: events as given)
         self.stop_on_init_failure = stop_on_init_failure
         self.log_dir = log_dir
         self.function = scenario.function_config(handler, code_dir, env, layers)
@@ -136,9 +140,19 @@ class Fleet:
             self._events.put(("ready", slot, exc))
 
     def _run_invocation(self, slot: _Slot, req: RequestRecord, event: Any) -> None:
+        try:
+            # Queued here, on the loop's thread, so a runtime already waiting in next gets it
+            # without waiting for a new thread to start: Lambda hands a pending request over in
+            # a millisecond or two (benchmarks/handover_latency.py), and so must its model.
+            inv = slot.sandbox.submit(event, start_ns=req.arrival_ns)
+        except Exception as exc:
+            self._events.put(("done", slot, (req, exc)))
+            return
+        self._spawn(self._await_invocation, slot, req, inv)
+
+    def _await_invocation(self, slot: _Slot, req: RequestRecord, inv: Any) -> None:
         result: InvocationResult | Exception
         try:
-            inv = slot.sandbox.submit(event, start_ns=req.arrival_ns)
             result = inv.wait(self.invocation_timeout_s)
         except Exception as exc:
             result = exc
@@ -152,9 +166,14 @@ class Fleet:
     # the frontend ----------------------------------------------------------------------------
     def run(self) -> FleetResult:
         """Replay the scenario; always shuts every sandbox down (also on errors and Ctrl-C)."""
+        # Many sandboxes' Runtime API threads share this interpreter: a shorter GIL switch
+        # interval keeps a hand-over from waiting 5 ms per thread hop behind the others.
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch, 0.0005))
         try:
             return self._run()
         finally:
+            sys.setswitchinterval(switch)
             for slot in self._slots:
                 slot.sandbox.kill()
                 if self.log_dir is not None:
@@ -330,7 +349,13 @@ class Fleet:
             req.waited_for_init = waited
             req.sandbox_invocation = slot.record.invocations
             slot.state = "busy"
-            self._spawn(self._run_invocation, slot, req, sc.event_for(req.index))
+            event = sc.event_for(req.index)
+            if self.front_end is not None:
+                event = self.front_end.stamp(event, req.arrival_ns)
+            if slot.sandbox.queues_at_once:
+                self._run_invocation(slot, req, event)
+            else:  # submit re-runs INIT first: never on the loop's thread
+                self._spawn(self._run_invocation, slot, req, event)
 
     def _record_result(
         self, slot: _Slot, req: RequestRecord, result: InvocationResult | Exception

@@ -65,6 +65,9 @@ class Scenario:
     description: str = ""
     # An external extension whose INIT takes this long (ms), ending after the runtime's.
     extension_init_ms: float | None = None
+    # A web app behind the Lambda Web Adapter (web_app.py): the adapter binary, or "LWA_BIN"
+    # for that variable's; the handler is then the app's run.sh.
+    web_adapter: str | None = None
 
     def arrival_times(self) -> list[float]:
         """Explicit arrivals, or evenly spaced ones at rate_per_s for duration_s."""
@@ -100,6 +103,24 @@ class Scenario:
         handler = handler or self.handler
         if not handler:
             raise ValueError("no handler: give one in the scenario or as --handler")
+        if self.web_adapter:
+            from . import web_app
+
+            function = web_app.function_config(
+                handler,
+                Path(code_dir or self.code_dir or "."),
+                None if self.web_adapter == "LWA_BIN" else self.web_adapter,
+                function_name=self.function_name,
+                memory_mb=self.memory_mb,
+                function_timeout_s=self.function_timeout_s,
+                init_timeout_s=self.init_timeout_s,
+                initialization_type=self.initialization_type,
+                execution_env=self.execution_env,
+                env={**self.sandbox_env(), **(env or {})},
+            )
+            if self.extension_init_ms is not None and function.extensions_dir is not None:
+                slow_extension.install(function.extensions_dir, self.extension_init_ms)
+            return function
         extensions_dir = None
         if self.extension_init_ms is not None:
             extensions_dir = Path(tempfile.mkdtemp(prefix="otel-lambda-ext-")) / "extensions"

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .ground_truth import Verdict, sandbox_verdict
 from .scenarios import Scenario
 
-__all__ = ["FleetResult", "RequestRecord", "SandboxRecord"]
+__all__ = ["FleetResult", "InitFailed", "Replay", "RequestRecord", "SandboxRecord"]
 
 
 @dataclass
@@ -112,3 +113,34 @@ class FleetResult:
             "cold_requests": sum(1 for r in self.requests if r.waited_for_init),
             "init_reruns": sum(1 for r in self.requests if r.init_rerun),
         }
+
+
+class InitFailed(RuntimeError):
+    """A sandbox's INIT failed and the fleet was asked to stop at the first such failure."""
+
+    def __init__(self, record: SandboxRecord) -> None:
+        super().__init__(
+            f"INIT failed in {record.name}: {record.init_error_type}: {record.init_error_message}"
+        )
+        self.record = record
+
+
+@dataclass
+class Replay:
+    """Where a replay stands: what arrived, what waits for a sandbox, what is in flight."""
+
+    requests: list[RequestRecord]
+    controls: list[tuple[float, str]]
+    pending: deque[RequestRecord] = field(default_factory=deque)
+    next_arrival: int = 0
+    next_control: int = 0
+    outstanding: int = 0
+    last_progress: float = -1.0
+
+    @property
+    def finished(self) -> bool:
+        return (
+            self.next_arrival >= len(self.requests)
+            and not self.outstanding
+            and self.next_control >= len(self.controls)
+        )

@@ -19,6 +19,7 @@ import threading
 import time
 import weakref
 
+from ._compat import EXPORT_LOGGERS, force_thread_polling
 from ._core import events as ev
 from ._core.config import Config, load_config
 from ._core.environment import SandboxEnvironment, read_environment
@@ -181,7 +182,7 @@ class SandboxInstrumentation:
     def _make_hooks(self) -> RuntimeHooks:
         from ._probes.runtime_hooks import RuntimeHooks
 
-        return RuntimeHooks(self.events.publish)
+        return RuntimeHooks(self.events.publish, force_thread_polling)
 
     def _make_delivery(self) -> Delivery:
         from ._delivery.policy import Delivery
@@ -413,7 +414,7 @@ def sandbox() -> SandboxInstrumentation:
         with _sandbox_lock:
             if _sandbox is None:
                 _sandbox = SandboxInstrumentation()
-                quiet_repeated_export_errors()
+                quiet_repeated_export_errors(EXPORT_LOGGERS)
             owner = _sandbox
     return owner
 

@@ -19,6 +19,7 @@ import threading
 import time
 import weakref
 
+from ._compat import EXPORT_LOGGERS, force_thread_polling
 from ._core import events as ev
 from ._core.config import Config, load_config
 from ._core.environment import SandboxEnvironment, read_environment
@@ -82,6 +83,9 @@ class SandboxInstrumentation:
         self.deferred: Any = None
         # The web route's state (web/), when the app runs behind the Lambda Web Adapter.
         self.web: Any = None
+        # External extensions that are this sandbox's runtime client (the Lambda Web
+        # Adapter): their next is the runtime's, not a tail after INIT end.
+        self.runtime_client_extensions: frozenset[str] = frozenset()
         self._lock = threading.RLock()
         self._hooks: RuntimeHooks | None = None
         self._claims: InvocationClaims | None = None
@@ -178,7 +182,7 @@ class SandboxInstrumentation:
     def _make_hooks(self) -> RuntimeHooks:
         from ._probes.runtime_hooks import RuntimeHooks
 
-        return RuntimeHooks(self.events.publish)
+        return RuntimeHooks(self.events.publish, force_thread_polling)
 
     def _make_delivery(self) -> Delivery:
         from ._delivery.policy import Delivery
@@ -197,7 +201,9 @@ class SandboxInstrumentation:
             self.records,
             self.provider,
             self._record_metrics,
-            lambda: external_extensions_present(self.config.extensions_dir),
+            lambda: external_extensions_present(
+                self.config.extensions_dir, self.runtime_client_extensions
+            ),
         )
 
     def _record_metrics(self, verdict: Any) -> None:
@@ -408,7 +414,7 @@ def sandbox() -> SandboxInstrumentation:
         with _sandbox_lock:
             if _sandbox is None:
                 _sandbox = SandboxInstrumentation()
-                quiet_repeated_export_errors()
+                quiet_repeated_export_errors(EXPORT_LOGGERS)
             owner = _sandbox
     return owner
 

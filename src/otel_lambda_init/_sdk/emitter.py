@@ -13,7 +13,6 @@ owner hands what it emitted to the delivery policy.
 from __future__ import annotations
 
 import contextlib
-import copy
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -22,6 +21,7 @@ from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
 
+from .._compat import can_move_span, move_span, tracer_with_sampler
 from .._core import classify
 from .._core import vocabulary as v
 from .._core.config import Config
@@ -42,9 +42,8 @@ def init_span_name(env: SandboxEnvironment, phase: str = v.PHASE_INIT) -> str:
 def init_tracer(provider: TracerProvider, record_unsampled: bool) -> trace.Tracer:
     """The tracer for init spans. A provider built with ``InitSpanSampler`` (the wrapper
     route does) records init spans already; for an SDK provider the user built with another
-    sampler, our tracer gets ``InitSpanSampler`` around it (the SDK has no public way to add
-    a sampler to a built provider; ``Tracer.sampler`` is its public attribute). Only a
-    tracer that has a sampler (the SDK is loaded) makes us import the sampler module."""
+    sampler, our tracer gets ``InitSpanSampler`` around it (``_compat.tracer_with_sampler``).
+    Only a tracer that has a sampler (the SDK is loaded) makes us import the sampler module."""
     tracer = provider.get_tracer(v.TRACER_NAME, v.VERSION)
     sampler = getattr(tracer, "sampler", None)
     if not record_unsampled or sampler is None:
@@ -53,9 +52,8 @@ def init_tracer(provider: TracerProvider, record_unsampled: bool) -> trace.Trace
 
     if isinstance(sampler, InitSpanSampler):
         return tracer
-    tracer = copy.copy(tracer)
-    tracer.sampler = InitSpanSampler(sampler)  # type: ignore[attr-defined]
-    return tracer
+    copied: trace.Tracer | None = tracer_with_sampler(tracer, InitSpanSampler)
+    return copied if copied is not None else tracer
 
 
 def record_error(span: Span, error: BaseException, timestamp: int | None = None) -> None:
@@ -246,7 +244,7 @@ class InitSpanEmitter:
             return False
         if not self.reports_init(self._config()):
             return False
-        if not (hasattr(span, "_context") and hasattr(span, "_parent")):
+        if not can_move_span(span):
             return False
         provider = self._provider()
         root = self.open_root(provider.get_tracer(v.TRACER_NAME, v.VERSION), None, start_ns)
@@ -256,11 +254,10 @@ class InitSpanEmitter:
         if not root_ctx.trace_flags.sampled:
             self._root = None
             return False
-        span._context = trace.SpanContext(
+        moved = trace.SpanContext(
             root_ctx.trace_id, ctx.span_id, False, ctx.trace_flags, ctx.trace_state
         )
-        span._parent = root_ctx
-        return True
+        return move_span(span, moved, root_ctx)
 
     def close_root(self, end_ns: int) -> None:
         """End the root opened by ``open_root`` (at the invocation's end), if any."""

@@ -69,6 +69,11 @@ class SandboxInstrumentation:
         self._processor_providers: weakref.WeakSet[Any] = weakref.WeakSet()
         # The wrapper route's deferred INIT (auto/deferred.py), while the SDK is left out.
         self.deferred: Any = None
+        # The web route's state (web/), when the app runs behind the Lambda Web Adapter.
+        self.web: Any = None
+        # External extensions that are this sandbox's runtime client (the Lambda Web
+        # Adapter): their next is the runtime's, not a tail after INIT end.
+        self.runtime_client_extensions: frozenset[str] = frozenset()
         self._lock = threading.RLock()
         self._hooks: RuntimeHooks | None = None
         self._delivery: Delivery | None = None
@@ -176,7 +181,9 @@ class SandboxInstrumentation:
             self.records,
             self.provider,
             self._record_metrics,
-            lambda: external_extensions_present(self.config.extensions_dir),
+            lambda: external_extensions_present(
+                self.config.extensions_dir, self.runtime_client_extensions
+            ),
         )
 
     def _record_metrics(self, verdict: Any) -> None:

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from . import vocabulary as v
 from .vocabulary import (
+    BY_EVENT_TIME,
     BY_IDLE_GAP,
     BY_INITIALIZATION_TYPE,
     BY_PENDING_REQUEST,
@@ -46,6 +47,7 @@ __all__ = [
     "InitTimeline",
     "InitVerdict",
     "billed_duration_ms",
+    "caller_wait_ms",
     "classify_first_invocation",
     "cost_attributes",
     "estimated_cost_usd",
@@ -67,6 +69,7 @@ class InitTimeline(NamedTuple):
     phase: Phase = PHASE_INIT
     ready_ns: int | None = None  # the runtime's ``next`` left the process (>= end_ns)
     received_ns: int | None = None  # that ``next`` returned with the first event
+    platform_end_ns: int | None = None  # the platform's INIT end, extensions included, if known
 
 
 class InitVerdict(NamedTuple):
@@ -79,14 +82,18 @@ class InitVerdict(NamedTuple):
     initialization_type: str
     phase: Phase
     classified_by: ClassifiedBy = BY_THRESHOLD
+    caller_wait_ms: float | None = None  # only when the trigger said when it got the request
+    idle_gap_threshold_ms: float | None = None  # the idle threshold in force, when it decided
 
 
-DEFAULT_IDLE_GAP_MS = 100.0
-"""A request pending at INIT end is handed to the runtime within a few ms of its first
-``next`` (benchmarks/proactive_agreement.py: 2-5 ms unloaded, up to 60 ms on a loaded 2-core
-machine); an idle sandbox waits for its next request as long as traffic decides (27-1500 ms
-and more measured). 40, 50 and 100 ms scored alike within the benchmark's noise; 100 keeps
-the costlier error (telling a user who waited that nobody did) rare on a busy host."""
+DEFAULT_IDLE_GAP_MS = 50.0
+"""A request pending at INIT end is handed to the runtime at its first ``next``: AWS's own
+Runtime API (the emulator's) does it in 1-2 ms on a quiet host, 11 ms median and 30 ms at most
+on our 2-core host at load 7, and the simulator now within the same range
+(benchmarks/handover_latency.py, docs/platform-facts.md). Bref's PHP runtime, in production,
+calls an INIT proactive after 50 ms idle (it lowered this from 100 ms in May 2026). 50 ms is
+25 times Lambda's hand-over and the field's value; only a sandbox with no event time depends
+on it (docs/verdicts.md)."""
 
 DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS = 2_000.0
 """With external extensions INIT ends when the last of them calls ``next``, which can be
@@ -95,57 +102,166 @@ the runtime cannot see when: a cold start's gap then includes that tail, so the 
 rule needs a much larger margin and only catches long idle gaps."""
 
 
+DEFAULT_EVENT_TIME_TOLERANCE_MS = 10.0
+"""How far apart the trigger's clock and the sandbox's may be. AWS documents its Time Sync
+Service (which EC2 and its own fleet use) at about a millisecond from UTC and stamps these
+fields in whole milliseconds; it documents no bound for Lambda or API Gateway themselves, so
+the default allows five times the documented bounds (docs/verdicts.md)."""
+
+MAX_RECEIVED_BEFORE_INIT_MS = 30_000.0
+"""A time of receipt this long before INIT start is not believed: API Gateway answers the
+caller after its 29 s integration timeout, and replayed test events carry old times."""
+
+MAX_RECEIVED_AFTER_HAND_OVER_MS = 1_000.0
+"""A request cannot be received after it was handed over; a stamp up to this much later means
+the trigger's clock runs ahead (read as received at the hand-over), beyond it a broken clock."""
+
+
+def caller_wait_ms(received_ns: int, init_start_ns: int, init_end_ns: int) -> float:
+    """How long a request waited for INIT: INIT end minus the later of its receipt and INIT
+    start, 0 when it was received after INIT end."""
+    return max(0, init_end_ns - max(received_ns, init_start_ns)) / NS_PER_MS
+
+
+def _event_time_verdict(
+    received_ns: int,
+    timeline: InitTimeline,
+    runtime_end_ns: int,
+    handed_over_ns: int,
+    tolerance_ms: float,
+    end_known: bool,
+    handover_ms: float,
+) -> tuple[bool | None, float] | None:
+    """(waited, caller wait in ms) from the trigger's time of receipt; waited is None inside
+    the tolerance (the sandbox-local rules decide). None when the time is not believable."""
+    tol = tolerance_ms * NS_PER_MS
+    if received_ns > handed_over_ns + MAX_RECEIVED_AFTER_HAND_OVER_MS * NS_PER_MS:
+        return None
+    if received_ns < timeline.start_ns - MAX_RECEIVED_BEFORE_INIT_MS * NS_PER_MS:
+        return None
+    received = min(received_ns, handed_over_ns)  # no request is received after its hand-over
+    if not end_known:
+        # INIT ended when the last external extension called next, somewhere between the
+        # runtime's INIT end and the hand-over: a request that sat waiting longer than a
+        # hand-over takes waited for it; one that started as it arrived found the sandbox ready.
+        if received < runtime_end_ns - tol:
+            return True, caller_wait_ms(received, timeline.start_ns, handed_over_ns)
+        waited = handed_over_ns - received > tol + handover_ms * NS_PER_MS
+        wait = caller_wait_ms(received, timeline.start_ns, handed_over_ns) if waited else 0.0
+        return waited, wait
+    end = runtime_end_ns
+    if timeline.platform_end_ns is not None:
+        end = max(end, min(timeline.platform_end_ns, handed_over_ns))
+    wait = caller_wait_ms(received, timeline.start_ns, end)
+    if received < end - tol:
+        return True, wait
+    if received > end + tol:
+        return False, 0.0
+    return None, wait
+
+
 def classify_first_invocation(
     timeline: InitTimeline,
     first_invocation_start_ns: int,
     initialization_type: str,
     proactive_threshold_ms: float = 10_000.0,
     idle_gap_ms: float | None = None,
+    received_ns: int | None = None,
+    tolerance_ms: float = DEFAULT_EVENT_TIME_TOLERANCE_MS,
+    external_extensions: bool = False,
 ) -> InitVerdict:
     """Apply the decision table of the design to a sandbox's first invocation.
 
-    An on-demand INIT in the init phase is capped at 10 s, so a first invocation that starts
-    more than the threshold after INIT started cannot have waited for it: proactive
-    (``threshold``). A request pending when INIT ends is handed over at the runtime's first
-    ``next``; a first invocation that starts more than ``idle_gap_ms`` after INIT end found
-    the sandbox ready with nobody waiting: proactive (``idle-gap``); otherwise a request was
-    waiting (``pending-request``). ``idle_gap_ms=None`` (or 0) keeps the 10 s rule alone.
-    Unknown initialization types are judged like on-demand, the only type with a heuristic.
+    Evidence first: a synchronous HTTP trigger's time of receipt (``received_ns``, see
+    ``event_time``) before INIT end means the request waited, after it that nobody did
+    (``event-time``); within ``tolerance_ms`` of INIT end the rules below decide. An
+    on-demand INIT in the init phase is capped at 10 s, so a first invocation that starts
+    more than the threshold after INIT started cannot have waited for it (``threshold``). A
+    request pending when INIT ends is handed over at the runtime's first ``next``; a first
+    invocation that starts more than ``idle_gap_ms`` after INIT end found the sandbox ready
+    with nobody waiting (``idle-gap``); otherwise a request was waiting (``pending-request``).
+    ``idle_gap_ms=None`` (or 0) keeps the 10 s rule alone. Unknown initialization types are
+    judged like on-demand, the only type with a heuristic.
     """
-    since_start_ms = (first_invocation_start_ns - timeline.start_ns) / NS_PER_MS
-    gap = gap_ms(timeline.end_ns, first_invocation_start_ns)
+    runtime_end, handed_over, idle = _idle(timeline, first_invocation_start_ns)
+    evidence = None
+    if received_ns is not None:
+        end_known = timeline.platform_end_ns is not None or not external_extensions
+        evidence = _event_time_verdict(
+            received_ns,
+            timeline,
+            runtime_end,
+            handed_over,
+            tolerance_ms,
+            end_known,
+            DEFAULT_IDLE_GAP_MS if not idle_gap_ms or external_extensions else idle_gap_ms,
+        )
+        if evidence is not None and evidence[0] is None and idle_gap_ms:
+            # Inside the tolerance the trigger's clock puts the arrival within it of INIT end;
+            # a gap longer than that is the sandbox sitting ready, while a pending request is
+            # handed over in a millisecond or two.
+            idle_gap_ms = min(idle_gap_ms, tolerance_ms)
+    coldstart, proactive, by = _row(
+        initialization_type,
+        timeline.phase,
+        evidence[0] if evidence is not None else None,
+        (first_invocation_start_ns - timeline.start_ns) / NS_PER_MS > proactive_threshold_ms,
+        idle_gap_ms,
+        idle,
+    )
+    return InitVerdict(
+        coldstart=coldstart,
+        proactive=proactive,
+        gap_ms=gap_ms(timeline.end_ns, first_invocation_start_ns),
+        duration_ms=(timeline.end_ns - timeline.start_ns) / NS_PER_MS,
+        initialization_type=initialization_type,
+        phase=timeline.phase,
+        classified_by=by,
+        caller_wait_ms=None if evidence is None else evidence[1],
+        idle_gap_threshold_ms=idle_gap_ms if by in (BY_IDLE_GAP, BY_PENDING_REQUEST) else None,
+    )
+
+
+def _idle(timeline: InitTimeline, first_invocation_start_ns: int) -> tuple[int, int, float]:
+    """The runtime's INIT end, the platform's hand-over of the first event, and how long the
+    sandbox sat ready before it (ms)."""
     # Idle only from when the platform could know the runtime was ready: our own work at
     # INIT end (an export in separate mode) delays the runtime's ``next``, not the request.
     ready = timeline.ready_ns if timeline.ready_ns is not None else timeline.end_ns
     handed_over = first_invocation_start_ns
     if timeline.received_ns is not None and timeline.received_ns <= first_invocation_start_ns:
         handed_over = timeline.received_ns  # the platform's hand-over, not our processing
-    idle = gap_ms(max(ready, timeline.end_ns), handed_over)
-    by: ClassifiedBy
+    runtime_end = max(ready, timeline.end_ns)
+    idle_from = runtime_end
+    if timeline.platform_end_ns is not None:
+        idle_from = max(runtime_end, min(timeline.platform_end_ns, handed_over))
+    return runtime_end, handed_over, gap_ms(idle_from, handed_over)
+
+
+def _row(
+    initialization_type: str,
+    phase: str,
+    waited: bool | None,
+    past_threshold: bool,
+    idle_gap_ms: float | None,
+    idle: float,
+) -> tuple[bool, bool, ClassifiedBy]:
+    """The decision table's row: ``(faas.coldstart, proactive, which row decided)``."""
     if initialization_type in (PROVISIONED, MANAGED_INSTANCES):
-        coldstart, proactive, by = False, False, BY_INITIALIZATION_TYPE
-    elif initialization_type == SNAP_START:
-        coldstart, proactive, by = True, False, BY_INITIALIZATION_TYPE  # restore = cold start
-    elif timeline.phase in (PHASE_INVOKE, PHASE_RESTORE):
+        return False, False, BY_INITIALIZATION_TYPE
+    if initialization_type == SNAP_START:
+        return True, False, BY_INITIALIZATION_TYPE  # the restore is the cold start
+    if phase in (PHASE_INVOKE, PHASE_RESTORE):
         # A re-run INIT happened inside the invocation, so the caller waited for it whatever
         # the clock says.
-        coldstart, proactive, by = True, False, BY_PHASE
-    elif since_start_ms > proactive_threshold_ms:
-        coldstart, proactive, by = False, True, BY_THRESHOLD
-    elif idle_gap_ms and idle > idle_gap_ms:
-        coldstart, proactive, by = False, True, BY_IDLE_GAP
-    else:
-        coldstart, proactive = True, False
-        by = BY_PENDING_REQUEST if idle_gap_ms else BY_THRESHOLD
-    return InitVerdict(
-        coldstart=coldstart,
-        proactive=proactive,
-        gap_ms=gap,
-        duration_ms=(timeline.end_ns - timeline.start_ns) / NS_PER_MS,
-        initialization_type=initialization_type,
-        phase=timeline.phase,
-        classified_by=by,
-    )
+        return True, False, BY_PHASE
+    if waited is not None:
+        return waited, not waited, BY_EVENT_TIME
+    if past_threshold:
+        return False, True, BY_THRESHOLD
+    if idle_gap_ms and idle > idle_gap_ms:
+        return False, True, BY_IDLE_GAP
+    return True, False, BY_PENDING_REQUEST if idle_gap_ms else BY_THRESHOLD
 
 
 def idle_gap_threshold_ms(
@@ -185,7 +301,7 @@ def estimated_cost_usd(billed_ms: int, memory_mb: int, price_per_gb_second: floa
 
 def init_attributes(verdict: InitVerdict) -> dict[str, bool | float | str]:
     """The ``lambda_init.*`` attributes shared by the init span and the first invocation."""
-    return {
+    attrs: dict[str, bool | float | str] = {
         v.FAAS_COLDSTART: verdict.coldstart,
         v.PROACTIVE: verdict.proactive,
         v.GAP_MS: round(verdict.gap_ms, 3),
@@ -194,6 +310,11 @@ def init_attributes(verdict: InitVerdict) -> dict[str, bool | float | str]:
         v.PHASE: verdict.phase,
         v.CLASSIFIED_BY: verdict.classified_by,
     }
+    if verdict.caller_wait_ms is not None:
+        attrs[v.CALLER_WAIT_MS] = round(verdict.caller_wait_ms, 3)
+    if verdict.idle_gap_threshold_ms is not None:
+        attrs[v.IDLE_GAP_THRESHOLD_MS] = verdict.idle_gap_threshold_ms
+    return attrs
 
 
 def price_per_gb_second(architecture: str, price_x86_64: float, price_arm64: float) -> float:

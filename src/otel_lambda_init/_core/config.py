@@ -1,7 +1,10 @@
-"""Every ``OTEL_LAMBDA_INIT_*`` variable, documented and parsed in one place.
+"""Every ``OTEL_LAMBDA_INIT_*`` variable, documented and parsed in one place; the docs page
+(docs/configuration.md) is rendered from this module by scripts/render_config_docs.py.
 
-A bad value never stops the function: it is reported once (naming the variable and the
-accepted values) and the default is used.
+Each ``OTEL_LAMBDA_INIT_*`` variable is read once, by ``load_config``. A bad value never
+stops the function: it is reported once (naming the variable and the accepted values) and the
+default is used. Durations are milliseconds; above 10^12 ms (about 31 years) they read as
+10^12 ms, "never".
 """
 
 from __future__ import annotations
@@ -25,13 +28,22 @@ during INIT and exported when INIT ends)."""
 
 OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS = "OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS"
 """An on-demand sandbox whose first invocation starts more than this many ms after INIT
-started was initialized proactively (default 10000: on-demand INIT is capped at 10 s)."""
+started was initialized proactively. A number >= 0 (default 10000: on-demand INIT is capped
+at 10 s)."""
 
 OTEL_LAMBDA_INIT_IDLE_GAP_MS = "OTEL_LAMBDA_INIT_IDLE_GAP_MS"
 """An on-demand sandbox whose first invocation starts more than this many ms after INIT
-ended sat ready with nobody waiting: proactive. Default 100, or 2000 when external extensions
-are present (their INIT can end hundreds of ms after the runtime's, which a real cold start's
-gap then includes); 0 turns the idle-gap rule off (the 10 s rule alone)."""
+ended sat ready with nobody waiting: proactive. Default 50 (Lambda hands a pending request
+over in a millisecond or two; Bref's field value), or 2000 when external extensions are present
+(their INIT can end hundreds of ms after the runtime's, which a real cold start's gap then
+includes); 0 turns the idle-gap rule off (the 10 s rule alone). A request whose trigger says
+when it was received is judged by that first (``OTEL_LAMBDA_INIT_EVENT_TIME_TOLERANCE_MS``)."""
+
+OTEL_LAMBDA_INIT_EVENT_TIME_TOLERANCE_MS = "OTEL_LAMBDA_INIT_EVENT_TIME_TOLERANCE_MS"
+"""How far apart, in ms, the trigger's clock (API Gateway, Function URLs, VPC Lattice) and the
+sandbox's may be (default 10). A request received more than this before INIT end waited for
+it, more than this after it did not (``classified_by=event-time``); closer than this, the
+idle-gap rules decide. 0 trusts the clocks exactly; docs/verdicts.md says where 10 comes from."""
 
 OTEL_LAMBDA_INIT_EXTENSIONS_DIR = "OTEL_LAMBDA_INIT_EXTENSIONS_DIR"
 """Where Lambda finds external extensions (default ``/opt/extensions``, where layers put
@@ -40,10 +52,11 @@ them); any executable there means INIT may end after the runtime's first ``next`
 DEFAULT_EXTENSIONS_DIR = "/opt/extensions"
 
 OTEL_LAMBDA_INIT_FLUSH = "OTEL_LAMBDA_INIT_FLUSH"
-"""How spans leave the sandbox: ``after-response`` (default inside Lambda: exported by an
-internal extension after the caller has its response), ``sync`` (flushed before the handler
-returns) or ``none`` (something else flushes; the default outside a Lambda runtime, where
-nothing freezes the process: no flush thread, no wait)."""
+"""How spans leave the sandbox: ``after-response`` (default inside Lambda: exported on the
+runtime's thread after the caller has its response, before the runtime asks for the next
+event), ``sync`` (flushed before the handler returns) or ``none`` (something else flushes;
+the default outside a Lambda runtime, where nothing freezes the process: no flush thread, no
+wait)."""
 
 OTEL_LAMBDA_INIT_SPAN_OUTSIDE_LAMBDA = "OTEL_LAMBDA_INIT_SPAN_OUTSIDE_LAMBDA"
 """Outside a Lambda runtime (no ``AWS_LAMBDA_RUNTIME_API``: unit tests, local scripts), emit
@@ -51,8 +64,9 @@ the init span on the first invocation anyway (default false: a process that is n
 sandbox has no INIT to report)."""
 
 OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS = "OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS"
-"""Upper bound on one flush, in ms (default 2000). A collector extension on localhost answers
-in milliseconds; waiting the upstream's 30 s on a dead one only bills the user."""
+"""Upper bound on one flush, in ms: a number > 0 (default 2000). A collector extension on
+localhost answers in milliseconds; waiting the upstream's 30 s on a dead one only bills the
+user."""
 
 OTEL_LAMBDA_INIT_IMPORT_THRESHOLD_MS = "OTEL_LAMBDA_INIT_IMPORT_THRESHOLD_MS"
 """Imports during INIT slower than this many ms become ``import {module}`` spans (default 5)."""
@@ -63,6 +77,12 @@ OTEL_LAMBDA_INIT_RECORD_UNSAMPLED = "OTEL_LAMBDA_INIT_RECORD_UNSAMPLED"
 OTEL_LAMBDA_INIT_AUTO_INSTRUMENT = "OTEL_LAMBDA_INIT_AUTO_INSTRUMENT"
 """Exec wrapper only: also run OpenTelemetry's auto-instrumentation (default false: it costs
 hundreds of ms of INIT)."""
+
+OTEL_LAMBDA_INIT_INSTRUMENTORS = "OTEL_LAMBDA_INIT_INSTRUMENTORS"
+"""Exec wrapper only: OpenTelemetry instrumentors to load in this process, each when its
+library is first imported: ``none`` (default), ``all`` (every installed one, found by one
+entry-point scan, minus ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS``) or their entry-point names,
+comma-separated (``botocore,requests,urllib3``: no scan)."""
 
 OTEL_LAMBDA_INIT_DEFERRED_INIT = "OTEL_LAMBDA_INIT_DEFERRED_INIT"
 """Exec wrapper only: when nothing needs a live span before the first response (no
@@ -80,13 +100,16 @@ OTEL_LAMBDA_INIT_DISABLED = "OTEL_LAMBDA_INIT_DISABLED"
 """Turn the package off: handlers run unwrapped, no spans (default false)."""
 
 OTEL_LAMBDA_INIT_PRICE_X86_64 = "OTEL_LAMBDA_INIT_PRICE_X86_64"
-"""USD per GB-second used for ``lambda_init.estimated_cost_usd`` on x86_64."""
+"""USD per GB-second used for ``lambda_init.estimated_cost_usd`` on x86_64 (default
+0.0000166667, the first-tier on-demand list price)."""
 
 OTEL_LAMBDA_INIT_PRICE_ARM64 = "OTEL_LAMBDA_INIT_PRICE_ARM64"
-"""USD per GB-second used for ``lambda_init.estimated_cost_usd`` on arm64."""
+"""USD per GB-second used for ``lambda_init.estimated_cost_usd`` on arm64 (default
+0.0000133334, the first-tier on-demand list price)."""
 
 OTEL_LAMBDA_INIT_ARCHITECTURE = "OTEL_LAMBDA_INIT_ARCHITECTURE"
-"""``x86_64`` or ``arm64``; Lambda does not expose it, so it defaults to the machine's."""
+"""The function's architecture for the cost estimate: ``x86_64`` or ``arm64``. Lambda does
+not expose it, so it defaults to the machine's."""
 
 ARCHITECTURES = ("x86_64", "arm64")
 MAX_MS = 1e12
@@ -102,12 +125,14 @@ class Config(NamedTuple):
     trace_mode: TraceMode = "auto"
     proactive_threshold_ms: float = 10_000.0
     idle_gap_ms: float | None = None  # None: the default for the sandbox (extensions or not)
+    event_time_tolerance_ms: float = 10.0  # classify.DEFAULT_EVENT_TIME_TOLERANCE_MS
     extensions_dir: str = DEFAULT_EXTENSIONS_DIR
     flush: FlushMode = "sync"
     flush_timeout_ms: float = 2_000.0
     import_threshold_ms: float = 5.0
     record_unsampled_init: bool = True
     auto_instrument: bool = False
+    instrumentors: tuple[str, ...] = ()  # ("all",) or entry-point names; () loads none
     disabled: bool = False
     init_span_outside_lambda: bool = False
     deferred_init: bool = True
@@ -201,6 +226,17 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     return default
 
 
+def _names(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of names; ``none`` or unset is empty, ``all`` stands alone."""
+    names = tuple(n.strip() for n in (env.get(name) or "").split(",") if n.strip())
+    if names == ("none",):
+        return ()
+    if ("all" in names or "none" in names) and len(names) > 1:
+        _warn_once(name, env.get(name) or "", "none | all | name,name,...", "none")
+        return ()
+    return names
+
+
 def _machine_architecture() -> str:
     return "arm64" if os.uname().machine.lower() in ("aarch64", "arm64") else "x86_64"
 
@@ -216,6 +252,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
             env, OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS, defaults.proactive_threshold_ms
         ),
         idle_gap_ms=_optional_number(env, OTEL_LAMBDA_INIT_IDLE_GAP_MS),
+        event_time_tolerance_ms=_number(
+            env, OTEL_LAMBDA_INIT_EVENT_TIME_TOLERANCE_MS, defaults.event_time_tolerance_ms
+        ),
         extensions_dir=(env.get(OTEL_LAMBDA_INIT_EXTENSIONS_DIR) or "").strip()
         or DEFAULT_EXTENSIONS_DIR,
         flush=_choice(env, OTEL_LAMBDA_INIT_FLUSH, FLUSH_MODES, default_flush),
@@ -229,6 +268,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
             env, OTEL_LAMBDA_INIT_RECORD_UNSAMPLED, defaults.record_unsampled_init
         ),
         auto_instrument=_flag(env, OTEL_LAMBDA_INIT_AUTO_INSTRUMENT, defaults.auto_instrument),
+        instrumentors=_names(env, OTEL_LAMBDA_INIT_INSTRUMENTORS),
         disabled=_flag(env, OTEL_LAMBDA_INIT_DISABLED, defaults.disabled),
         init_span_outside_lambda=_flag(
             env, OTEL_LAMBDA_INIT_SPAN_OUTSIDE_LAMBDA, defaults.init_span_outside_lambda

@@ -36,6 +36,7 @@ from .spans import (
     init_tracer,
     record_runtime_error,
 )
+from .verdict import first_invocation_verdict
 
 ProviderGetter = Callable[[], TracerProvider]
 
@@ -111,29 +112,12 @@ class InitSpanEmitter:
     # -- first invocation -----------------------------------------------------------------
     def verdict(self, first_invocation_start_ns: int) -> classify.InitVerdict:
         """The decision table applied to this sandbox's INIT and its first invocation."""
-        config = self._config()
-        init = self.timeline.init
-        end_ns = init.end_ns if init.end_ns is not None else first_invocation_start_ns
-        timeline = classify.InitTimeline(
-            init.start_ns, end_ns, init.phase, init.ready_ns, init.received_ns
-        )
-        return classify.classify_first_invocation(
-            timeline,
+        return first_invocation_verdict(
+            self._config(),
+            self.env,
+            self.timeline.init,
             first_invocation_start_ns,
-            self.env.initialization_type,
-            config.proactive_threshold_ms,
-            self._idle_gap_ms(config),
-        )
-
-    def _idle_gap_ms(self, config: Config) -> float:
-        present = False
-        if config.idle_gap_ms is None and self._extensions_present is not None:
-            try:
-                present = self._extensions_present()
-            except Exception:
-                report_once("extensions-probe", "could not tell whether extensions are present")
-        return classify.idle_gap_threshold_ms(
-            config.idle_gap_ms, classify.DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS, present
+            self._extensions_present,
         )
 
     def reports_init(self, config: Config) -> bool:

@@ -19,6 +19,7 @@ from opentelemetry.trace import Span, TracerProvider
 
 from .._core import vocabulary as v
 from .._core.claims import NESTED, NestedCall
+from .._core.event_time import received_ns_from_event
 from .._core.report import report_once
 from .foreign_span import (
     Decoration,
@@ -102,6 +103,8 @@ class HandlerInstrumentation:
             # INIT is over before the invocation's parent is chosen: in ``separate`` mode this
             # ends the init span and detaches its context, when the runtime's next was not seen.
             host.end_init(self._ready_ns, v.END_HANDLER_IMPORT)  # no-op if INIT end was seen
+            if host.timeline.init.request_received_ns is None:
+                host.timeline.init.request_received_ns = received_ns_from_event(event)
         provider = host.provider()
         parent = parent_context_of(event)
         trigger, kind = trigger_of(event)

@@ -89,6 +89,24 @@ def entry_points_of(group: str, name: str) -> list[Any]:
     return list(entry_points(group=group, name=name))
 
 
+def dist_dependency_conflict(dist: Any) -> tuple[bool, Any]:
+    """opentelemetry-instrumentation's check of an instrumentor's distribution against the
+    installed libraries, as ``opentelemetry-instrument`` runs it: ``(True, conflict or None)``.
+    ``(False, None)`` where the installed version cannot check an ``importlib.metadata``
+    distribution (before 0.49b0 it took a ``pkg_resources`` one): the instrumentor's own
+    ``instrument()`` checks then."""
+    if dist is None:
+        return True, None
+    try:
+        from opentelemetry.instrumentation import dependencies
+    except ImportError:
+        return False, None
+    kind = getattr(getattr(dependencies, "Distribution", None), "__module__", "")
+    if not kind.startswith("importlib"):
+        return False, None
+    return True, dependencies.get_dist_dependency_conflicts(dist)
+
+
 # -- awslambdaric -------------------------------------------------------------------------------
 
 CONFIG_MODULES = ("awslambdaric.lambda_config", "lambda_config")

@@ -93,8 +93,8 @@ def dist_dependency_conflict(dist: Any) -> tuple[bool, Any]:
     """opentelemetry-instrumentation's check of an instrumentor's distribution against the
     installed libraries, as ``opentelemetry-instrument`` runs it: ``(True, conflict or None)``.
     ``(False, None)`` where the installed version cannot check an ``importlib.metadata``
-    distribution (before 0.49b0 it took a ``pkg_resources`` one): the instrumentor's own
-    ``instrument()`` checks then."""
+    distribution (0.48b0 and earlier took a ``pkg_resources`` one; 0.66b1 takes ours): the
+    instrumentor's own ``instrument()`` checks then."""
     if dist is None:
         return True, None
     try:

@@ -179,3 +179,23 @@ def test_the_otlp_exporter_still_takes_a_urllib3_transport() -> None:
     )
     exporter = OTLPSpanExporter(endpoint="http://127.0.0.1:9/v1/traces", **options)
     exporter.shutdown()
+
+
+def test_an_instrumentors_distribution_is_checked_as_opentelemetry_instrument_does() -> None:
+    from importlib.metadata import entry_points
+
+    (found,) = [
+        ep for ep in entry_points(group="opentelemetry_instrumentor") if ep.name == "requests"
+    ]
+    checked, conflict = _compat.dist_dependency_conflict(found.dist)
+    instrumentation = version("opentelemetry-instrumentation")
+    if not checked:  # the pkg_resources era: the instrumentor's own instrument() checks
+        from opentelemetry.instrumentation import dependencies
+
+        assert hasattr(dependencies, "get_distribution"), (
+            f"opentelemetry-instrumentation {instrumentation}: neither check is there"
+        )
+        return
+    assert conflict is None, (
+        f"opentelemetry-instrumentation {instrumentation}: requests is installed, yet {conflict}"
+    )

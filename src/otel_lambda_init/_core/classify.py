@@ -183,19 +183,7 @@ def classify_first_invocation(
     ``idle_gap_ms=None`` (or 0) keeps the 10 s rule alone. Unknown initialization types are
     judged like on-demand, the only type with a heuristic.
     """
-    since_start_ms = (first_invocation_start_ns - timeline.start_ns) / NS_PER_MS
-    gap = gap_ms(timeline.end_ns, first_invocation_start_ns)
-    # Idle only from when the platform could know the runtime was ready: our own work at
-    # INIT end (an export in separate mode) delays the runtime's ``next``, not the request.
-    ready = timeline.ready_ns if timeline.ready_ns is not None else timeline.end_ns
-    handed_over = first_invocation_start_ns
-    if timeline.received_ns is not None and timeline.received_ns <= first_invocation_start_ns:
-        handed_over = timeline.received_ns  # the platform's hand-over, not our processing
-    runtime_end = max(ready, timeline.end_ns)
-    idle_from = runtime_end
-    if timeline.platform_end_ns is not None:
-        idle_from = max(runtime_end, min(timeline.platform_end_ns, handed_over))
-    idle = gap_ms(idle_from, handed_over)
+    runtime_end, handed_over, idle = _idle(timeline, first_invocation_start_ns)
     evidence = None
     if received_ns is not None:
         end_known = timeline.platform_end_ns is not None or not external_extensions
@@ -213,36 +201,67 @@ def classify_first_invocation(
             # a gap longer than that is the sandbox sitting ready, while a pending request is
             # handed over in a millisecond or two.
             idle_gap_ms = min(idle_gap_ms, tolerance_ms)
-    by: ClassifiedBy
-    if initialization_type in (PROVISIONED, MANAGED_INSTANCES):
-        coldstart, proactive, by = False, False, BY_INITIALIZATION_TYPE
-    elif initialization_type == SNAP_START:
-        coldstart, proactive, by = True, False, BY_INITIALIZATION_TYPE  # restore = cold start
-    elif timeline.phase in (PHASE_INVOKE, PHASE_RESTORE):
-        # A re-run INIT happened inside the invocation, so the caller waited for it whatever
-        # the clock says.
-        coldstart, proactive, by = True, False, BY_PHASE
-    elif evidence is not None and evidence[0] is not None:
-        coldstart, proactive, by = evidence[0], not evidence[0], BY_EVENT_TIME
-    elif since_start_ms > proactive_threshold_ms:
-        coldstart, proactive, by = False, True, BY_THRESHOLD
-    elif idle_gap_ms and idle > idle_gap_ms:
-        coldstart, proactive, by = False, True, BY_IDLE_GAP
-    else:
-        coldstart, proactive = True, False
-        by = BY_PENDING_REQUEST if idle_gap_ms else BY_THRESHOLD
-    threshold = idle_gap_ms if by in (BY_IDLE_GAP, BY_PENDING_REQUEST) else None
+    coldstart, proactive, by = _row(
+        initialization_type,
+        timeline.phase,
+        evidence[0] if evidence is not None else None,
+        (first_invocation_start_ns - timeline.start_ns) / NS_PER_MS > proactive_threshold_ms,
+        idle_gap_ms,
+        idle,
+    )
     return InitVerdict(
         coldstart=coldstart,
         proactive=proactive,
-        gap_ms=gap,
+        gap_ms=gap_ms(timeline.end_ns, first_invocation_start_ns),
         duration_ms=(timeline.end_ns - timeline.start_ns) / NS_PER_MS,
         initialization_type=initialization_type,
         phase=timeline.phase,
         classified_by=by,
         caller_wait_ms=None if evidence is None else evidence[1],
-        idle_gap_threshold_ms=threshold,
+        idle_gap_threshold_ms=idle_gap_ms if by in (BY_IDLE_GAP, BY_PENDING_REQUEST) else None,
     )
+
+
+def _idle(timeline: InitTimeline, first_invocation_start_ns: int) -> tuple[int, int, float]:
+    """The runtime's INIT end, the platform's hand-over of the first event, and how long the
+    sandbox sat ready before it (ms)."""
+    # Idle only from when the platform could know the runtime was ready: our own work at
+    # INIT end (an export in separate mode) delays the runtime's ``next``, not the request.
+    ready = timeline.ready_ns if timeline.ready_ns is not None else timeline.end_ns
+    handed_over = first_invocation_start_ns
+    if timeline.received_ns is not None and timeline.received_ns <= first_invocation_start_ns:
+        handed_over = timeline.received_ns  # the platform's hand-over, not our processing
+    runtime_end = max(ready, timeline.end_ns)
+    idle_from = runtime_end
+    if timeline.platform_end_ns is not None:
+        idle_from = max(runtime_end, min(timeline.platform_end_ns, handed_over))
+    return runtime_end, handed_over, gap_ms(idle_from, handed_over)
+
+
+def _row(
+    initialization_type: str,
+    phase: str,
+    waited: bool | None,
+    past_threshold: bool,
+    idle_gap_ms: float | None,
+    idle: float,
+) -> tuple[bool, bool, ClassifiedBy]:
+    """The decision table's row: ``(faas.coldstart, proactive, which row decided)``."""
+    if initialization_type in (PROVISIONED, MANAGED_INSTANCES):
+        return False, False, BY_INITIALIZATION_TYPE
+    if initialization_type == SNAP_START:
+        return True, False, BY_INITIALIZATION_TYPE  # the restore is the cold start
+    if phase in (PHASE_INVOKE, PHASE_RESTORE):
+        # A re-run INIT happened inside the invocation, so the caller waited for it whatever
+        # the clock says.
+        return True, False, BY_PHASE
+    if waited is not None:
+        return waited, not waited, BY_EVENT_TIME
+    if past_threshold:
+        return False, True, BY_THRESHOLD
+    if idle_gap_ms and idle > idle_gap_ms:
+        return False, True, BY_IDLE_GAP
+    return True, False, BY_PENDING_REQUEST if idle_gap_ms else BY_THRESHOLD
 
 
 def idle_gap_threshold_ms(

@@ -10,6 +10,7 @@ judged by the rules in ground_truth.
 
 from __future__ import annotations
 
+import functools
 import queue
 import sys
 import threading
@@ -91,6 +92,10 @@ class Fleet:
         self._slots: list[_Slot] = []
         self._bg: list[threading.Thread] = []
         self._t0 = 0.0
+        # The replay's state is the loop's; a sandbox's API thread may take it (never wait for
+        # it) to hand a pending request over the moment that sandbox's INIT ends.
+        self._lock = threading.Lock()
+        self._replay: _Replay | None = None
 
     # helpers ---------------------------------------------------------------------------------
     def _now(self) -> float:
@@ -111,11 +116,27 @@ class Fleet:
         )
         slot = _Slot(sandbox, record, created_at=self._now())
         self._slots.append(slot)
+        sandbox.api.on_ready = functools.partial(self._ready_now, slot)
         sandbox.start()
         record.init_start_ns = sandbox.api.init_start_ns
         record.pid = sandbox.pid
         self._spawn(self._watch_init, slot)
         return slot
+
+    def _ready_now(self, slot: _Slot) -> None:
+        """On the sandbox's API thread, its runtime waiting in next with INIT over: mark it
+        ready and hand it a pending request now. Skipped while the loop holds the replay (it
+        assigns on its next pass, the ``ready`` event still comes)."""
+        rp = self._replay
+        if rp is None or slot.state != "init" or not slot.sandbox.api.init_done:
+            return
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            if slot.state == "init":
+                self._on_ready(slot, slot.sandbox.wait_init(), rp.pending)
+        finally:
+            self._lock.release()
 
     def _watch_init(self, slot: _Slot) -> None:
         try:
@@ -185,19 +206,23 @@ class Fleet:
         )
         started_ns = time.time_ns()
         self._t0 = time.monotonic()
-        for _ in range(sc.prewarm):
-            self._new_sandbox("prewarm")
+        self._replay = rp
+        with self._lock:
+            for _ in range(sc.prewarm):
+                self._new_sandbox("prewarm")
         last_arrival = rp.requests[-1].arrival_s if rp.requests else 0.0
         deadline = last_arrival + self.invocation_timeout_s + 60.0
         while True:
             now = self._now()
             if now > deadline:
                 raise TimeoutError(f"scenario {sc.name!r} did not finish within {deadline:.0f}s")
-            self._admit(rp, now)
-            self._assign(rp.pending)
+            with self._lock:
+                self._admit(rp, now)
+                self._assign(rp.pending)
             self._handle_events(rp)
-            self._assign(rp.pending)
-            self._expire_and_retire()
+            with self._lock:
+                self._assign(rp.pending)
+                self._expire_and_retire()
             if self.progress and now - rp.last_progress >= self.progress_every_s:
                 rp.last_progress = now
                 self.progress(
@@ -233,6 +258,10 @@ class Fleet:
             event = self._events.get(timeout=_TICK_S)
         except queue.Empty:
             return
+        with self._lock:
+            self._take_events(rp, event)
+
+    def _take_events(self, rp: _Replay, event: tuple[str, _Slot, Any]) -> None:
         while True:
             kind, slot, data = event
             if kind == "ready":
@@ -274,9 +303,10 @@ class Fleet:
         drain_end = time.monotonic() + self.scenario.drain_s
         while time.monotonic() < drain_end:
             time.sleep(_TICK_S)
-        for slot in self._slots:
-            if slot.state != "gone":
-                self._shutdown(slot, "spindown")
+        with self._lock:
+            for slot in self._slots:
+                if slot.state != "gone":
+                    self._shutdown(slot, "spindown")
         for t in self._bg:
             t.join(timeout=5)
 

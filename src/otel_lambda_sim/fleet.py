@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .fleet_records import FleetResult, RequestRecord, SandboxRecord
+from .fleet_records import FleetResult, InitFailed, Replay, RequestRecord, SandboxRecord
 from .front_end import FrontEnd
 from .ground_truth import request_verdict, waited_for_init
 from .runtime_api import InvocationResult
 from .sandbox import Sandbox
 from .scenarios import Scenario
 
-__all__ = ["Fleet", "FleetResult", "RequestRecord", "SandboxRecord"]
+__all__ = ["Fleet", "FleetResult", "InitFailed", "RequestRecord", "SandboxRecord"]
 
 _TICK_S = 0.02
 
@@ -42,27 +42,6 @@ class _Slot:
     retire: bool = False
     created_at: float = 0.0
     pending_for: list[int] = field(default_factory=list)
-
-
-@dataclass
-class _Replay:
-    """Where a replay stands: what arrived, what waits for a sandbox, what is in flight."""
-
-    requests: list[RequestRecord]
-    controls: list[tuple[float, str]]
-    pending: deque[RequestRecord] = field(default_factory=deque)
-    next_arrival: int = 0
-    next_control: int = 0
-    outstanding: int = 0
-    last_progress: float = -1.0
-
-    @property
-    def finished(self) -> bool:
-        return (
-            self.next_arrival >= len(self.requests)
-            and not self.outstanding
-            and self.next_control >= len(self.controls)
-        )
 
 
 class Fleet:
@@ -80,11 +59,16 @@ class Fleet:
         invocation_timeout_s: float = 120.0,
         log_dir: Path | None = None,
         front_end: FrontEnd | None = None,
+        layers: list[str] | None = None,
+        stop_on_init_failure: bool = False,
     ) -> None:
+        """stop_on_init_failure: raise InitFailed at the first failed INIT (after stopping
+        every sandbox and keeping the logs) instead of replaying the rest as Lambda would."""
         self.scenario = scenario
         self.front_end = front_end  # stamps each event at arrival (None: events as given)
+        self.stop_on_init_failure = stop_on_init_failure
         self.log_dir = log_dir
-        self.function = scenario.function_config(handler, code_dir, env)
+        self.function = scenario.function_config(handler, code_dir, env, layers)
         self.progress = progress
         self.progress_every_s = progress_every_s
         self.invocation_timeout_s = invocation_timeout_s
@@ -198,7 +182,7 @@ class Fleet:
 
     def _run(self) -> FleetResult:
         sc = self.scenario
-        rp = _Replay(
+        rp = Replay(
             requests=[RequestRecord(i, t) for i, t in enumerate(sc.arrival_times())],
             controls=sorted(
                 [(t, "deploy") for t in sc.deploys] + [(t, "rotate") for t in sc.rotations]
@@ -234,9 +218,9 @@ class Fleet:
         wall = time.monotonic() - self._t0
         return FleetResult(sc, rp.requests, [s.record for s in self._slots], started_ns, wall)
 
-    def _admit(self, rp: _Replay, now: float) -> None:
-        """Due controls (deploy, rotate), then due arrivals; an arrival that finds no idle
-        sandbox starts one, as Lambda does."""
+    def _admit(self, rp: Replay, now: float) -> None:
+        """Due controls (deploy, rotate), then due arrivals, each placed before the next: an
+        arrival that finds no idle sandbox starts one (up to concurrency), as Lambda does."""
         sc = self.scenario
         while rp.next_control < len(rp.controls) and rp.controls[rp.next_control][0] <= now:
             self._control(rp.controls[rp.next_control][1])
@@ -247,12 +231,15 @@ class Fleet:
             rp.pending.append(req)
             rp.next_arrival += 1
             rp.outstanding += 1
-            if not self._idle_slots() and self._active_count() < sc.concurrency:
+            # Place it now, before the next arrival of the same moment looks for an idle
+            # sandbox: otherwise two simultaneous requests both see the one idle sandbox.
+            self._assign(rp.pending)
+            if rp.pending and rp.pending[-1] is req and self._active_count() < sc.concurrency:
                 slot = self._new_sandbox("request", started_for=req.index)
                 if not sc.eager_assignment:
                     slot.pending_for.append(req.index)
 
-    def _handle_events(self, rp: _Replay) -> None:
+    def _handle_events(self, rp: Replay) -> None:
         """Wait one tick for a sandbox event, then take every event already queued."""
         try:
             event = self._events.get(timeout=_TICK_S)
@@ -282,6 +269,8 @@ class Fleet:
             slot.record.init_error_type = getattr(data, "error_type", None)
             slot.record.init_error_message = getattr(data, "message", str(data))
             slot.record.logs_tail = slot.sandbox.logs()[-4000:]
+            if self.stop_on_init_failure:
+                raise InitFailed(slot.record)
         if slot.state == "init":
             slot.state = "idle"
             slot.idle_since = self._now()
@@ -355,6 +344,7 @@ class Fleet:
                 slot.record.first_invocation_ns = time.time_ns()
             slot.record.invocations += 1
             req.sandbox = slot.record.name
+            req.assigned_ns = time.time_ns()
             req.waited_for_init = waited
             req.sandbox_invocation = slot.record.invocations
             slot.state = "busy"

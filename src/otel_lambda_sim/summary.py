@@ -46,6 +46,10 @@ class SpanSummary:
     gaps_ms: list[float] = field(default_factory=list)
     init_ms: list[float] = field(default_factory=list)
     caller_waits_ms: list[float] = field(default_factory=list)  # waited-for first invocations
+    # The same gaps split by verdict: a cold start's gap is the hand-over (ms), a proactive
+    # one's is idle time (seconds): mixed, their percentiles describe neither.
+    cold_gaps_ms: list[float] = field(default_factory=list)
+    proactive_gaps_ms: list[float] = field(default_factory=list)
 
 
 def summarize(spans: Iterable[ReceivedSpan]) -> SpanSummary:
@@ -74,6 +78,10 @@ def summarize(spans: Iterable[ReceivedSpan]) -> SpanSummary:
             if isinstance(gap, (int, float)):
                 out.first_invocations += 1
                 out.gaps_ms.append(float(gap))
+                if attrs.get("lambda_init.proactive_initialization") is True:
+                    out.proactive_gaps_ms.append(float(gap))
+                elif attrs.get("faas.coldstart") is True:
+                    out.cold_gaps_ms.append(float(gap))
     return out
 
 
@@ -83,12 +91,16 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[idx]
 
 
+def _ms(value: float) -> str:
+    return f"{value:.0f} ms" if abs(value) >= 10 else f"{value:.1f} ms"
+
+
 def _dist(values: list[float]) -> str:
     if not values:
         return "none"
     return (
-        f"n={len(values)} min {min(values):.0f} ms, p50 {_quantile(values, 0.5):.0f} ms, "
-        f"p90 {_quantile(values, 0.9):.0f} ms, max {max(values):.0f} ms"
+        f"n={len(values)} min {_ms(min(values))}, p50 {_ms(_quantile(values, 0.5))}, "
+        f"p90 {_ms(_quantile(values, 0.9))}, max {_ms(max(values))}"
     )
 
 
@@ -113,7 +125,9 @@ def format_summary(
         f"  unused initializations         {summary.unused:4d}{t('unused')}",
         f"  invocations                    {summary.invocations:4d}{t('requests')}",
         f"  INIT duration     {_dist(summary.init_ms)}",
-        f"  gap (first invocation start - INIT end)  {_dist(summary.gaps_ms)}",
+        "  gap (first invocation start - INIT end)",
+        f"    after a cold start          {_dist(summary.cold_gaps_ms)}",
+        f"    after a proactive INIT      {_dist(summary.proactive_gaps_ms)}",
     ]
     if summary.caller_waits_ms:
         # Only requests whose trigger said when it received them (lambda_init.caller_wait_ms).

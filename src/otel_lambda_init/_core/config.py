@@ -78,6 +78,12 @@ OTEL_LAMBDA_INIT_AUTO_INSTRUMENT = "OTEL_LAMBDA_INIT_AUTO_INSTRUMENT"
 """Exec wrapper only: also run OpenTelemetry's auto-instrumentation (default false: it costs
 hundreds of ms of INIT)."""
 
+OTEL_LAMBDA_INIT_INSTRUMENTORS = "OTEL_LAMBDA_INIT_INSTRUMENTORS"
+"""Exec wrapper only: OpenTelemetry instrumentors to load in this process, each when its
+library is first imported: ``none`` (default), ``all`` (every installed one, found by one
+entry-point scan, minus ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS``) or their entry-point names,
+comma-separated (``botocore,requests,urllib3``: no scan)."""
+
 OTEL_LAMBDA_INIT_DEFERRED_INIT = "OTEL_LAMBDA_INIT_DEFERRED_INIT"
 """Exec wrapper only: when nothing needs a live span before the first response (no
 OpenTelemetry imported, after-response delivery), build the INIT's and the first
@@ -126,6 +132,7 @@ class Config(NamedTuple):
     import_threshold_ms: float = 5.0
     record_unsampled_init: bool = True
     auto_instrument: bool = False
+    instrumentors: tuple[str, ...] = ()  # ("all",) or entry-point names; () loads none
     disabled: bool = False
     init_span_outside_lambda: bool = False
     deferred_init: bool = True
@@ -219,6 +226,17 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     return default
 
 
+def _names(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of names; ``none`` or unset is empty, ``all`` stands alone."""
+    names = tuple(n.strip() for n in (env.get(name) or "").split(",") if n.strip())
+    if names == ("none",):
+        return ()
+    if ("all" in names or "none" in names) and len(names) > 1:
+        _warn_once(name, env.get(name) or "", "none | all | name,name,...", "none")
+        return ()
+    return names
+
+
 def _machine_architecture() -> str:
     return "arm64" if os.uname().machine.lower() in ("aarch64", "arm64") else "x86_64"
 
@@ -250,6 +268,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
             env, OTEL_LAMBDA_INIT_RECORD_UNSAMPLED, defaults.record_unsampled_init
         ),
         auto_instrument=_flag(env, OTEL_LAMBDA_INIT_AUTO_INSTRUMENT, defaults.auto_instrument),
+        instrumentors=_names(env, OTEL_LAMBDA_INIT_INSTRUMENTORS),
         disabled=_flag(env, OTEL_LAMBDA_INIT_DISABLED, defaults.disabled),
         init_span_outside_lambda=_flag(
             env, OTEL_LAMBDA_INIT_SPAN_OUTSIDE_LAMBDA, defaults.init_span_outside_lambda

@@ -10,27 +10,39 @@ import functools
 import inspect
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from enum import Enum
+from typing import Any, Literal, TypeVar
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.trace import Span, TracerProvider
 
 from .._core import vocabulary as v
-from .._core.claims import NESTED
+from .._core.claims import NESTED, NestedCall
 from .._core.event_time import received_ns_from_event
 from .._core.report import report_once
-from .emitter import record_error
-from .foreign_span import decorate_invocation_span, is_upstream_invocation_span, scope_name
+from .foreign_span import (
+    Decoration,
+    decorate_invocation_span,
+    is_upstream_invocation_span,
+    scope_name,
+)
 from .invocation import invocation_attributes, parent_context_of, trigger_of
+from .spans import record_error
 
 TYPE_CHECKING = False  # the host protocol is for the type checker only
 if TYPE_CHECKING:
     from .host import InvocationHost
 
 F = TypeVar("F", bound=Callable[..., Any])
-_NO_OUTER: Any = object()
-"""No span of ours or another instrumentor's is this call's: start our own."""
+
+
+class _Outer(Enum):
+    NONE = "none"
+    """No span of ours or another instrumentor's is this call's: start our own."""
+
+
+_NO_OUTER = _Outer.NONE
 
 
 class _Invocation:
@@ -72,7 +84,9 @@ class HandlerInstrumentation:
             self._tracer_of = provider
         return self._tracer
 
-    def start(self, event: Any, context: Any, start_ns: int | None = None) -> _Invocation | None:
+    def start(
+        self, event: Any, context: Any, start_ns: int | None = None
+    ) -> _Invocation | NestedCall | None:
         """The invocation span started (or decorated), None when none could be, ``NESTED``
         inside an outer wrapper of ours. ``start_ns`` is given when a deferred first
         invocation is built after the fact."""
@@ -116,7 +130,7 @@ class HandlerInstrumentation:
         host.invocation_opened(span)  # held; ended at SIGTERM if the platform times it out
         return _Invocation(span, token, provider, has_root=root is not None)
 
-    def _outer(self, current_span: Span) -> Any:
+    def _outer(self, current_span: Span) -> _Invocation | NestedCall | Literal[_Outer.NONE] | None:
         """What to do when a span is current as the call starts: ``NESTED`` inside an outer
         wrapper of ours, the upstream instrumentor's span decorated, None when an outer
         instrumentor's span was decorated already, ``_NO_OUTER`` to start our own."""
@@ -132,7 +146,7 @@ class HandlerInstrumentation:
             # it is this invocation's span; decorate it rather than start a second one.
             parent = getattr(current_span, "parent", None)
             outer = trace.set_span_in_context(trace.NonRecordingSpan(parent)) if parent else None
-            if decorate_invocation_span(host, current_span, outer):
+            if decorate_invocation_span(host, current_span, outer) is not Decoration.NOT_OURS:
                 return _Invocation(current_span, None, host.provider(), owned=False)
             return None
         return _NO_OUTER
@@ -232,7 +246,7 @@ def _wrap_coroutine_function(fn: F, instrumentation: HandlerInstrumentation) -> 
 
 def _start_quietly(
     instrumentation: HandlerInstrumentation, event: Any, context: Any
-) -> _Invocation | None:
+) -> _Invocation | NestedCall | None:
     try:
         return instrumentation.start(event, context)
     except Exception:

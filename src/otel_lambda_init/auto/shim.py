@@ -19,6 +19,7 @@ import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
+from .._compat import runtime_get_handler  # noqa: E402
 from .._core.report import logger, report_once  # noqa: E402
 from .._owner import sandbox  # noqa: E402
 from .deferred import plan as plan_deferred  # noqa: E402
@@ -33,15 +34,17 @@ ORIG_HANDLER = "ORIG_HANDLER"
 
 def load_handler(name: str) -> Callable[..., Any]:
     """Load ``module.function`` the way the runtime client does, errors included."""
+    get_handler = runtime_get_handler()
     try:
-        from awslambdaric.bootstrap import _get_handler
         from awslambdaric.lambda_runtime_exception import FaultException
     except ImportError:  # not under awslambdaric (tests, other runtimes)
+        get_handler = None
+    if get_handler is None:
         module_name, function_name = name.rsplit(".", 1)
         module = importlib.import_module(module_name.replace("/", "."))
         return getattr(module, function_name)
     try:
-        return _get_handler(name)
+        return get_handler(name)
     except FaultException:
         raise  # the runtime's own report (missing module, syntax error): already ours-free
     except Exception as error:
@@ -113,6 +116,15 @@ def _load_our_modules() -> None:
     from .._delivery import policy  # noqa: F401
 
 
+def _install_instrumentors() -> None:
+    """``OTEL_LAMBDA_INIT_INSTRUMENTORS``: each loads when the function imports its library."""
+    owner = sandbox()
+    if owner.config.instrumentors and not owner.config.disabled:
+        from .instrumentors import install
+
+        owner.timed_setup(lambda: install(owner.config.instrumentors))
+
+
 def _instrument(fn: Callable[..., Any], provider: TracerProvider) -> Callable[..., Any]:
     if getattr(fn, "__otel_lambda_init__", False):
         return fn  # the function already uses @instrument_handler
@@ -139,6 +151,10 @@ def _build() -> Callable[..., Any]:
             provider = _prepare()
     except Exception:
         report_once("auto-setup", "tracing setup failed; the function runs uninstrumented")
+    try:
+        _install_instrumentors()
+    except Exception:
+        report_once("auto-instrumentors", "could not set up the instrumentors")
     # The user's module is loaded next, from inside this module's import: end our import
     # record here so the user's import is the init span's child, attributed to the function.
     try:

@@ -19,12 +19,18 @@ from typing import Any
 from opentelemetry.trace import Status, StatusCode, TracerProvider
 
 from .._core import vocabulary as v
-from .._core.classify import DEFAULT_IDLE_GAP_MS, DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS
+from .._core.claims import NESTED
+from .._core.event_time import received_ns_from_request_context
 from .._core.report import report_once
 from .._owner import SandboxInstrumentation, sandbox
-from .._probes.process import parent_runs_same_executable, parent_start_ns
+from .._probes.process import parent_start_ns, server_worker_process
 from .._sdk.handler import HandlerInstrumentation
-from ._headers import AdapterContext, parse_lambda_context, parse_request_context
+from ._headers import (
+    REQUEST_CONTEXT,
+    AdapterContext,
+    parse_lambda_context,
+    parse_request_context,
+)
 
 HTTP_METHOD = "http.request.method"
 HTTP_STATUS = "http.response.status_code"
@@ -60,17 +66,6 @@ def healthy_statuses(environ: Mapping[str, str]) -> frozenset[int]:
     return frozenset(range(100, limit))
 
 
-def idle_gap_ms(extensions_dir: str) -> float:
-    """The idle-gap threshold behind the adapter: the adapter is an external extension, but
-    it is the runtime client too and calls ``next`` right after readiness, so only other
-    extensions (whose INIT may end later) call for the larger margin."""
-    try:
-        others = [e for e in os.scandir(extensions_dir) if e.name != ADAPTER and e.is_file()]
-    except OSError:
-        others = []
-    return DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS if others else DEFAULT_IDLE_GAP_MS
-
-
 class Request:
     """One invocation in flight: the wrapper's state and the adapter's context."""
 
@@ -96,7 +91,7 @@ class WebRoute:
     def set_up(self, tracer_provider: TracerProvider | None) -> None:
         owner = self.owner
         owner.use_provider(tracer_provider)
-        if parent_runs_same_executable():
+        if server_worker_process():
             # A server's worker: the sandbox's INIT began when its master started.
             start = parent_start_ns()
             init = owner.timeline.init
@@ -104,8 +99,9 @@ class WebRoute:
                 init.start_ns = start
         if not owner.in_sandbox:
             return
-        if owner.config.idle_gap_ms is None:
-            owner.apply_overrides(idle_gap_ms=idle_gap_ms(owner.config.extensions_dir))
+        # The adapter is an external extension, but it is the runtime client too: it calls
+        # the runtime's next right after readiness (its extension next came at once).
+        owner.runtime_client_extensions = frozenset({ADAPTER})
         self._start_delivery()
         if tracer_provider is None:
             owner.configure_from_environment()
@@ -124,7 +120,7 @@ class WebRoute:
         from .._delivery.extension import _OWNER_ENV, is_foreign_process
 
         why = None
-        if parent_runs_same_executable():
+        if server_worker_process():
             why = "the server runs worker processes (Lambda sends INVOKE to one extension)"
         elif is_foreign_process():
             why = "an extension of ours is registered by another process"
@@ -204,8 +200,10 @@ class WebRoute:
         request_context: str | None,
         headers: dict[str, str],
         method: str | None,
-    ) -> Request | None:
-        """An event the adapter forwarded: its invocation span started (None on failure)."""
+    ) -> Request:
+        """An event the adapter forwarded: its invocation span started. Whatever fails, the
+        request is still finished and delivered (the extension waits to hear of it)."""
+        context = AdapterContext()
         try:
             context, problem = parse_lambda_context(lambda_context)
             if problem:
@@ -215,6 +213,8 @@ class WebRoute:
                     exc_info=False,
                 )
             kept, problem = parse_request_context(request_context)
+            if kept:
+                problem = problem or self._future_time(kept)
             if problem:
                 report_once(
                     "web-request-context",
@@ -225,12 +225,23 @@ class WebRoute:
             # trigger's request context (its time only) and the propagation headers.
             event = {"requestContext": kept, "headers": headers}
             invocation = self.instrumentation.start(event, context)
+            if invocation is NESTED:  # inside another wrapper of ours: it owns the span
+                return Request(None, context)
             if invocation is not None and method:
                 invocation.span.set_attribute(HTTP_METHOD, method[:16])
             return Request(invocation, context)
         except Exception:
             report_once("web-invocation-start", "could not start the invocation span")
-            return None
+            return Request(None, context)
+
+    def _future_time(self, kept: dict[str, Any]) -> str | None:
+        """A time of receipt after now (beyond the tolerance) is a lie or a clock gone
+        wrong: the event-time rules ignore it; said once."""
+        received = received_ns_from_request_context(kept)
+        tolerance_ns = int(self.owner.config.event_time_tolerance_ms * 1_000_000)
+        if received is not None and received > time.time_ns() + tolerance_ns:
+            return f"{REQUEST_CONTEXT} says the request was received in the future"
+        return None
 
     def finish(
         self, request: Request | None, status: int | None, error: BaseException | None

@@ -76,10 +76,8 @@ class Fleet:
         self._slots: list[_Slot] = []
         self._bg: list[threading.Thread] = []
         self._t0 = 0.0
-        # The replay's state is the loop's; a sandbox's API thread may take it (never wait for
-        # it) to hand a pending request over the moment that sandbox's INIT ends.
-        self._lock = threading.Lock()
-        self._replay: _Replay | None = None
+        self._lock = threading.Lock()  # the replay's; an API thread only ever tries it
+        self._replay: Replay | None = None
 
     # helpers ---------------------------------------------------------------------------------
     def _now(self) -> float:
@@ -108,15 +106,14 @@ class Fleet:
         return slot
 
     def _ready_now(self, slot: _Slot) -> None:
-        """On the sandbox's API thread, its runtime waiting in next with INIT over: mark it
-        ready and hand it a pending request now. Skipped while the loop holds the replay (it
-        assigns on its next pass, the ``ready`` event still comes)."""
+        """On the sandbox's API thread, its runtime in next with INIT over: ready, and a pending
+        request handed over now (unless the loop holds the replay: it assigns next pass)."""
         rp = self._replay
         if rp is None or slot.state != "init" or not slot.sandbox.api.init_done:
             return
         if not self._lock.acquire(blocking=False):
             return
-        try:
+        try:  # under the replay lock, on the API thread (its own lock is re-entrant)
             if slot.state == "init":
                 self._on_ready(slot, slot.sandbox.wait_init(), rp.pending)
         finally:
@@ -130,10 +127,7 @@ class Fleet:
             self._events.put(("ready", slot, exc))
 
     def _run_invocation(self, slot: _Slot, req: RequestRecord, event: Any) -> None:
-        try:
-            # Queued here, on the loop's thread, so a runtime already waiting in next gets it
-            # without waiting for a new thread to start: Lambda hands a pending request over in
-            # a millisecond or two (benchmarks/handover_latency.py), and so must its model.
+        try:  # queued on this thread: a runtime waiting in next needs no other to start
             inv = slot.sandbox.submit(event, start_ns=req.arrival_ns)
         except Exception as exc:
             self._events.put(("done", slot, (req, exc)))
@@ -156,8 +150,7 @@ class Fleet:
     # the frontend ----------------------------------------------------------------------------
     def run(self) -> FleetResult:
         """Replay the scenario; always shuts every sandbox down (also on errors and Ctrl-C)."""
-        # Many sandboxes' Runtime API threads share this interpreter: a shorter GIL switch
-        # interval keeps a hand-over from waiting 5 ms per thread hop behind the others.
+        # Many sandboxes' API threads share this interpreter: hand-overs wait less for the GIL.
         switch = sys.getswitchinterval()
         sys.setswitchinterval(min(switch, 0.0005))
         try:
@@ -248,7 +241,7 @@ class Fleet:
         with self._lock:
             self._take_events(rp, event)
 
-    def _take_events(self, rp: _Replay, event: tuple[str, _Slot, Any]) -> None:
+    def _take_events(self, rp: Replay, event: tuple[str, _Slot, Any]) -> None:
         while True:
             kind, slot, data = event
             if kind == "ready":

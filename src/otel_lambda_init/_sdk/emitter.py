@@ -111,31 +111,10 @@ class InitSpanEmitter:
     # -- first invocation -----------------------------------------------------------------
     def verdict(self, first_invocation_start_ns: int) -> classify.InitVerdict:
         """The decision table applied to this sandbox's INIT and its first invocation."""
-        config = self._config()
-        init = self.timeline.init
-        end_ns = init.end_ns if init.end_ns is not None else first_invocation_start_ns
-        timeline = classify.InitTimeline(
-            init.start_ns,
-            end_ns,
-            init.phase,
-            init.ready_ns,
-            init.received_ns,
-            init.platform_end_ns,
-        )
+        init, env = self.timeline.init, self.env
         present = self._external_extensions()
-        return classify.classify_first_invocation(
-            timeline,
-            first_invocation_start_ns,
-            self.env.initialization_type,
-            config.proactive_threshold_ms,
-            classify.idle_gap_threshold_ms(
-                config.idle_gap_ms,
-                classify.DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS,
-                present and init.platform_end_ns is None,
-            ),
-            init.request_received_ns,
-            config.event_time_tolerance_ms,
-            present,
+        return classify.classify_record(
+            init, first_invocation_start_ns, env.initialization_type, self._config(), present
         )
 
     def _external_extensions(self) -> bool:

@@ -31,6 +31,8 @@ from .vocabulary import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from .config import Config
+    from .timeline import InitRecord
     from .vocabulary import ClassifiedBy, Phase, Placement
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "billed_duration_ms",
     "caller_wait_ms",
     "classify_first_invocation",
+    "classify_record",
     "cost_attributes",
     "estimated_cost_usd",
     "gap_ms",
@@ -170,45 +173,39 @@ def classify_first_invocation(
     tolerance_ms: float = DEFAULT_EVENT_TIME_TOLERANCE_MS,
     external_extensions: bool = False,
 ) -> InitVerdict:
-    """Apply the decision table of the design to a sandbox's first invocation.
+    """Apply the decision table (docs/verdicts.md) to a sandbox's first invocation.
 
     Evidence first: a synchronous HTTP trigger's time of receipt (``received_ns``, see
-    ``event_time``) before INIT end means the request waited, after it that nobody did
-    (``event-time``); within ``tolerance_ms`` of INIT end the rules below decide. An
-    on-demand INIT in the init phase is capped at 10 s, so a first invocation that starts
-    more than the threshold after INIT started cannot have waited for it (``threshold``). A
-    request pending when INIT ends is handed over at the runtime's first ``next``; a first
-    invocation that starts more than ``idle_gap_ms`` after INIT end found the sandbox ready
-    with nobody waiting (``idle-gap``); otherwise a request was waiting (``pending-request``).
-    ``idle_gap_ms=None`` (or 0) keeps the 10 s rule alone. Unknown initialization types are
-    judged like on-demand, the only type with a heuristic.
+    ``event_time``) before INIT end means the request waited, after it that nobody did; within
+    ``tolerance_ms`` of INIT end, and without it, the 10 s and idle-gap rules decide.
+    ``idle_gap_ms=None`` (or 0) keeps the 10 s rule alone.
     """
-    runtime_end, handed_over, idle = _idle(timeline, first_invocation_start_ns)
+    handed_over = first_invocation_start_ns
+    if timeline.received_ns is not None and timeline.received_ns <= first_invocation_start_ns:
+        handed_over = timeline.received_ns  # the platform's hand-over, not our processing
+    # Idle only from when the platform could know the runtime was ready: our own work at
+    # INIT end (an export in separate mode) delays the runtime's ``next``, not the request.
+    ready = timeline.ready_ns if timeline.ready_ns is not None else timeline.end_ns
+    runtime_end = max(ready, timeline.end_ns)
+    idle_from = runtime_end
+    if timeline.platform_end_ns is not None:
+        idle_from = max(runtime_end, min(timeline.platform_end_ns, handed_over))
     evidence = None
     if received_ns is not None:
         end_known = timeline.platform_end_ns is not None or not external_extensions
+        handover = DEFAULT_IDLE_GAP_MS if not idle_gap_ms or external_extensions else idle_gap_ms
         evidence = _event_time_verdict(
-            received_ns,
-            timeline,
-            runtime_end,
-            handed_over,
-            tolerance_ms,
-            end_known,
-            DEFAULT_IDLE_GAP_MS if not idle_gap_ms or external_extensions else idle_gap_ms,
+            received_ns, timeline, runtime_end, handed_over, tolerance_ms, end_known, handover
         )
         if evidence is not None and evidence[0] is None and idle_gap_ms:
             # Inside the tolerance the trigger's clock puts the arrival within it of INIT end;
             # a gap longer than that is the sandbox sitting ready, while a pending request is
             # handed over in a millisecond or two.
             idle_gap_ms = min(idle_gap_ms, tolerance_ms)
-    coldstart, proactive, by = _row(
-        initialization_type,
-        timeline.phase,
-        evidence[0] if evidence is not None else None,
-        (first_invocation_start_ns - timeline.start_ns) / NS_PER_MS > proactive_threshold_ms,
-        idle_gap_ms,
-        idle,
-    )
+    late = (first_invocation_start_ns - timeline.start_ns) / NS_PER_MS > proactive_threshold_ms
+    idle = gap_ms(idle_from, handed_over)
+    waited = None if evidence is None else evidence[0]
+    coldstart, proactive, by = _row(timeline, initialization_type, waited, late, idle_gap_ms, idle)
     return InitVerdict(
         coldstart=coldstart,
         proactive=proactive,
@@ -222,44 +219,54 @@ def classify_first_invocation(
     )
 
 
-def _idle(timeline: InitTimeline, first_invocation_start_ns: int) -> tuple[int, int, float]:
-    """The runtime's INIT end, the platform's hand-over of the first event, and how long the
-    sandbox sat ready before it (ms)."""
-    # Idle only from when the platform could know the runtime was ready: our own work at
-    # INIT end (an export in separate mode) delays the runtime's ``next``, not the request.
-    ready = timeline.ready_ns if timeline.ready_ns is not None else timeline.end_ns
-    handed_over = first_invocation_start_ns
-    if timeline.received_ns is not None and timeline.received_ns <= first_invocation_start_ns:
-        handed_over = timeline.received_ns  # the platform's hand-over, not our processing
-    runtime_end = max(ready, timeline.end_ns)
-    idle_from = runtime_end
-    if timeline.platform_end_ns is not None:
-        idle_from = max(runtime_end, min(timeline.platform_end_ns, handed_over))
-    return runtime_end, handed_over, gap_ms(idle_from, handed_over)
+def classify_record(
+    init: InitRecord,
+    first_invocation_start_ns: int,
+    initialization_type: str,
+    config: Config,
+    external_extensions: bool,
+) -> InitVerdict:
+    """The decision table applied to what the probes recorded of INIT and the configuration:
+    the idle threshold for external extensions only while the platform's INIT end is unknown."""
+    end_ns = init.end_ns if init.end_ns is not None else first_invocation_start_ns
+    timeline = InitTimeline(
+        init.start_ns, end_ns, init.phase, init.ready_ns, init.received_ns, init.platform_end_ns
+    )
+    unknown_end = external_extensions and init.platform_end_ns is None
+    return classify_first_invocation(
+        timeline,
+        first_invocation_start_ns,
+        initialization_type,
+        config.proactive_threshold_ms,
+        idle_gap_threshold_ms(config.idle_gap_ms, DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS, unknown_end),
+        init.request_received_ns,
+        config.event_time_tolerance_ms,
+        external_extensions,
+    )
 
 
 def _row(
+    timeline: InitTimeline,
     initialization_type: str,
-    phase: str,
     waited: bool | None,
-    past_threshold: bool,
+    late: bool,
     idle_gap_ms: float | None,
-    idle: float,
+    idle_ms: float,
 ) -> tuple[bool, bool, ClassifiedBy]:
-    """The decision table's row: ``(faas.coldstart, proactive, which row decided)``."""
+    """(coldstart, proactive, classified_by): the first row of the table that applies.
+    Unknown initialization types are judged like on-demand, the only type with a heuristic."""
     if initialization_type in (PROVISIONED, MANAGED_INSTANCES):
         return False, False, BY_INITIALIZATION_TYPE
     if initialization_type == SNAP_START:
         return True, False, BY_INITIALIZATION_TYPE  # the restore is the cold start
-    if phase in (PHASE_INVOKE, PHASE_RESTORE):
-        # A re-run INIT happened inside the invocation, so the caller waited for it whatever
-        # the clock says.
+    if timeline.phase in (PHASE_INVOKE, PHASE_RESTORE):
+        # A re-run INIT happened inside the invocation: the caller waited, whatever the clock.
         return True, False, BY_PHASE
     if waited is not None:
         return waited, not waited, BY_EVENT_TIME
-    if past_threshold:
+    if late:
         return False, True, BY_THRESHOLD
-    if idle_gap_ms and idle > idle_gap_ms:
+    if idle_gap_ms and idle_ms > idle_gap_ms:
         return False, True, BY_IDLE_GAP
     return True, False, BY_PENDING_REQUEST if idle_gap_ms else BY_THRESHOLD
 

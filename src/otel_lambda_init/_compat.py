@@ -7,8 +7,8 @@ imported at module level (it is on the INIT path): OpenTelemetry's parts are loo
 an SDK adapter asks, awslambdaric's when the runtime client is loaded. It sits below the SDK
 adapters; the owner hands the core and the probes what they need of it.
 
-Checked against opentelemetry-api/sdk 1.27.0 to 1.39.1 and awslambdaric 3.0.0 to 3.1.1
-(``SUPPORTED`` in pyproject.toml; CI runs the core tests on the oldest and newest).
+Checked against opentelemetry-api/sdk 1.24.0 and 1.45.1 and awslambdaric 3.0.0 and 4.2.2, the
+oldest and newest of the ranges pyproject.toml declares (CI runs the core tests on both).
 """
 
 from __future__ import annotations

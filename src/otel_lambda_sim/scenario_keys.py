@@ -34,6 +34,9 @@ SCENARIO_KEYS: dict[str, str] = {
     "extension_init_ms": "an external extension (in /opt/extensions) whose INIT takes this "
     "long and may end after the runtime's first next: a real cold start's idle gap then "
     "includes its tail (the OpenTelemetry collector layer and the Datadog extension do this)",
+    "web_adapter": "a web app behind the Lambda Web Adapter: the adapter binary, or LWA_BIN "
+    "for that variable's (scripts/components.sh builds it); the handler is then the app's "
+    "run.sh (docs/web-apps.md)",
     "init_ms": "sets SIM_INIT_MS in each sandbox, when given. The simulator does not sleep for "
     "you: only a handler that reads SIM_INIT_MS (the demo does) spends that long in INIT",
     "handler_ms": "sets SIM_HANDLER_MS in each sandbox, when given. Only a handler that reads "
@@ -55,6 +58,8 @@ SCENARIO_KEYS: dict[str, str] = {
     "env": "the function's environment variables (e.g. OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS, "
     "AWS_LAMBDA_EXEC_WRAPPER); --env and your shell's OTEL_* variables win",
     "drain_s": "seconds to wait after the last response before spinning sandboxes down",
+    "web_adapter": "a web app behind the Lambda Web Adapter: the adapter binary, or LWA_BIN for "
+    "that variable's; the handler is then the app's run.sh (docs/web-apps.md)",
 }
 
 
@@ -130,6 +135,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "execution_env": _string,
     "memory_mb": lambda k, v: _integer(k, v, minimum=128),
     "extension_init_ms": _number,
+    "web_adapter": _string,
     "init_ms": _number,
     "handler_ms": _number,
     "init_timeout_s": lambda k, v: _number(k, v, minimum=0.001),
@@ -146,6 +152,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "rotations": _times,
     "env": _env,
     "drain_s": _number,
+    "web_adapter": _string,
 }
 
 

@@ -220,7 +220,7 @@ def figures(route: Route) -> dict[str, float]:
 
 
 def main() -> int:
-    args = parse_args(__doc__.splitlines()[0], default_rounds=7)
+    args = parse_args(__doc__.splitlines()[0], default_rounds=11)
     all_routes = routes()
     print(f"realistic function: {args.rounds} rounds, {machine_line()}")
     t0 = time.monotonic()

@@ -83,6 +83,11 @@ meanwhile loses them (at most this many ms of invocations)."""
 OTEL_LAMBDA_INIT_DISABLED = "OTEL_LAMBDA_INIT_DISABLED"
 """Turn the package off: handlers run unwrapped, no spans (default false)."""
 
+OTEL_SDK_DISABLED = "OTEL_SDK_DISABLED"
+"""OpenTelemetry's standard off switch: ``true`` (the SDK's only accepted value) turns this
+package off as ``OTEL_LAMBDA_INIT_DISABLED`` does: no extension, thread, hook or import
+tracer, and the exec wrapper starts the runtime untouched."""
+
 OTEL_LAMBDA_INIT_PRICE_X86_64 = "OTEL_LAMBDA_INIT_PRICE_X86_64"
 """USD per GB-second used for ``lambda_init.estimated_cost_usd`` on x86_64."""
 
@@ -234,7 +239,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
             env, OTEL_LAMBDA_INIT_RECORD_UNSAMPLED, defaults.record_unsampled_init
         ),
         auto_instrument=_flag(env, OTEL_LAMBDA_INIT_AUTO_INSTRUMENT, defaults.auto_instrument),
-        disabled=_flag(env, OTEL_LAMBDA_INIT_DISABLED, defaults.disabled),
+        disabled=_flag(env, OTEL_LAMBDA_INIT_DISABLED, defaults.disabled)
+        or (env.get(OTEL_SDK_DISABLED) or "").strip().lower() == "true",
         init_span_outside_lambda=_flag(
             env, OTEL_LAMBDA_INIT_SPAN_OUTSIDE_LAMBDA, defaults.init_span_outside_lambda
         ),

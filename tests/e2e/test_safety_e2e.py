@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lambda_harness import running_sandbox
+from lambda_harness import init_spans, invocation_spans, running_sandbox
 
 from otel_lambda_sim.receiver import OtlpReceiver
 
@@ -71,3 +71,48 @@ def test_otel_sdk_disabled_on_the_manual_route_imports_no_opentelemetry(
         m for m in ours["ours"] if m.startswith(("otel_lambda_init._sdk", "otel_lambda_init._api"))
     ]
     assert ours["opentelemetry"] is False
+
+
+HANDLERS = Path(__file__).parent.parent / "handlers"
+WAYS_IN = Path(__file__).parent.parent / "ways_in_handlers"
+
+
+def _route(route: str) -> tuple[str, Path, dict[str, str]]:
+    if route == "wrapper":
+        return "plain_app.handler", WAYS_IN, {"AWS_LAMBDA_EXEC_WRAPPER": installed_wrapper()}
+    return "manual_app.handler", HANDLERS, {}
+
+
+def _spans_of_three_invocations(receiver: OtlpReceiver, route: str, **env: str) -> list[Any]:
+    handler, code_dir, route_env = _route(route)
+    with running_sandbox(handler, receiver, code_dir=code_dir, env={**route_env, **env}) as sandbox:
+        assert sandbox.wait_init(30).status == "done"
+        for n in range(3):
+            assert sandbox.invoke({"n": n}, timeout=30).status == "success"
+    return receiver.spans()  # the sandbox has exited: every export has arrived
+
+
+# Item 2: a sampler that drops every new trace drops INIT too; ratio samplers keep it.
+@pytest.mark.parametrize("route", ["wrapper", "manual"])
+@pytest.mark.parametrize("sampler", ["always_off", "parentbased_always_off"])
+def test_a_sampler_that_samples_nothing_exports_nothing(
+    receiver: OtlpReceiver, route: str, sampler: str
+) -> None:
+    spans = _spans_of_three_invocations(receiver, route, OTEL_TRACES_SAMPLER=sampler)
+    assert [s.name for s in spans] == []
+
+
+@pytest.mark.parametrize("route", ["wrapper", "manual"])
+def test_a_ratio_of_zero_exports_nothing(receiver: OtlpReceiver, route: str) -> None:
+    env = {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0"}
+    assert [s.name for s in _spans_of_three_invocations(receiver, route, **env)] == []
+
+
+@pytest.mark.parametrize("route", ["wrapper", "manual"])
+def test_a_tiny_ratio_keeps_the_init_span_and_drops_the_invocations(
+    receiver: OtlpReceiver, route: str
+) -> None:
+    env = {"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "1e-12"}
+    spans = _spans_of_three_invocations(receiver, route, **env)
+    assert len(init_spans(spans)) == 1
+    assert invocation_spans(spans) == []

@@ -15,3 +15,36 @@ def test_otel_sdk_disabled_turns_the_package_off(value: str) -> None:
 @pytest.mark.parametrize("value", ["false", "1", "yes", ""])
 def test_otel_sdk_disabled_accepts_only_true_as_the_sdk_does(value: str) -> None:
     assert load_config({"OTEL_SDK_DISABLED": value}).disabled is False
+
+
+def _init_span_kept(delegate: object) -> bool:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from otel_lambda_init import InitSpanSampler
+    from otel_lambda_init._core import vocabulary as v
+
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(sampler=InitSpanSampler(delegate))  # type: ignore[arg-type]
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    tracer = provider.get_tracer("t")
+    with tracer.start_as_current_span("init fn", attributes={v.START_SOURCE: "proc"}):
+        tracer.start_span("import x", attributes={v.CHILD: "import"}).end()
+    return [s.name for s in memory.get_finished_spans()] == ["import x", "init fn"]
+
+
+def test_which_samplers_keep_the_init_span() -> None:
+    from opentelemetry.sdk.trace.sampling import (
+        ALWAYS_OFF,
+        ALWAYS_ON,
+        ParentBased,
+        TraceIdRatioBased,
+    )
+
+    assert _init_span_kept(ParentBased(ALWAYS_ON))
+    assert _init_span_kept(TraceIdRatioBased(1e-12))
+    assert _init_span_kept(ParentBased(TraceIdRatioBased(0.1)))
+    assert not _init_span_kept(ALWAYS_OFF)
+    assert not _init_span_kept(ParentBased(ALWAYS_OFF))
+    assert not _init_span_kept(TraceIdRatioBased(0))

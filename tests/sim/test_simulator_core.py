@@ -14,7 +14,7 @@ import pytest
 
 from otel_lambda_sim import Behaviour, OtlpReceiver, Sandbox
 
-HANDLERS = Path(__file__).with_name("simulator_handlers")
+HANDLERS = Path(__file__).parents[1] / "simulator_handlers"
 pytestmark = pytest.mark.timeout(60)
 
 

@@ -14,7 +14,7 @@ from lambda_harness import init_spans, invocation_spans
 from otel_lambda_sim.receiver import OtlpReceiver
 from otel_lambda_sim.sandbox import Sandbox
 
-WAYS_IN = Path(__file__).parent / "ways_in_handlers"
+WAYS_IN = Path(__file__).parents[1] / "ways_in_handlers"
 UPSTREAM_SCOPE = "opentelemetry.instrumentation.aws_lambda"
 
 

@@ -20,8 +20,8 @@ from otel_lambda_sim.receiver import Behaviour, OtlpReceiver, RawRequest
 from otel_lambda_sim.scenarios import SCENARIO_KEYS, Scenario, load_scenario
 from otel_lambda_sim.view import _Scale, load_jsonl, truth_path
 
-ROOT = Path(__file__).resolve().parents[1]
-HANDLERS = Path(__file__).with_name("simulator_handlers")
+ROOT = Path(__file__).resolve().parents[2]
+HANDLERS = Path(__file__).parents[1] / "simulator_handlers"
 
 
 def _scenario(tmp_path: Path, **keys: object) -> Path:

@@ -14,7 +14,7 @@ from lambda_harness import init_spans, invocation_spans, running_sandbox
 
 from otel_lambda_sim.receiver import OtlpReceiver
 
-HOSTILE = Path(__file__).parent / "hostile_handlers"
+HOSTILE = Path(__file__).parents[1] / "hostile_handlers"
 
 
 def installed_wrapper() -> str:
@@ -110,7 +110,7 @@ def test_an_enormous_import_threshold_still_exports_the_init_error_span(
     receiver: OtlpReceiver,
 ) -> None:
     env = {"OTEL_LAMBDA_INIT_IMPORT_THRESHOLD_MS": "1e303", "RAISE_HOW": "raise"}
-    anatomy = Path(__file__).parent / "anatomy_handlers"
+    anatomy = Path(__file__).parents[1] / "anatomy_handlers"
     with running_sandbox("raising_app.handler", receiver, code_dir=anatomy, env=env) as sandbox:
         assert sandbox.wait_init(30).status == "error"
         spans = receiver.wait_for(lambda s: len(init_spans(s)) >= 1, timeout=20)

@@ -134,7 +134,7 @@ def test_a_runtime_api_failing_every_event_next_is_not_polled_hot(
 def dev_layer(tmp_path: Path) -> Path:
     """The wrapper laid out as the built layer (package under python/), pointing at this
     checkout, so it finds its early hook as it does in /opt or a pip install."""
-    src = Path(__file__).resolve().parents[1] / "src"
+    src = Path(__file__).resolve().parents[2] / "src"
     layer = tmp_path / "layer"
     (layer / "python").mkdir(parents=True)
     (layer / "python" / "otel_lambda_init").symlink_to(src / "otel_lambda_init")
@@ -146,7 +146,7 @@ def dev_layer(tmp_path: Path) -> Path:
 def test_container_image_without_aws_execution_env_exports_an_unused_init_at_shutdown(
     receiver: OtlpReceiver, tmp_path: Path
 ) -> None:
-    ways_in = Path(__file__).parent / "ways_in_handlers"
+    ways_in = Path(__file__).parents[1] / "ways_in_handlers"
     env = {"AWS_LAMBDA_EXEC_WRAPPER": str(dev_layer(tmp_path) / "otel-lambda-init")}
     with running_sandbox(
         "plain_app.handler", receiver, code_dir=ways_in, env=env, execution_env=""

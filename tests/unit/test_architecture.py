@@ -11,7 +11,7 @@ import pytest
 
 from otel_lambda_init._core import vocabulary as v
 
-PACKAGE = Path(__file__).resolve().parent.parent / "src" / "otel_lambda_init"
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "otel_lambda_init"
 
 
 def modules() -> dict[str, Path]:

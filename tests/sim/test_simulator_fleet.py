@@ -23,8 +23,8 @@ from otel_lambda_sim.scenarios import Scenario, load_scenario
 from otel_lambda_sim.summary import summarize
 from otel_lambda_sim.view import load_jsonl, render_html
 
-ROOT = Path(__file__).resolve().parents[1]
-HANDLERS = Path(__file__).with_name("simulator_handlers")
+ROOT = Path(__file__).resolve().parents[2]
+HANDLERS = Path(__file__).parents[1] / "simulator_handlers"
 DEMO_DIR = ROOT / "src" / "otel_lambda_demo"
 pytestmark = pytest.mark.timeout(120)
 

@@ -14,7 +14,7 @@ from otel_lambda_sim.receiver import OtlpReceiver
 
 S = 1_000_000_000
 LMI = "lambda-managed-instances"
-WAYS_IN = Path(__file__).parent / "ways_in_handlers"
+WAYS_IN = Path(__file__).parents[1] / "ways_in_handlers"
 
 
 @pytest.fixture

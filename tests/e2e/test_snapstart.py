@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from otel_lambda_init._sdk import snapstart
 from otel_lambda_sim.receiver import OtlpReceiver
 
-HANDLERS = Path(__file__).parent / "anatomy_handlers"
+HANDLERS = Path(__file__).parents[1] / "anatomy_handlers"
 
 
 def test_restored_copies_of_one_random_state_get_distinct_ids_after_our_reseed() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-EXAMPLE = Path(__file__).parent.parent / "examples" / "init_phases" / "run.py"
+EXAMPLE = Path(__file__).parents[2] / "examples" / "init_phases" / "run.py"
 
 
 def test_init_phases_example_nests_its_phases_under_the_init_span() -> None:

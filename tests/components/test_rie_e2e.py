@@ -31,7 +31,7 @@ from lambda_harness import (
 
 pytestmark = [pytest.mark.rie, pytest.mark.timeout(180)]
 
-WAYS_IN = Path(__file__).parent / "ways_in_handlers"
+WAYS_IN = Path(__file__).parents[1] / "ways_in_handlers"
 PYTHON = sys.executable
 EXECUTION_ENV = f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}"
 # awslambdaric lets a Python SIGTERM handler run only on python3.12+ runtimes.

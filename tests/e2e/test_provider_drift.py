@@ -11,7 +11,7 @@ from lambda_harness import init_spans, invocation_spans, running_sandbox
 
 from otel_lambda_sim.receiver import OtlpReceiver
 
-HANDLERS = Path(__file__).parent / "handlers"
+HANDLERS = Path(__file__).parents[1] / "handlers"
 
 
 def test_init_error_span_reaches_the_decorators_provider() -> None:

@@ -2,9 +2,9 @@
 
 The configs are checked against key lists generated from the pinned collector sources
 (tests/collector_schema/*.json, see their `_note`), and `otelcol validate` runs them with the
-collector scripts/components.sh builds (OTELCOL_BIN; tests/test_otelcol_e2e.py has more). Set
-OTELCOL_LAMBDA_BIN to a collector with the opentelemetry-lambda components to validate the
-extension configs as shipped.
+collector scripts/components.sh builds (OTELCOL_BIN; tests/components/test_otelcol_e2e.py has
+more). Set OTELCOL_LAMBDA_BIN to a collector with the opentelemetry-lambda components to
+validate the extension configs as shipped.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import pytest
 import yaml
 from components import component_bin, strip_lambda_only_components
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COLLECTOR = ROOT / "collector"
-SCHEMAS = Path(__file__).resolve().parent / "collector_schema"
+SCHEMAS = Path(__file__).resolve().parents[1] / "collector_schema"
 
 LAMBDA_SCHEMA = "lambda-layer-0.23.0.json"
 CONTRIB_SCHEMA = "otelcol-contrib-0.157.0.json"

@@ -5,7 +5,8 @@ the test runs the ``mlflow`` executable named by ``MLFLOW_BIN``, else the one on
 skips with the reason when there is none::
 
     python3 -m venv /tmp/mlflow-venv && /tmp/mlflow-venv/bin/pip install mlflow
-    MLFLOW_BIN=/tmp/mlflow-venv/bin/mlflow python -m pytest -m mlflow tests/test_mlflow_backend.py
+    MLFLOW_BIN=/tmp/mlflow-venv/bin/mlflow python -m pytest -m mlflow \
+        tests/components/test_mlflow_backend.py
 
 One ``mlflow server`` (SQLite store, a free port, its own process group, killed at the end)
 serves the module; each test has its own experiment. The sandbox exports with the variables a

@@ -9,7 +9,7 @@ import pytest
 
 from otel_lambda_sim.snapstart import Snapshot
 
-HANDLERS = Path(__file__).with_name("simulator_handlers")
+HANDLERS = Path(__file__).parents[1] / "simulator_handlers"
 pytestmark = pytest.mark.timeout(60)
 
 

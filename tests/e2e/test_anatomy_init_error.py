@@ -10,7 +10,7 @@ from lambda_harness import init_spans, running_sandbox
 
 from otel_lambda_sim.receiver import OtlpReceiver
 
-HANDLERS = Path(__file__).parent / "anatomy_handlers"
+HANDLERS = Path(__file__).parents[1] / "anatomy_handlers"
 
 
 def init_outcome(receiver: OtlpReceiver, how: str, disabled: bool):  # type: ignore[no-untyped-def]

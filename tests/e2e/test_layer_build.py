@@ -17,7 +17,7 @@ from lambda_harness import init_spans, invocation_spans, running_sandbox
 from otel_lambda_init.auto.layer import WRAPPER_NAME, build_layer, main
 from otel_lambda_sim.receiver import OtlpReceiver
 
-WAYS_IN = Path(__file__).parent / "ways_in_handlers"
+WAYS_IN = Path(__file__).parents[1] / "ways_in_handlers"
 # What Lambda's managed runtime provides in /var/runtime, not the layer's job.
 RUNTIME_PACKAGES = ("awslambdaric", "runtime_client", "simplejson", "snapshot_restore_py")
 

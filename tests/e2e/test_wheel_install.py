@@ -14,7 +14,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:

@@ -18,7 +18,7 @@ from lambda_harness import init_spans, invocation_spans, running_sandbox
 
 from otel_lambda_sim.receiver import OtlpReceiver, ReceivedSpan
 
-WAYS_IN = Path(__file__).parent / "ways_in_handlers"
+WAYS_IN = Path(__file__).parents[1] / "ways_in_handlers"
 
 
 def wrapper_env(**extra: str) -> dict[str, str]:

@@ -10,7 +10,7 @@ from lambda_harness import assert_cold_start_shape, init_spans, invocation_spans
 
 from otel_lambda_sim.receiver import OtlpReceiver
 
-HANDLERS = Path(__file__).parent / "anatomy_handlers"
+HANDLERS = Path(__file__).parents[1] / "anatomy_handlers"
 CAP_S = 1.5
 
 

@@ -8,7 +8,7 @@ from lambda_harness import init_spans, invocation_spans, running_sandbox
 
 from otel_lambda_sim.receiver import OtlpReceiver
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_instrument_handler_keyword_options_win_over_environment() -> None:

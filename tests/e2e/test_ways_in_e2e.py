@@ -22,11 +22,11 @@ from lambda_harness import (
 
 from otel_lambda_sim.receiver import OtlpReceiver, ReceivedSpan
 
-WAYS_IN = Path(__file__).parent / "ways_in_handlers"
+WAYS_IN = Path(__file__).parents[1] / "ways_in_handlers"
 PLAIN = "plain_app.handler"
 SHIM = "otel_lambda_init.auto.shim.handler"
 UPSTREAM_SCOPE = "opentelemetry.instrumentation.aws_lambda"
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def installed_wrapper() -> str:

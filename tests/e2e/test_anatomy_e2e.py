@@ -13,7 +13,7 @@ from lambda_harness import init_spans, invocation_spans, running_sandbox
 
 from otel_lambda_sim.receiver import OtlpReceiver, ReceivedSpan
 
-HANDLERS = Path(__file__).parent / "anatomy_handlers"
+HANDLERS = Path(__file__).parents[1] / "anatomy_handlers"
 X86_PRICE = 0.0000166667
 ARM_PRICE = 0.0000133334
 

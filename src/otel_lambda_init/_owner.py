@@ -107,13 +107,14 @@ class SandboxInstrumentation:
         # The wrapper route's deferred INIT (auto/deferred.py), while the SDK is left out.
         self.deferred: Any = None
         self._lock = threading.RLock()
+        self.forked = False  # this process is one the function forked: nothing of ours runs
         self._subscribe()
 
     # -- what the owner is -----------------------------------------------------------------
     @property
     def in_sandbox(self) -> bool:
         """Inside a Lambda sandbox (a Runtime API exists) and not turned off."""
-        return bool(self.env.runtime_api) and not self.config.disabled
+        return bool(self.env.runtime_api) and not self.config.disabled and not self.forked
 
     @property
     def managed_instances(self) -> bool:
@@ -240,6 +241,10 @@ class SandboxInstrumentation:
                 self._begin_state_file(self._state_key())
             if self.managed_instances and hasattr(os, "register_at_fork"):
                 os.register_at_fork(after_in_child=self._forked_as_worker)
+            else:
+                from ._probes.fork_guard import on_fork
+
+                on_fork(self._forked_by_the_function)
             self.hooks.install_when_loaded()
         except Exception:
             report_once("begin", "could not start watching INIT")
@@ -263,6 +268,16 @@ class SandboxInstrumentation:
             self.timeline.init.history[WORKER_PID] = os.getpid()
         except Exception:
             report_once("lmi-fork", "could not set up the forked worker's state")
+
+    def _forked_by_the_function(self) -> None:
+        """A process the function forked (a multiprocessing pool, ``os.fork``) inherits this
+        owner: like the SDK's processors, which drop their inherited queue, it exports
+        nothing of ours, writes no state and runs no shutdown of ours."""
+        self.forked = True
+        self._open_invocations.clear()
+        self._recorded = None
+        self.state_file = None
+        self.deferred = None
 
     def _begin_state_file(self, key: str | None) -> None:
         if not key:
@@ -325,6 +340,8 @@ class SandboxInstrumentation:
         return built.provider
 
     def _flush_at_exit(self, provider: TracerProvider) -> None:
+        if self.forked:
+            return
         try:
             self.materialize_recorded()
             self.delivery.flusher.flush(provider, self.config.flush_timeout_ms / 1000.0)
@@ -495,6 +512,8 @@ class SandboxInstrumentation:
                 report_once("deferred-build", "could not build tracing for an export")
 
     def _on_shutdown(self, event: Event) -> None:
+        if self.forked:
+            return
         if self.state_file is not None:
             self.state_file.write_pending()
         timed_out = self._end_timed_out_invocations(event.time_ns)

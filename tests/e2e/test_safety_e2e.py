@@ -116,3 +116,48 @@ def test_a_tiny_ratio_keeps_the_init_span_and_drops_the_invocations(
     spans = _spans_of_three_invocations(receiver, route, **env)
     assert len(init_spans(spans)) == 1
     assert invocation_spans(spans) == []
+
+
+# Item 3: a handler that forks a multiprocessing pool (the pool ends its workers with SIGTERM).
+@pytest.mark.parametrize(
+    "route, handler",
+    [("wrapper", "plain_fork_app.handler"), ("manual", "fork_app.handler")],
+)
+def test_a_handler_that_forks_a_pool_gets_one_span_per_invocation_and_one_init(
+    receiver: OtlpReceiver, route: str, handler: str
+) -> None:
+    env = {"FORK_APP_CHILD_SPAN": "1"}
+    if route == "wrapper":
+        env["AWS_LAMBDA_EXEC_WRAPPER"] = installed_wrapper()
+    with running_sandbox(handler, receiver, code_dir=SAFETY, env=env) as sandbox:
+        assert sandbox.wait_init(30).status == "done"
+        results = [sandbox.invoke({"n": n}, timeout=60) for n in range(3)]
+    logs = sandbox.logs()
+    assert [r.status for r in results] == ["success"] * 3, [r.payload for r in results]
+    assert all(r.payload["squares"] == [0, 1, 4, 9] for r in results)
+    spans = receiver.spans()  # the sandbox has exited: every export has arrived
+    invocations = invocation_spans(spans)
+    assert sorted(s.attributes["lambda_init.sandbox_invocation"] for s in invocations) == [1, 2, 3]
+    assert len(init_spans(spans)) == 1
+    assert len([s for s in spans if s.name.startswith("cold start")]) <= 1
+    # The workers' own spans follow the SDK's rules: a worker ended by SIGTERM exports none.
+    assert [s for s in spans if s.name == "square"] == []
+    assert "could not write" not in logs  # no worker touched the sandbox's state file
+
+
+@pytest.mark.parametrize(
+    "route, handler",
+    [("wrapper", "plain_fork_exit_app.handler"), ("manual", "fork_exit_app.handler")],
+)
+def test_a_forked_child_leaving_with_sys_exit_exports_nothing_it_inherited(
+    receiver: OtlpReceiver, route: str, handler: str
+) -> None:
+    env = {"AWS_LAMBDA_EXEC_WRAPPER": installed_wrapper()} if route == "wrapper" else {}
+    with running_sandbox(handler, receiver, code_dir=SAFETY, env=env) as sandbox:
+        assert sandbox.wait_init(30).status == "done"
+        results = [sandbox.invoke({"n": n}, timeout=60) for n in range(3)]
+    assert [r.status for r in results] == ["success"] * 3, [r.payload for r in results]
+    spans = receiver.spans()  # the sandbox has exited: every export has arrived
+    invocations = invocation_spans(spans)
+    assert sorted(s.attributes["lambda_init.sandbox_invocation"] for s in invocations) == [1, 2, 3]
+    assert len(init_spans(spans)) == 1

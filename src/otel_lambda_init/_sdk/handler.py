@@ -191,6 +191,8 @@ class HandlerInstrumentation:
         """End the span, then hand it to delivery; delivery always hears that the handler
         finished, even when the span could not be created. A deferred first invocation,
         built after the fact, passes its end time and is already being delivered."""
+        if self.host.forked:
+            return  # a child the function forked leaves the handler: the span is the parent's
         provider = None
         try:
             if invocation is not None and not invocation.owned:

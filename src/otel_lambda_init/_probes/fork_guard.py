@@ -12,7 +12,7 @@ def on_fork(callback: Callable[[], None]) -> None:
     """Call ``callback`` (a bound method, held weakly) in every child forked from here."""
     if not hasattr(os, "register_at_fork"):
         return
-    method = weakref.WeakMethod(callback)  # type: ignore[arg-type]
+    method = weakref.WeakMethod(callback)
 
     def in_child() -> None:
         bound = method()

@@ -30,6 +30,7 @@ from ._core.vocabulary import (
     END_RESTORE_NEXT,
     END_RUNTIME_NEXT,
     FLUSH_AFTER_RESPONSE,
+    FLUSH_SYNC,
     MANAGED_INSTANCES,
     PHASE_INVOKE,
     PHASE_RESTORE,
@@ -272,12 +273,8 @@ class SandboxInstrumentation:
     def _forked_by_the_function(self) -> None:
         """A process the function forked (a multiprocessing pool, ``os.fork``) inherits this
         owner: like the SDK's processors, which drop their inherited queue, it exports
-        nothing of ours, writes no state and runs no shutdown of ours."""
+        nothing of ours, writes no state and runs no shutdown of ours (each checks this)."""
         self.forked = True
-        self._open_invocations.clear()
-        self._recorded = None
-        self.state_file = None
-        self.deferred = None
 
     def _begin_state_file(self, key: str | None) -> None:
         if not key:
@@ -331,7 +328,10 @@ class SandboxInstrumentation:
         if somebody set one already), with lazily built exporters under after-response."""
         from ._sdk.provider import configure_tracer_provider
 
-        built = configure_tracer_provider(self.env, self.config.flush == FLUSH_AFTER_RESPONSE)
+        flush = self.config.flush
+        built = configure_tracer_provider(
+            self.env, flush == FLUSH_AFTER_RESPONSE, held=flush == FLUSH_SYNC
+        )
         self.exporters.extend(built.exporters)
         if built.exporters:  # a provider we built: flushed at interpreter exit, bounded
             import atexit
@@ -491,6 +491,7 @@ class SandboxInstrumentation:
 
     def _on_restored(self, event: Event) -> None:
         """This is a restored sandbox: new ids, new connections, a new cold start to report."""
+        self.forked = False  # a restore that forks (the simulator's) is the runtime itself
         from ._sdk.snapstart import renew_exporters, reseed_ids
 
         reseed_ids()

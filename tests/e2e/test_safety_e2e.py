@@ -161,3 +161,41 @@ def test_a_forked_child_leaving_with_sys_exit_exports_nothing_it_inherited(
     invocations = invocation_spans(spans)
     assert sorted(s.attributes["lambda_init.sandbox_invocation"] for s in invocations) == [1, 2, 3]
     assert len(init_spans(spans)) == 1
+
+
+# Item 5: concurrency libraries that patch threading, socket and time at the top of the module.
+@pytest.mark.parametrize("library", ["gevent", "eventlet"])
+@pytest.mark.parametrize("route", ["wrapper", "manual"])
+def test_a_function_patched_by_a_concurrency_library_initializes_and_is_traced(
+    receiver: OtlpReceiver, library: str, route: str
+) -> None:
+    pytest.importorskip(library)
+    if route == "wrapper":
+        handler, env = (
+            f"plain_{library}_app.handler",
+            {"AWS_LAMBDA_EXEC_WRAPPER": installed_wrapper()},
+        )
+    else:
+        handler, env = f"{library}_app.handler", {}
+    with running_sandbox(handler, receiver, code_dir=SAFETY, env=env) as sandbox:
+        assert sandbox.wait_init(20).status == "done"
+        results = [sandbox.invoke({"n": n}, timeout=20) for n in range(3)]
+    assert [r.status for r in results] == ["success"] * 3, [r.payload for r in results]
+    assert all(r.payload["patched"] for r in results)
+    spans = receiver.spans()  # the sandbox has exited: every export has arrived
+    invocations = invocation_spans(spans)
+    assert sorted(s.attributes["lambda_init.sandbox_invocation"] for s in invocations) == [1, 2, 3]
+    assert len(init_spans(spans)) == 1
+
+
+def test_a_gevent_function_on_the_wrapper_route_with_sync_flush_initializes(
+    receiver: OtlpReceiver,
+) -> None:
+    pytest.importorskip("gevent")
+    env = {"AWS_LAMBDA_EXEC_WRAPPER": installed_wrapper(), "OTEL_LAMBDA_INIT_FLUSH": "sync"}
+    with running_sandbox("plain_gevent_app.handler", receiver, code_dir=SAFETY, env=env) as sandbox:
+        assert sandbox.wait_init(20).status == "done"
+        results = [sandbox.invoke({"n": n}, timeout=20) for n in range(3)]
+    assert [r.status for r in results] == ["success"] * 3, [r.payload for r in results]
+    spans = receiver.spans()
+    assert len(invocation_spans(spans)) == 3 and len(init_spans(spans)) == 1

@@ -25,7 +25,6 @@ def install_sigterm(on_shutdown: Callable[[float], None]) -> bool:
         return False
     previous = signal.getsignal(signal.SIGTERM)
     handling = threading.Event()
-    runtime_pid = os.getpid()
 
     def on_sigterm(signum: int, frame: Any) -> None:
         # A repeated SIGTERM runs this handler again inside the first one (same thread):
@@ -34,13 +33,13 @@ def install_sigterm(on_shutdown: Callable[[float], None]) -> bool:
         if handling.is_set():
             return
         handling.set()
-        # A process the handler forked (a multiprocessing pool, which ends its workers with
-        # SIGTERM) inherits this handler: the runtime's shutdown is not its to run.
-        if os.getpid() == runtime_pid:
-            try:
-                on_shutdown(SHUTDOWN_EXPORT_S)
-            except Exception:
-                report_once("shutdown-export", "export at shutdown failed")
+        # A process the handler forked (a multiprocessing pool ends its workers with SIGTERM)
+        # inherits this handler: its owner is inert there (probes/fork_guard.py), so only the
+        # default disposition acts.
+        try:
+            on_shutdown(SHUTDOWN_EXPORT_S)
+        except Exception:
+            report_once("shutdown-export", "export at shutdown failed")
         if callable(previous):
             previous(signum, frame)
         elif previous != signal.SIG_IGN:

@@ -43,7 +43,6 @@ class AfterResponseSpanProcessor(SpanProcessor):
         self._batch = _env_int("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", DEFAULT_MAX_EXPORT_BATCH_SIZE)
         self._spans: list[ReadableSpan] = []
         self._lock = threading.Lock()
-        self._export_lock = threading.Lock()
         self._closed = False
         self.dropped = 0
 
@@ -67,10 +66,11 @@ class AfterResponseSpanProcessor(SpanProcessor):
         )
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        with self._export_lock:
-            with self._lock:
-                waiting, self._spans = self._spans, []
-            return self._export(waiting)
+        # Not serialised behind an export in flight: at SIGTERM the spans queued behind an
+        # export stuck on a slow collector leave beside it (each batch is taken once).
+        with self._lock:
+            waiting, self._spans = self._spans, []
+        return self._export(waiting)
 
     def _export(self, spans: Sequence[ReadableSpan]) -> bool:
         ok = True

@@ -151,9 +151,7 @@ def section(
         upstream = warm_app.upstream_handler  # wrapped in place by the instrumentor
 
         def after_response_export() -> None:
-            # What the runtime's thread does once the response is posted: build the recorded
-            # warm spans, export.
-            sandbox().materialize_recorded()
+            # What the runtime's thread does once the response is posted: export.
             provider.force_flush()
             clear()
 
@@ -208,8 +206,8 @@ def section(
 
 def as_after_response() -> Any:
     """The sandbox's owner with after-response delivery as in a sandbox (nothing registered):
-    the handler hands its provider to delivery, and what runs after the runtime's post (build
-    the recorded spans, export) is done by the benchmark outside the timed region."""
+    the handler hands its provider to delivery, and what runs after the runtime's post (the
+    export) is done by the benchmark outside the timed region."""
     owner = sandbox()
     owner.delivery.started = True
     owner.delivery.after_post = True

@@ -2,9 +2,9 @@
 invocation, and the in-process hot path, for ours beside upstream OpenTelemetry, Datadog's
 library and the bare function, as ratios. The README's performance table is this output.
 
-Runs bench_init.py, bench_latency.py, bench_warm.py and hot_path_profile.py (each alternates
-its variants in rounds against baselines of the same run), prints their tables, then one
-summary table.
+Runs bench_init.py, bench_latency.py, bench_warm.py, hot_path_profile.py and bench_lwa.py
+(each alternates its variants in rounds against baselines of the same run), prints their
+tables, then one summary table.
 
     python benchmarks/run_all.py [--quick] [--collector] [--pin]
 
@@ -39,6 +39,8 @@ WARM_OURS = "ours, after-response (hot path)"
 WARM_SPAN = "one SDK span"
 WARM_SPAN_ATTRS = "one SDK span, our 9 attributes"
 WARM_UPSTREAM = "upstream aws-lambda instrumentor"
+LWA_OURS = "FastAPI + ours, after-response"
+LWA_NONE = "FastAPI, no instrumentation"
 
 
 def run(script: str, rounds: int | None, quick: bool, out: Path, *flags: str) -> dict[str, Any]:
@@ -77,6 +79,7 @@ def main() -> int:
         latency = run("bench_latency.py", None, args.quick, Path(tmp) / "latency.json", *flags)
         warm = run("bench_warm.py", None, args.quick, Path(tmp) / "warm.json")
         run("hot_path_profile.py", None, args.quick, Path(tmp) / "profile.json")
+        lwa = run("bench_lwa.py", None, args.quick, Path(tmp) / "lwa.json")
     loads = ", ".join(f"{d['load']:.2f}" for d in (init, latency, warm))
 
     def init_added(route: str, col: str = "added_ms") -> float:
@@ -93,6 +96,15 @@ def main() -> int:
     nan = float("nan")
     # (what, ours, upstream, datadog, baseline, baseline's name)
     table: list[tuple[str, float, float, float, float, str]] = [
+        (
+            "web app behind the Lambda Web Adapter under RIE, caller-visible per warm "
+            "request, added (ms; RIE waits for our export)",
+            value(lwa, LWA_OURS, "caller_ms") - value(lwa, LWA_NONE, "caller_ms"),
+            nan,
+            nan,
+            value(lwa, LWA_NONE, "caller_ms"),
+            "FastAPI, bare",
+        ),
         (
             "INIT added, exec-wrapper route (ms)",
             init_added(WRAPPER),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the real components the `rie`, `otelcol` and `jaeger` tests run against, from pinned
-# Go modules, into .components/bin (gitignored), and prints one line per binary:
-#   RIE_BIN=...  OTELCOL_BIN=...  JAEGER_BIN=...
+# Builds the real components the `rie`, `otelcol`, `jaeger` and `lwa` tests run against, from
+# pinned Go modules and a pinned crate, into .components/bin (gitignored), and prints one line per
+# binary:
+#   RIE_BIN=...  OTELCOL_BIN=...  JAEGER_BIN=...  LWA_BIN=...
 # A binary already built at the pinned version is reused (a stamp file records the pin), so a
 # second run prints the same lines in well under a second. Go's module and build caches are
 # the usual ones (GOMODCACHE, GOCACHE); every build is bounded by `timeout`.
@@ -26,17 +27,37 @@ DIR="${COMPONENTS_DIR:-$ROOT/.components}"
 BIN="$DIR/bin"
 TIMEOUT_S="${COMPONENTS_BUILD_TIMEOUT_S:-1200}"
 MANIFEST="$ROOT/collector/ocb/otelcol-builder.yaml"
+# AWS Lambda Web Adapter: the crate's binary `lambda-adapter`, built with its lock file.
+LWA_CRATE=lambda_web_adapter
+LWA_VERSION=1.0.0-rc1
 mkdir -p "$BIN"
 
 log() { echo "components: $*" >&2; }
+
+# fresh NAME PIN: true when BIN/NAME exists and was built from PIN.
+fresh() { [ -x "$BIN/$1" ] && [ "$(cat "$BIN/.$1.pin" 2>/dev/null)" = "$2" ]; }
+
+# The adapter first: it needs cargo, not Go. cargo install --root puts it in ROOT/bin.
+lwa_pin="$LWA_CRATE@$LWA_VERSION"
+if ! command -v cargo >/dev/null 2>&1; then
+  log "no cargo on PATH: the Lambda Web Adapter not built (the lwa tests will skip)"
+elif ! fresh lambda-adapter "$lwa_pin"; then
+  start=$SECONDS
+  log "building lambda-adapter from $lwa_pin"
+  nice -n 10 timeout "$TIMEOUT_S" cargo install --quiet --locked --root "$DIR/cargo" \
+    "$LWA_CRATE" --version "$LWA_VERSION" >&2
+  cp "$DIR/cargo/bin/lambda-adapter" "$BIN/lambda-adapter"
+  echo "$lwa_pin" >"$BIN/.lambda-adapter.pin"
+  log "built lambda-adapter in $((SECONDS - start)) s"
+fi
+if fresh lambda-adapter "$lwa_pin"; then
+  echo "LWA_BIN=$BIN/lambda-adapter"
+fi
 
 if ! command -v go >/dev/null 2>&1; then
   log "no Go toolchain on PATH: nothing built (the rie/otelcol/jaeger tests will skip)"
   exit 0
 fi
-
-# fresh NAME PIN: true when BIN/NAME exists and was built from PIN.
-fresh() { [ -x "$BIN/$1" ] && [ "$(cat "$BIN/.$1.pin" 2>/dev/null)" = "$2" ]; }
 
 # go_install NAME PACKAGE@VERSION
 go_install() {

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from in_process import exporter, own_once_reports  # noqa: F401 - fixtures for in-process tests
 
-COMPONENT_MARKERS = ("rie", "otelcol", "jaeger")
+COMPONENT_MARKERS = ("rie", "otelcol", "jaeger", "lwa")
 _outcomes: dict[str, Counter[str]] = {m: Counter() for m in COMPONENT_MARKERS}
 
 

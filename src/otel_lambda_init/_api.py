@@ -12,6 +12,7 @@ from typing import Any, TypeVar, overload
 from opentelemetry.trace import TracerProvider
 
 from ._core.report import report_once
+from ._core.vocabulary import FlushMode, TraceMode
 from ._owner import sandbox
 from ._sdk.handler import HandlerInstrumentation, wrap_handler
 
@@ -29,8 +30,8 @@ def instrument_handler(
     handler: None = None,
     *,
     tracer_provider: TracerProvider | None = None,
-    flush: str | None = None,
-    trace_mode: str | None = None,
+    flush: FlushMode | None = None,
+    trace_mode: TraceMode | None = None,
     attributes: Mapping[str, Any] | None = None,
     init_span_outside_lambda: bool | None = None,
 ) -> Callable[[F], F]: ...
@@ -40,8 +41,8 @@ def instrument_handler(
     handler: F | None = None,
     *,
     tracer_provider: TracerProvider | None = None,
-    flush: str | None = None,
-    trace_mode: str | None = None,
+    flush: FlushMode | None = None,
+    trace_mode: TraceMode | None = None,
     attributes: Mapping[str, Any] | None = None,
     init_span_outside_lambda: bool | None = None,
 ) -> F | Callable[[F], F]:

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .ground_truth import Verdict, request_verdict, sandbox_verdict, waited_for_init
+from .fleet_records import FleetResult, RequestRecord, SandboxRecord
+from .ground_truth import request_verdict, waited_for_init
 from .runtime_api import InvocationResult
 from .sandbox import Sandbox
 from .scenarios import Scenario
@@ -27,84 +28,6 @@ from .scenarios import Scenario
 __all__ = ["Fleet", "FleetResult", "RequestRecord", "SandboxRecord"]
 
 _TICK_S = 0.02
-
-
-@dataclass
-class RequestRecord:
-    """Ground truth for one request."""
-
-    index: int
-    arrival_s: float
-    arrival_ns: int = 0
-    sandbox: str | None = None
-    waited_for_init: bool = False
-    init_rerun: bool = False
-    sandbox_invocation: int = 0
-    request_id: str = ""
-    status: str = ""
-    error_type: str | None = None
-    payload: Any = None
-    served_ns: int = 0
-    responded_ns: int = 0
-    completed_ns: int = 0
-    verdict: str = ""  # ground_truth.Verdict: cold | proactive | warm
-
-    @property
-    def latency_ms(self) -> float:
-        return (self.responded_ns - self.arrival_ns) / 1e6 if self.responded_ns else 0.0
-
-
-@dataclass
-class SandboxRecord:
-    """Ground truth for one sandbox: why it started, when INIT ran, whether anyone waited."""
-
-    name: str
-    reason: str  # "request" | "deploy" | "rotation" | "prewarm"
-    log_stream: str | None
-    started_for: int | None = None  # index of the request whose arrival started it
-    init_start_ns: int = 0
-    init_end_ns: int = 0
-    init_status: str = ""
-    waited_for: bool = False  # its first invocation was pending while its INIT ran
-    invocations: int = 0
-    first_invocation_ns: int = 0
-    shutdown_reason: str | None = None
-    pid: int | None = None
-    init_error_type: str | None = None
-    init_error_message: str = ""
-    logs_tail: str = ""
-    log_path: Path | None = None  # the runtime's stdout/stderr (CloudWatch's log stream)
-
-    @property
-    def verdict(self) -> Verdict:
-        return sandbox_verdict(invocations=self.invocations, waited_for=self.waited_for)
-
-    @property
-    def proactive(self) -> bool:
-        """Served someone, but nobody waited for its INIT."""
-        return self.verdict is Verdict.PROACTIVE
-
-
-@dataclass
-class FleetResult:
-    scenario: Scenario
-    requests: list[RequestRecord]
-    sandboxes: list[SandboxRecord]
-    started_ns: int
-    wall_s: float
-
-    def truth_summary(self) -> dict[str, Any]:
-        served = [s for s in self.sandboxes if s.invocations]
-        return {
-            "requests": len(self.requests),
-            "errors": sum(1 for r in self.requests if r.status != "success"),
-            "initializations": len(self.sandboxes),
-            "waited_for": sum(1 for s in self.sandboxes if s.waited_for),
-            "not_waited_for": sum(1 for s in served if not s.waited_for),
-            "unused": sum(1 for s in self.sandboxes if not s.invocations),
-            "cold_requests": sum(1 for r in self.requests if r.waited_for_init),
-            "init_reruns": sum(1 for r in self.requests if r.init_rerun),
-        }
 
 
 @dataclass
@@ -116,6 +39,27 @@ class _Slot:
     retire: bool = False
     created_at: float = 0.0
     pending_for: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Replay:
+    """Where a replay stands: what arrived, what waits for a sandbox, what is in flight."""
+
+    requests: list[RequestRecord]
+    controls: list[tuple[float, str]]
+    pending: deque[RequestRecord] = field(default_factory=deque)
+    next_arrival: int = 0
+    next_control: int = 0
+    outstanding: int = 0
+    last_progress: float = -1.0
+
+    @property
+    def finished(self) -> bool:
+        return (
+            self.next_arrival >= len(self.requests)
+            and not self.outstanding
+            and self.next_control >= len(self.controls)
+        )
 
 
 class Fleet:
@@ -214,80 +158,101 @@ class Fleet:
 
     def _run(self) -> FleetResult:
         sc = self.scenario
-        arrivals = sc.arrival_times()
-        requests = [RequestRecord(i, t) for i, t in enumerate(arrivals)]
-        controls: list[tuple[float, str]] = sorted(
-            [(t, "deploy") for t in sc.deploys] + [(t, "rotate") for t in sc.rotations]
+        rp = _Replay(
+            requests=[RequestRecord(i, t) for i, t in enumerate(sc.arrival_times())],
+            controls=sorted(
+                [(t, "deploy") for t in sc.deploys] + [(t, "rotate") for t in sc.rotations]
+            ),
         )
         started_ns = time.time_ns()
         self._t0 = time.monotonic()
-        pending: deque[RequestRecord] = deque()
-        next_arrival = 0
-        next_control = 0
-        outstanding = 0
-        last_progress = -1.0
-        if sc.prewarm:
-            for _ in range(sc.prewarm):
-                self._new_sandbox("prewarm")
-        deadline = (arrivals[-1] if arrivals else 0.0) + self.invocation_timeout_s + 60.0
+        for _ in range(sc.prewarm):
+            self._new_sandbox("prewarm")
+        last_arrival = rp.requests[-1].arrival_s if rp.requests else 0.0
+        deadline = last_arrival + self.invocation_timeout_s + 60.0
         while True:
             now = self._now()
             if now > deadline:
                 raise TimeoutError(f"scenario {sc.name!r} did not finish within {deadline:.0f}s")
-            while next_control < len(controls) and controls[next_control][0] <= now:
-                self._control(controls[next_control][1])
-                next_control += 1
-            while next_arrival < len(requests) and requests[next_arrival].arrival_s <= now:
-                req = requests[next_arrival]
-                req.arrival_ns = time.time_ns()
-                pending.append(req)
-                next_arrival += 1
-                outstanding += 1
-                if not self._idle_slots() and self._active_count() < sc.concurrency:
-                    # Lambda starts a sandbox for a request that found none idle.
-                    slot = self._new_sandbox("request", started_for=req.index)
-                    if not sc.eager_assignment:
-                        slot.pending_for.append(req.index)
-            self._assign(pending)
-            timeout = _TICK_S
-            try:
-                kind, slot, data = self._events.get(timeout=timeout)
-            except queue.Empty:
-                kind = ""
-            while kind:
-                if kind == "ready":
-                    slot.record.init_end_ns = slot.sandbox.api.init_done_ns or time.time_ns()
-                    slot.record.init_status = getattr(data, "status", "error")
-                    if slot.record.init_status in ("error", "exited"):
-                        slot.record.init_error_type = getattr(data, "error_type", None)
-                        slot.record.init_error_message = getattr(data, "message", str(data))
-                        slot.record.logs_tail = slot.sandbox.logs()[-4000:]
-                    if slot.state == "init":
-                        slot.state = "idle"
-                        slot.idle_since = self._now()
-                        self._assign(pending, just_ready=slot)
-                elif kind == "done":
-                    req, result = data
-                    self._record_result(slot, req, result)
-                    outstanding -= 1
-                    slot.state = "idle"
-                    slot.idle_since = self._now()
-                    if slot.record.init_status != "done" and slot.sandbox.init_outcome is not None:
-                        slot.record.init_status = slot.sandbox.init_outcome.status
-                    if not slot.sandbox.running and slot.record.init_status != "done":
-                        self._shutdown(slot, "failure")
-                try:
-                    kind, slot, data = self._events.get_nowait()
-                except queue.Empty:
-                    kind = ""
-            self._assign(pending)
+            self._admit(rp, now)
+            self._assign(rp.pending)
+            self._handle_events(rp)
+            self._assign(rp.pending)
             self._expire_and_retire()
-            if self.progress and now - last_progress >= self.progress_every_s:
-                last_progress = now
-                self.progress(self._status_line(now, next_arrival, len(requests), outstanding))
-            if next_arrival >= len(requests) and not outstanding and next_control >= len(controls):
+            if self.progress and now - rp.last_progress >= self.progress_every_s:
+                rp.last_progress = now
+                self.progress(
+                    self._status_line(now, rp.next_arrival, len(rp.requests), rp.outstanding)
+                )
+            if rp.finished:
                 break
-        drain_end = time.monotonic() + sc.drain_s
+        self._drain_and_stop()
+        wall = time.monotonic() - self._t0
+        return FleetResult(sc, rp.requests, [s.record for s in self._slots], started_ns, wall)
+
+    def _admit(self, rp: _Replay, now: float) -> None:
+        """Due controls (deploy, rotate), then due arrivals; an arrival that finds no idle
+        sandbox starts one, as Lambda does."""
+        sc = self.scenario
+        while rp.next_control < len(rp.controls) and rp.controls[rp.next_control][0] <= now:
+            self._control(rp.controls[rp.next_control][1])
+            rp.next_control += 1
+        while rp.next_arrival < len(rp.requests) and rp.requests[rp.next_arrival].arrival_s <= now:
+            req = rp.requests[rp.next_arrival]
+            req.arrival_ns = time.time_ns()
+            rp.pending.append(req)
+            rp.next_arrival += 1
+            rp.outstanding += 1
+            if not self._idle_slots() and self._active_count() < sc.concurrency:
+                slot = self._new_sandbox("request", started_for=req.index)
+                if not sc.eager_assignment:
+                    slot.pending_for.append(req.index)
+
+    def _handle_events(self, rp: _Replay) -> None:
+        """Wait one tick for a sandbox event, then take every event already queued."""
+        try:
+            event = self._events.get(timeout=_TICK_S)
+        except queue.Empty:
+            return
+        while True:
+            kind, slot, data = event
+            if kind == "ready":
+                self._on_ready(slot, data, rp.pending)
+            elif kind == "done":
+                self._on_done(slot, data)
+                rp.outstanding -= 1
+            try:
+                event = self._events.get_nowait()
+            except queue.Empty:
+                return
+
+    def _on_ready(self, slot: _Slot, data: Any, pending: deque[RequestRecord]) -> None:
+        """INIT ended (done or failed): record it; a sandbox that was initializing turns idle."""
+        slot.record.init_end_ns = slot.sandbox.api.init_done_ns or time.time_ns()
+        slot.record.init_status = getattr(data, "status", "error")
+        if slot.record.init_status in ("error", "exited"):
+            slot.record.init_error_type = getattr(data, "error_type", None)
+            slot.record.init_error_message = getattr(data, "message", str(data))
+            slot.record.logs_tail = slot.sandbox.logs()[-4000:]
+        if slot.state == "init":
+            slot.state = "idle"
+            slot.idle_since = self._now()
+            self._assign(pending, just_ready=slot)
+
+    def _on_done(self, slot: _Slot, data: Any) -> None:
+        """An invocation completed: record it; the sandbox is idle again, or gone if broken."""
+        req, result = data
+        self._record_result(slot, req, result)
+        slot.state = "idle"
+        slot.idle_since = self._now()
+        if slot.record.init_status != "done" and slot.sandbox.init_outcome is not None:
+            slot.record.init_status = slot.sandbox.init_outcome.status
+        if not slot.sandbox.running and slot.record.init_status != "done":
+            self._shutdown(slot, "failure")
+
+    def _drain_and_stop(self) -> None:
+        """Let late exports arrive for drain_s, then spin every sandbox down."""
+        drain_end = time.monotonic() + self.scenario.drain_s
         while time.monotonic() < drain_end:
             time.sleep(_TICK_S)
         for slot in self._slots:
@@ -295,8 +260,6 @@ class Fleet:
                 self._shutdown(slot, "spindown")
         for t in self._bg:
             t.join(timeout=5)
-        wall = time.monotonic() - self._t0
-        return FleetResult(sc, requests, [s.record for s in self._slots], started_ns, wall)
 
     def _idle_slots(self) -> list[_Slot]:
         return [s for s in self._slots if s.state == "idle" and not s.retire]

@@ -8,21 +8,24 @@ when INIT or an invocation is over, is decided by lambda_rules.SandboxRules, han
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
-import uuid
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from . import fork_channel
-from ._loopback import LoopbackServer
+from . import extensions_api, fork_channel
 from .fork_channel import ForkChannel
 from .function import FunctionConfig
-from .lambda_rules import ExtensionInfo, InvocationState, Refusal, SandboxRules
+from .invocation import (
+    Invocation,
+    InvocationResult,
+    PlatformFaults,
+    new_request_id,
+    new_xray_trace_header,
+)
+from .lambda_rules import ExtensionInfo, Refusal, SandboxRules
+from .rules_view import RulesView
+from .runtime_http import ApiHandler, ApiServer, decode_body
 
 __all__ = [
     "ExtensionInfo",
@@ -42,183 +45,7 @@ _ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
 _POLL_S = 0.1
 
 
-def new_request_id() -> str:
-    return str(uuid.uuid4())
-
-
-def new_xray_trace_header(sampled: bool = False) -> str:
-    """A Lambda-Runtime-Trace-Id as Lambda sends it when active tracing is off (Sampled=0)."""
-    epoch = f"{int(time.time()):08x}"
-    return (
-        f"Root=1-{epoch}-{os.urandom(12).hex()};Parent={os.urandom(8).hex()};Sampled={int(sampled)}"
-    )
-
-
-@dataclass
-class PlatformFaults:
-    """What a misbehaving platform answers, for attack tests: each hook takes what the real
-    API would send and returns what is sent instead (``None`` leaves it alone)."""
-
-    # event/next: the event dict -> a JSON value, or bytes sent as they are (b"null")
-    extension_event: Callable[[dict[str, Any]], Any] | None = None
-    # register: (status, body, headers) -> (status, body, headers)
-    register: Callable[[int, Any, dict[str, str]], tuple[int, Any, dict[str, str]]] | None = None
-    # invocation/next: the headers Lambda sends -> the headers sent
-    invocation_headers: Callable[[dict[str, str]], dict[str, str]] | None = None
-    # event/next, before waiting for an event: (extension name, how many nexts it called)
-    # -> an answer sent at once (bytes as they are, or (status, JSON)), or None to wait
-    extension_next: Callable[[str, int], Any] | None = None
-    touched: list[str] = field(default_factory=list)  # which hooks fired, in order
-
-
-@dataclass
-class InvocationResult:
-    """What the caller of an invocation learns, plus the timestamps the simulator observed.
-
-    start_ns is when the sandbox accepted the request (before any INIT re-run); served_ns when
-    the runtime received the event; responded_ns when it posted the result (the caller's
-    response); completed_ns when the runtime and the last INVOKE extension called next again.
-    """
-
-    request_id: str
-    status: str  # "success" | "error"
-    payload: Any
-    served_ns: int
-    responded_ns: int
-    completed_ns: int
-    start_ns: int = 0
-    error_type: str | None = None
-    init_rerun: bool = False
-
-    @property
-    def duration_ms(self) -> float:
-        """Caller-visible duration: accepted to response (includes a re-run INIT)."""
-        return (self.responded_ns - (self.start_ns or self.served_ns)) / 1e6
-
-
-class Invocation:
-    """A queued invocation; wait() blocks until Lambda would call it complete."""
-
-    def __init__(
-        self,
-        event: Any,
-        request_id: str,
-        trace_id: str,
-        deadline_ms: int | None,
-        client_context: str | None,
-        cognito_identity: str | None,
-        start_ns: int,
-    ) -> None:
-        self.event = event
-        self.request_id = request_id
-        self.trace_id = trace_id
-        self.deadline_ms = deadline_ms
-        self.client_context = client_context
-        self.cognito_identity = cognito_identity
-        self.enqueued_ns = time.time_ns()
-        self.start_ns = start_ns
-        self.served_ns = 0
-        self.responded_ns = 0
-        self.completed_ns = 0
-        self.status: str | None = None
-        self.payload: Any = None
-        self.error_type: str | None = None
-        self.init_rerun = False
-        self.state: InvocationState | None = None  # the rules' view, once served
-        self._responded = threading.Event()
-        self._done = threading.Event()
-
-    def body(self) -> bytes:
-        if isinstance(self.event, bytes):
-            return self.event
-        return json.dumps(self.event).encode()
-
-    @property
-    def responded(self) -> bool:
-        return self._responded.is_set()
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def result(self) -> InvocationResult:
-        return InvocationResult(
-            request_id=self.request_id,
-            status=self.status or "error",
-            payload=self.payload,
-            served_ns=self.served_ns,
-            responded_ns=self.responded_ns,
-            completed_ns=self.completed_ns,
-            start_ns=self.start_ns or self.enqueued_ns,
-            error_type=self.error_type,
-            init_rerun=self.init_rerun,
-        )
-
-    def wait_response(self, timeout: float) -> bool:
-        return self._responded.wait(timeout)
-
-    def wait(self, timeout: float) -> InvocationResult:
-        """Wait until complete (runtime responded and INVOKE extensions called next)."""
-        if not self._done.wait(timeout):
-            raise TimeoutError(
-                f"invocation {self.request_id} not complete within {timeout}s "
-                f"(served={bool(self.served_ns)}, responded={self.responded})"
-            )
-        return self.result()
-
-
-def _decode_body(body: bytes) -> Any:
-    if not body:
-        return None
-    try:
-        return json.loads(body)
-    except ValueError:
-        return body.decode("utf-8", "replace")
-
-
-class _Server(LoopbackServer):
-    api: RuntimeApi
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
-        pass
-
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def reply(
-        self,
-        status: int,
-        body: Any = None,
-        headers: dict[str, str] | None = None,
-        raw: bytes | None = None,
-    ) -> None:
-        data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
-        except OSError:
-            pass  # the client died (killed runtime): nothing to tell it
-
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
-        self.server.api._dispatch(self, "GET", self.path.split("?", 1)[0], b"")
-
-    def do_POST(self) -> None:  # noqa: N802 - stdlib name
-        body = self._body()
-        self.server.api._dispatch(self, "POST", self.path.split("?", 1)[0], body)
-
-
-class RuntimeApi:
+class RuntimeApi(RulesView):
     """Runtime API + Extensions API of one sandbox on 127.0.0.1 (ephemeral port)."""
 
     def __init__(self, function: FunctionConfig) -> None:
@@ -226,7 +53,7 @@ class RuntimeApi:
         self.rules = SandboxRules(function)
         self.forks = ForkChannel(self._snapshot_polled)
         self._cond = threading.Condition()
-        self._server: _Server | None = None
+        self._server: ApiServer | None = None
         self._stopped = False
         self._queue: deque[Invocation] = deque()
         self._current: Invocation | None = None
@@ -239,7 +66,7 @@ class RuntimeApi:
     def start(self) -> RuntimeApi:
         if self._server is not None:
             return self
-        server = _Server(_Handler)
+        server = ApiServer(ApiHandler)
         server.api = self
         self._server = server
         server.start()
@@ -273,59 +100,6 @@ class RuntimeApi:
         if self._server is None:
             raise RuntimeError("runtime API not started")
         return f"127.0.0.1:{self._server.port}"
-
-    # what the rules recorded (read-only views) -----------------------------------------------
-    @property
-    def init_start_ns(self) -> int:
-        return self.rules.init_start_ns
-
-    @property
-    def runtime_ready_ns(self) -> int:
-        return self.rules.runtime_ready_ns
-
-    @property
-    def init_done_ns(self) -> int:
-        return self.rules.init_done_ns
-
-    @property
-    def restore_next_ns(self) -> int:
-        return self.rules.restore_next_ns
-
-    @property
-    def restored_ns(self) -> int:
-        return self.rules.restored_ns
-
-    @property
-    def runtime_next_ns(self) -> list[int]:
-        return self.rules.runtime_next_ns
-
-    @property
-    def init_error(self) -> dict[str, Any] | None:
-        return self.rules.init_error
-
-    @property
-    def restore_error(self) -> dict[str, Any] | None:
-        return self.rules.restore_error
-
-    @property
-    def extension_errors(self) -> list[dict[str, Any]]:
-        return self.rules.extension_errors
-
-    @property
-    def restore_mode(self) -> bool:
-        return self.rules.restore_mode
-
-    @restore_mode.setter
-    def restore_mode(self, value: bool) -> None:
-        self.rules.restore_mode = value
-
-    @property
-    def init_done(self) -> bool:
-        return self.rules.init_done
-
-    @property
-    def generation(self) -> int:
-        return self.rules.generation
 
     @property
     def extensions(self) -> list[ExtensionInfo]:
@@ -461,13 +235,13 @@ class RuntimeApi:
             self._cond.notify_all()
 
     # request dispatch ------------------------------------------------------------------------
-    def _dispatch(self, h: _Handler, method: str, path: str, body: bytes) -> None:
+    def _dispatch(self, h: ApiHandler, method: str, path: str, body: bytes) -> None:
         try:
             self._route(h, method, path, body)
         except Exception as exc:  # never let a handler thread die silently
             h.reply(500, {"errorMessage": repr(exc), "errorType": "Simulator.InternalError"})
 
-    def _route(self, h: _Handler, method: str, path: str, body: bytes) -> None:
+    def _route(self, h: ApiHandler, method: str, path: str, body: bytes) -> None:
         if method == "GET" and path == f"{_RUNTIME}/invocation/next":
             return self._runtime_next(h)
         if method == "POST" and path.startswith(f"{_RUNTIME}/invocation/"):
@@ -477,7 +251,7 @@ class RuntimeApi:
         if method == "POST" and path == f"{_RUNTIME}/init/error":
             with self._cond:
                 self.rules.post_init_error(
-                    h.headers.get(_ERROR_TYPE_HEADER), _decode_body(body), time.time_ns()
+                    h.headers.get(_ERROR_TYPE_HEADER), decode_body(body), time.time_ns()
                 )
                 self._cond.notify_all()
             return h.reply(202, {"status": "OK"})
@@ -485,33 +259,24 @@ class RuntimeApi:
             return self._restore_next(h)
         if method == "POST" and path == f"{_RUNTIME}/restore/error":
             with self._cond:
-                self.rules.post_restore_error(h.headers.get(_ERROR_TYPE_HEADER), _decode_body(body))
+                self.rules.post_restore_error(h.headers.get(_ERROR_TYPE_HEADER), decode_body(body))
                 self._cond.notify_all()
             return h.reply(202, {"status": "OK"})
         if path.startswith(fork_channel.PREFIX):
-            status, answer = self.forks.handle(method, path, _decode_body(body))
+            status, answer = self.forks.handle(method, path, decode_body(body))
             return h.reply(status, answer)
         if method == "POST" and path == f"{_EXTENSION}/register":
-            return self._register(h, body)
+            return extensions_api.register(self, h, body)
         if method == "GET" and path == f"{_EXTENSION}/event/next":
-            return self._extension_next(h)
+            return extensions_api.extension_next(self, h)
         if method == "POST" and path in (f"{_EXTENSION}/init/error", f"{_EXTENSION}/exit/error"):
-            with self._cond:
-                self.rules.extension_errors.append(
-                    {
-                        "path": path,
-                        "extension_id": h.headers.get("Lambda-Extension-Identifier"),
-                        "error_type": h.headers.get("Lambda-Extension-Function-Error-Type"),
-                        "body": _decode_body(body),
-                    }
-                )
-            return h.reply(202, {"status": "OK"})
+            return extensions_api.extension_error(self, h, path, body)
         return h.reply(
             404, {"errorMessage": f"unknown path {method} {path}", "errorType": "NotFound"}
         )
 
     # runtime ---------------------------------------------------------------------------------
-    def _runtime_next(self, h: _Handler) -> None:
+    def _runtime_next(self, h: ApiHandler) -> None:
         with self._cond:
             gen = self.rules.generation
             self.rules.runtime_next(time.time_ns())
@@ -546,7 +311,7 @@ class RuntimeApi:
             headers = self.faults.invocation_headers(headers)
         h.reply(200, raw=inv.body(), headers=headers)
 
-    def _runtime_result(self, h: _Handler, request_id: str, kind: str, body: bytes) -> None:
+    def _runtime_result(self, h: ApiHandler, request_id: str, kind: str, body: bytes) -> None:
         with self._cond:
             inv = self._by_id.get(request_id)
             if inv is None or inv is not self._current:
@@ -559,7 +324,7 @@ class RuntimeApi:
                 return h.reply(state.status, state.body())
             inv.responded_ns = state.responded_ns
             inv.status = "success" if kind == "response" else "error"
-            inv.payload = _decode_body(body)
+            inv.payload = decode_body(body)
             if kind == "error":
                 inv.error_type = h.headers.get(_ERROR_TYPE_HEADER)
                 if isinstance(inv.payload, dict) and inv.payload.get("errorType"):
@@ -568,7 +333,7 @@ class RuntimeApi:
             self._settle()
         h.reply(202, {"status": "OK"})
 
-    def _restore_next(self, h: _Handler) -> None:
+    def _restore_next(self, h: ApiHandler) -> None:
         with self._cond:
             gen = self.rules.generation
             self.rules.restore_next(time.time_ns())
@@ -585,68 +350,6 @@ class RuntimeApi:
         with self._cond:
             self.rules.snapshot_taken(time.time_ns())
             self._cond.notify_all()
-
-    # extensions ------------------------------------------------------------------------------
-    def _register(self, h: _Handler, body: bytes) -> None:
-        name = h.headers.get("Lambda-Extension-Name") or ""
-        try:
-            events = list((_decode_body(body) or {}).get("events", []))
-        except AttributeError:
-            events = []
-        with self._cond:
-            ext = self.rules.register(name, events, str(uuid.uuid4()), time.time_ns())
-            if isinstance(ext, Refusal):
-                return h.reply(ext.status, ext.body())
-            self._cond.notify_all()
-        status, answer, headers = (
-            200,
-            {
-                "functionName": self.function.function_name,
-                "functionVersion": self.function.function_version,
-                "handler": self.function.handler,
-            },
-            {"Lambda-Extension-Identifier": ext.id},
-        )
-        if self.faults.register is not None:
-            self.faults.touched.append("register")
-            status, answer, headers = self.faults.register(status, answer, headers)
-            if status != 200 or "Lambda-Extension-Identifier" not in headers:
-                with self._cond:  # refused: the platform does not wait for it either
-                    self.rules.extensions.pop(ext.id, None)
-                    self._cond.notify_all()
-        h.reply(status, answer, headers=headers)
-
-    def _extension_next(self, h: _Handler) -> None:
-        ext_id = h.headers.get("Lambda-Extension-Identifier") or ""
-        with self._cond:
-            gen = self.rules.generation
-            ext = self.rules.extension_next(ext_id, time.time_ns())
-            if isinstance(ext, Refusal):
-                return h.reply(ext.status, ext.body())
-            self._settle()
-            self._cond.notify_all()
-            early = None
-            if self.faults.extension_next is not None:
-                self.faults.touched.append("extension_next")
-                early = self.faults.extension_next(ext.name, len(ext.next_ns))
-            event = None
-            while early is None and (event := self.rules.take_event(ext)) is None:
-                if self._stopped or gen != self.rules.generation:
-                    return h.reply(500, {"errorType": "Extension.Reset"})
-                self._cond.wait(_POLL_S)
-        if early is not None:
-            if isinstance(early, bytes):
-                return h.reply(200, raw=early)
-            status, body = early
-            return h.reply(status, body)
-        answer: Any = event
-        if self.faults.extension_event is not None and event is not None:
-            self.faults.touched.append("extension_event")
-            answer = self.faults.extension_event(event)
-        event_headers = {"Lambda-Extension-Event-Identifier": str(uuid.uuid4())}
-        if isinstance(answer, bytes):
-            return h.reply(200, raw=answer, headers=event_headers)
-        h.reply(200, answer, headers=event_headers)
 
     # bookkeeping (caller holds self._cond) ---------------------------------------------------
     def _settle(self) -> None:

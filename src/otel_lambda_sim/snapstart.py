@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from .function import FunctionConfig
-from .sandbox import Sandbox, _Attempt, prepare_runtime_dir
+from .launch import prepare_runtime_dir
+from .outcomes import Attempt
+from .sandbox import Sandbox
 
 __all__ = ["RestoredSandbox", "Snapshot"]
 
@@ -115,12 +117,12 @@ class RestoredSandbox(Sandbox):
             pid = self.snapshot.api.request_fork(order, self.fork_timeout)
             proc = _ForeignProcess(pid)
             self._proc = proc  # type: ignore[assignment]
-            attempt = _Attempt(pid=pid, started_ns=self.api.init_start_ns)
+            attempt = Attempt(pid=pid, started_ns=self.api.init_start_ns)
             self.attempts.append(attempt)
             threading.Thread(target=self._watch_foreign, args=(proc, attempt), daemon=True).start()
         return self
 
-    def _watch_foreign(self, proc: _ForeignProcess, attempt: _Attempt) -> None:
+    def _watch_foreign(self, proc: _ForeignProcess, attempt: Attempt) -> None:
         while not self._closed and proc.poll() is None:
             time.sleep(0.05)
         attempt.exit_code = proc.returncode

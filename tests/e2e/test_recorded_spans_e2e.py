@@ -1,6 +1,6 @@
-"""Warm invocation spans recorded on the caller's path and built after the response: what
-the export holds is what a live span would have held (identity, parentage, the user's
-attributes, events, exceptions and name, times), through real awslambdaric and OTLP/HTTP."""
+"""Warm invocation spans under after-response delivery are live SDK spans: what the export
+holds is what the handler saw and did (identity, parentage, the user's attributes, events,
+exceptions and name, times), through real awslambdaric and OTLP/HTTP."""
 
 from __future__ import annotations
 
@@ -26,14 +26,12 @@ def by_invocation(spans: list[ReceivedSpan], n: int) -> ReceivedSpan:
     return span
 
 
-@pytest.mark.parametrize("defer", ["true", "false"])
 def test_a_warm_invocation_span_holds_what_the_handler_did_to_it(
-    receiver: OtlpReceiver, defer: str
+    receiver: OtlpReceiver,
 ) -> None:
-    env = {"OTEL_LAMBDA_INIT_DEFER_WARM_SPANS": defer}
     traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
     event = {"n": 2, "headers": {"traceparent": traceparent}}
-    with running_sandbox(HANDLER, receiver, env=env) as sandbox:
+    with running_sandbox(HANDLER, receiver) as sandbox:
         assert sandbox.wait_init(30).ok
         assert sandbox.invoke({"n": 1}, timeout=30).status == "success"
         warm = sandbox.invoke(event, timeout=30)
@@ -100,7 +98,7 @@ def test_an_unsampled_warm_invocation_exports_nothing_and_its_children_follow(
     assert invocation_spans(spans) == [] and [s for s in spans if s.name == "charge"] == []
 
 
-def test_spans_batched_by_the_export_cadence_are_built_and_exported_at_shutdown(
+def test_spans_batched_by_the_export_cadence_are_exported_at_shutdown(
     receiver: OtlpReceiver,
 ) -> None:
     env = {"OTEL_LAMBDA_INIT_EXPORT_INTERVAL_MS": "600000"}
@@ -121,7 +119,7 @@ def test_spans_batched_by_the_export_cadence_are_built_and_exported_at_shutdown(
         assert span.trace_id == result.payload["trace_id"] and span.parent_span_id is None
 
 
-def test_a_warm_invocation_that_times_out_is_built_ended_with_error_at_sigterm(
+def test_a_warm_invocation_that_times_out_is_ended_with_error_at_sigterm(
     receiver: OtlpReceiver,
 ) -> None:
     with running_sandbox(HANDLER, receiver, function_timeout_s=2.0) as sandbox:
@@ -142,8 +140,8 @@ def test_a_server_span_the_handler_starts_in_a_new_trace_is_not_taken_for_the_in
     receiver: OtlpReceiver,
 ) -> None:
     """With our processor on the provider, a SERVER span the warm handler starts in a new
-    trace is its own work: the recorded invocation span holds the runtime window as a live
-    one does (through the processor's on_start), so the processor does not decorate it."""
+    trace is its own work: the invocation span holds the runtime window (through the
+    processor's on_start), so the processor does not decorate it."""
     with running_sandbox("processor_root_app.handler", receiver) as sandbox:
         assert sandbox.wait_init(30).ok
         results = [sandbox.invoke({"n": n}, timeout=30) for n in (1, 2, 3)]

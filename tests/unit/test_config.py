@@ -48,7 +48,6 @@ def test_inside_lambda_the_default_flush_is_after_response() -> None:
         ("OTEL_LAMBDA_INIT_RECORD_UNSAMPLED", "maybe", "record_unsampled_init", True, "true"),
         ("OTEL_LAMBDA_INIT_ARCHITECTURE", "mips", "architecture", None, "arm64"),
         ("OTEL_LAMBDA_INIT_DEFERRED_INIT", "maybe", "deferred_init", True, "true"),
-        ("OTEL_LAMBDA_INIT_DEFER_WARM_SPANS", "maybe", "defer_warm_spans", True, "true"),
         ("OTEL_LAMBDA_INIT_EXPORT_INTERVAL_MS", "-1", "export_interval_ms", 0.0, ">= 0"),
     ],
 )

@@ -60,7 +60,7 @@ class FakeInstrumentation:
         self.calls.append(("start", (event, context.aws_request_id, start_ns)))
         return "invocation"
 
-    def finish(self, invocation: Any, context: Any, error: Any, **kwargs: Any) -> None:
+    def finish(self, invocation: Any, error: Any, **kwargs: Any) -> None:
         self.calls.append(("finish", (invocation, error, kwargs)))
 
 
@@ -74,14 +74,14 @@ class FakeProvider:
 
 class Host:
     def __init__(self) -> None:
-        self.finished: list[tuple[str | None, Any]] = []
+        self.finished: list[Any] = []
         self.init_end: list[int] = []
 
     def end_init(self, end_ns: int, source: str) -> None:
         self.init_end.append(end_ns)
 
-    def invocation_finished(self, request_id: str | None, provider: Any) -> None:
-        self.finished.append((request_id, provider))
+    def invocation_finished(self, provider: Any) -> None:
+        self.finished.append(provider)
 
 
 def make(fn: Any) -> tuple[DeferredHandler, Host, FakeInstrumentation, FakeProvider, list[str]]:
@@ -102,8 +102,8 @@ def test_first_call_builds_nothing_and_delivery_replays_it_with_its_own_times() 
     handler, host, instrumentation, provider, built = make(lambda e, c: {"n": e["n"]})
     assert handler({"n": 1}, Context()) == {"n": 1}
     assert built == []  # nothing from OpenTelemetry during the call
-    ((request_id, flushable),) = host.finished
-    assert request_id == "req-1" and flushable is handler
+    (flushable,) = host.finished
+    assert flushable is handler
     assert handler.force_flush(1000) is True  # what delivery calls after the response
     assert built == ["built"] and provider.flushed == 1
     (start, finish) = instrumentation.calls

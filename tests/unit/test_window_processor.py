@@ -65,3 +65,32 @@ def test_shutdown_exports_what_waits() -> None:
     provider.get_tracer("t").start_span("last").end()
     provider.shutdown()
     assert [s.name for s in exporter.get_finished_spans()] == ["last"]
+
+
+def test_a_flush_stops_at_its_timeout_and_the_rest_waits_for_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from otel_lambda_init._sdk import window_processor
+
+    monkeypatch.setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "1")
+    clock = [100.0]
+    monkeypatch.setattr(window_processor, "_monotonic", lambda: clock[0])
+    exporter = InMemorySpanExporter()
+    processor = AfterResponseSpanProcessor(exporter)
+    original = exporter.export
+
+    def slow_export(spans):  # type: ignore[no-untyped-def]
+        clock[0] += 1.0  # each batch takes a second
+        return original(spans)
+
+    exporter.export = slow_export  # type: ignore[method-assign]
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(processor)
+    tracer = provider.get_tracer("t")
+    for name in ("a", "b", "c"):
+        tracer.start_span(name).end()
+    assert processor.force_flush(timeout_millis=1500) is False
+    assert [s.name for s in exporter.get_finished_spans()] == ["a", "b"]
+    tracer.start_span("d").end()
+    assert processor.force_flush(timeout_millis=10_000) is True
+    assert [s.name for s in exporter.get_finished_spans()] == ["a", "b", "c", "d"]

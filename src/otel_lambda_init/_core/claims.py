@@ -9,10 +9,18 @@ an outer instrumentor made and our processor already decorated.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from enum import Enum
+from typing import Any, Literal
 
-NESTED: Any = object()
-"""What a wrapper of ours gets for a call an outer wrapper of ours already traces."""
+
+class Nested(Enum):
+    """What a wrapper of ours gets for a call an outer wrapper of ours already traces."""
+
+    NESTED = "nested"
+
+
+NESTED = Nested.NESTED
+NestedCall = Literal[Nested.NESTED]
 
 
 class InvocationClaims:

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from . import vocabulary as v
 from .vocabulary import (
+    BY_EVENT_TIME,
     BY_IDLE_GAP,
     BY_INITIALIZATION_TYPE,
     BY_PENDING_REQUEST,
@@ -46,6 +47,7 @@ __all__ = [
     "InitTimeline",
     "InitVerdict",
     "billed_duration_ms",
+    "caller_wait_ms",
     "classify_first_invocation",
     "cost_attributes",
     "estimated_cost_usd",
@@ -67,6 +69,7 @@ class InitTimeline(NamedTuple):
     phase: Phase = PHASE_INIT
     ready_ns: int | None = None  # the runtime's ``next`` left the process (>= end_ns)
     received_ns: int | None = None  # that ``next`` returned with the first event
+    platform_end_ns: int | None = None  # the platform's INIT end, extensions included, if known
 
 
 class InitVerdict(NamedTuple):
@@ -79,6 +82,7 @@ class InitVerdict(NamedTuple):
     initialization_type: str
     phase: Phase
     classified_by: ClassifiedBy = BY_THRESHOLD
+    caller_wait_ms: float | None = None  # only when the trigger said when it got the request
 
 
 DEFAULT_IDLE_GAP_MS = 100.0
@@ -95,22 +99,84 @@ the runtime cannot see when: a cold start's gap then includes that tail, so the 
 rule needs a much larger margin and only catches long idle gaps."""
 
 
+DEFAULT_EVENT_TIME_TOLERANCE_MS = 10.0
+"""How far apart the trigger's clock and the sandbox's may be. AWS documents its Time Sync
+Service (which EC2 and its own fleet use) at about a millisecond from UTC and stamps these
+fields in whole milliseconds; it documents no bound for Lambda or API Gateway themselves, so
+the default allows five times the documented bounds (docs/verdicts.md)."""
+
+MAX_RECEIVED_BEFORE_INIT_MS = 30_000.0
+"""A time of receipt this long before INIT start is not believed: API Gateway answers the
+caller after its 29 s integration timeout, and replayed test events carry old times."""
+
+
+def caller_wait_ms(received_ns: int, init_start_ns: int, init_end_ns: int) -> float:
+    """How long a request waited for INIT: INIT end minus the later of its receipt and INIT
+    start, 0 when it was received after INIT end."""
+    return max(0, init_end_ns - max(received_ns, init_start_ns)) / NS_PER_MS
+
+
+def _event_time_verdict(
+    received_ns: int,
+    timeline: InitTimeline,
+    runtime_end_ns: int,
+    handed_over_ns: int,
+    tolerance_ms: float,
+    end_known: bool,
+    handover_ms: float,
+) -> tuple[bool | None, float] | None:
+    """(waited, caller wait in ms) from the trigger's time of receipt; waited is None inside
+    the tolerance (the sandbox-local rules decide). None when the time is not believable."""
+    tol = tolerance_ms * NS_PER_MS
+    if received_ns > handed_over_ns + tol:
+        return None  # received after it was handed over: the clocks disagree beyond tolerance
+    if received_ns < timeline.start_ns - MAX_RECEIVED_BEFORE_INIT_MS * NS_PER_MS:
+        return None
+    received = min(received_ns, handed_over_ns)  # no request starts before it is received
+    end = runtime_end_ns
+    if timeline.platform_end_ns is not None:
+        end = max(end, min(timeline.platform_end_ns, handed_over_ns))
+    if not end_known:
+        # INIT ended when the last external extension called next, somewhere between the
+        # runtime's INIT end and the hand-over: a request that sat waiting for it longer than
+        # a hand-over takes waited; one that started as it arrived found the sandbox ready.
+        end = handed_over_ns
+        if received < runtime_end_ns - tol:
+            return True, caller_wait_ms(received, timeline.start_ns, end)
+        if received <= runtime_end_ns + tol:
+            return None, caller_wait_ms(received, timeline.start_ns, end)
+        waited = handed_over_ns - received > tol + handover_ms * NS_PER_MS
+        return waited, caller_wait_ms(received, timeline.start_ns, end) if waited else 0.0
+    wait = caller_wait_ms(received, timeline.start_ns, end)
+    if received < end - tol:
+        return True, wait
+    if received > end + tol:
+        return False, 0.0
+    return None, wait
+
+
 def classify_first_invocation(
     timeline: InitTimeline,
     first_invocation_start_ns: int,
     initialization_type: str,
     proactive_threshold_ms: float = 10_000.0,
     idle_gap_ms: float | None = None,
+    received_ns: int | None = None,
+    tolerance_ms: float = DEFAULT_EVENT_TIME_TOLERANCE_MS,
+    external_extensions: bool = False,
 ) -> InitVerdict:
     """Apply the decision table of the design to a sandbox's first invocation.
 
-    An on-demand INIT in the init phase is capped at 10 s, so a first invocation that starts
-    more than the threshold after INIT started cannot have waited for it: proactive
-    (``threshold``). A request pending when INIT ends is handed over at the runtime's first
-    ``next``; a first invocation that starts more than ``idle_gap_ms`` after INIT end found
-    the sandbox ready with nobody waiting: proactive (``idle-gap``); otherwise a request was
-    waiting (``pending-request``). ``idle_gap_ms=None`` (or 0) keeps the 10 s rule alone.
-    Unknown initialization types are judged like on-demand, the only type with a heuristic.
+    Evidence first: a synchronous HTTP trigger's time of receipt (``received_ns``, see
+    ``event_time``) before INIT end means the request waited, after it that nobody did
+    (``event-time``); within ``tolerance_ms`` of INIT end the rules below decide. An
+    on-demand INIT in the init phase is capped at 10 s, so a first invocation that starts
+    more than the threshold after INIT started cannot have waited for it (``threshold``). A
+    request pending when INIT ends is handed over at the runtime's first ``next``; a first
+    invocation that starts more than ``idle_gap_ms`` after INIT end found the sandbox ready
+    with nobody waiting (``idle-gap``); otherwise a request was waiting (``pending-request``).
+    ``idle_gap_ms=None`` (or 0) keeps the 10 s rule alone. Unknown initialization types are
+    judged like on-demand, the only type with a heuristic.
     """
     since_start_ms = (first_invocation_start_ns - timeline.start_ns) / NS_PER_MS
     gap = gap_ms(timeline.end_ns, first_invocation_start_ns)
@@ -120,7 +186,23 @@ def classify_first_invocation(
     handed_over = first_invocation_start_ns
     if timeline.received_ns is not None and timeline.received_ns <= first_invocation_start_ns:
         handed_over = timeline.received_ns  # the platform's hand-over, not our processing
-    idle = gap_ms(max(ready, timeline.end_ns), handed_over)
+    runtime_end = max(ready, timeline.end_ns)
+    idle_from = runtime_end
+    if timeline.platform_end_ns is not None:
+        idle_from = max(runtime_end, min(timeline.platform_end_ns, handed_over))
+    idle = gap_ms(idle_from, handed_over)
+    evidence = None
+    if received_ns is not None:
+        end_known = timeline.platform_end_ns is not None or not external_extensions
+        evidence = _event_time_verdict(
+            received_ns,
+            timeline,
+            runtime_end,
+            handed_over,
+            tolerance_ms,
+            end_known,
+            DEFAULT_IDLE_GAP_MS if not idle_gap_ms or external_extensions else idle_gap_ms,
+        )
     by: ClassifiedBy
     if initialization_type in (PROVISIONED, MANAGED_INSTANCES):
         coldstart, proactive, by = False, False, BY_INITIALIZATION_TYPE
@@ -130,6 +212,8 @@ def classify_first_invocation(
         # A re-run INIT happened inside the invocation, so the caller waited for it whatever
         # the clock says.
         coldstart, proactive, by = True, False, BY_PHASE
+    elif evidence is not None and evidence[0] is not None:
+        coldstart, proactive, by = evidence[0], not evidence[0], BY_EVENT_TIME
     elif since_start_ms > proactive_threshold_ms:
         coldstart, proactive, by = False, True, BY_THRESHOLD
     elif idle_gap_ms and idle > idle_gap_ms:
@@ -145,6 +229,7 @@ def classify_first_invocation(
         initialization_type=initialization_type,
         phase=timeline.phase,
         classified_by=by,
+        caller_wait_ms=None if evidence is None else evidence[1],
     )
 
 
@@ -185,7 +270,7 @@ def estimated_cost_usd(billed_ms: int, memory_mb: int, price_per_gb_second: floa
 
 def init_attributes(verdict: InitVerdict) -> dict[str, bool | float | str]:
     """The ``lambda_init.*`` attributes shared by the init span and the first invocation."""
-    return {
+    attrs: dict[str, bool | float | str] = {
         v.FAAS_COLDSTART: verdict.coldstart,
         v.PROACTIVE: verdict.proactive,
         v.GAP_MS: round(verdict.gap_ms, 3),
@@ -194,6 +279,9 @@ def init_attributes(verdict: InitVerdict) -> dict[str, bool | float | str]:
         v.PHASE: verdict.phase,
         v.CLASSIFIED_BY: verdict.classified_by,
     }
+    if verdict.caller_wait_ms is not None:
+        attrs[v.CALLER_WAIT_MS] = round(verdict.caller_wait_ms, 3)
+    return attrs
 
 
 def price_per_gb_second(architecture: str, price_x86_64: float, price_arm64: float) -> float:

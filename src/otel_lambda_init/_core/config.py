@@ -1,7 +1,10 @@
-"""Every ``OTEL_LAMBDA_INIT_*`` variable, documented and parsed in one place.
+"""Every ``OTEL_LAMBDA_INIT_*`` variable, documented and parsed in one place; the docs page
+(docs/configuration.md) is rendered from this module by scripts/render_config_docs.py.
 
-A bad value never stops the function: it is reported once (naming the variable and the
-accepted values) and the default is used.
+Each ``OTEL_LAMBDA_INIT_*`` variable is read once, by ``load_config``. A bad value never
+stops the function: it is reported once (naming the variable and the accepted values) and the
+default is used. Durations are milliseconds; above 10^12 ms (about 31 years) they read as
+10^12 ms, "never".
 """
 
 from __future__ import annotations
@@ -25,13 +28,20 @@ during INIT and exported when INIT ends)."""
 
 OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS = "OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS"
 """An on-demand sandbox whose first invocation starts more than this many ms after INIT
-started was initialized proactively (default 10000: on-demand INIT is capped at 10 s)."""
+started was initialized proactively. A number >= 0 (default 10000: on-demand INIT is capped
+at 10 s)."""
 
 OTEL_LAMBDA_INIT_IDLE_GAP_MS = "OTEL_LAMBDA_INIT_IDLE_GAP_MS"
 """An on-demand sandbox whose first invocation starts more than this many ms after INIT
 ended sat ready with nobody waiting: proactive. Default 100, or 2000 when external extensions
 are present (their INIT can end hundreds of ms after the runtime's, which a real cold start's
 gap then includes); 0 turns the idle-gap rule off (the 10 s rule alone)."""
+
+OTEL_LAMBDA_INIT_EVENT_TIME_TOLERANCE_MS = "OTEL_LAMBDA_INIT_EVENT_TIME_TOLERANCE_MS"
+"""How far apart, in ms, the trigger's clock (API Gateway, Function URLs, VPC Lattice) and the
+sandbox's may be (default 10). A request received more than this before INIT end waited for
+it, more than this after it did not (``classified_by=event-time``); closer than this, the
+idle-gap rules decide. 0 trusts the clocks exactly; docs/verdicts.md says where 10 comes from."""
 
 OTEL_LAMBDA_INIT_EXTENSIONS_DIR = "OTEL_LAMBDA_INIT_EXTENSIONS_DIR"
 """Where Lambda finds external extensions (default ``/opt/extensions``, where layers put
@@ -40,10 +50,11 @@ them); any executable there means INIT may end after the runtime's first ``next`
 DEFAULT_EXTENSIONS_DIR = "/opt/extensions"
 
 OTEL_LAMBDA_INIT_FLUSH = "OTEL_LAMBDA_INIT_FLUSH"
-"""How spans leave the sandbox: ``after-response`` (default inside Lambda: exported by an
-internal extension after the caller has its response), ``sync`` (flushed before the handler
-returns) or ``none`` (something else flushes; the default outside a Lambda runtime, where
-nothing freezes the process: no flush thread, no wait)."""
+"""How spans leave the sandbox: ``after-response`` (default inside Lambda: exported on the
+runtime's thread after the caller has its response, before the runtime asks for the next
+event), ``sync`` (flushed before the handler returns) or ``none`` (something else flushes;
+the default outside a Lambda runtime, where nothing freezes the process: no flush thread, no
+wait)."""
 
 OTEL_LAMBDA_INIT_SPAN_OUTSIDE_LAMBDA = "OTEL_LAMBDA_INIT_SPAN_OUTSIDE_LAMBDA"
 """Outside a Lambda runtime (no ``AWS_LAMBDA_RUNTIME_API``: unit tests, local scripts), emit
@@ -51,8 +62,9 @@ the init span on the first invocation anyway (default false: a process that is n
 sandbox has no INIT to report)."""
 
 OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS = "OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS"
-"""Upper bound on one flush, in ms (default 2000). A collector extension on localhost answers
-in milliseconds; waiting the upstream's 30 s on a dead one only bills the user."""
+"""Upper bound on one flush, in ms: a number > 0 (default 2000). A collector extension on
+localhost answers in milliseconds; waiting the upstream's 30 s on a dead one only bills the
+user."""
 
 OTEL_LAMBDA_INIT_IMPORT_THRESHOLD_MS = "OTEL_LAMBDA_INIT_IMPORT_THRESHOLD_MS"
 """Imports during INIT slower than this many ms become ``import {module}`` spans (default 5)."""
@@ -63,10 +75,6 @@ OTEL_LAMBDA_INIT_RECORD_UNSAMPLED = "OTEL_LAMBDA_INIT_RECORD_UNSAMPLED"
 OTEL_LAMBDA_INIT_AUTO_INSTRUMENT = "OTEL_LAMBDA_INIT_AUTO_INSTRUMENT"
 """Exec wrapper only: also run OpenTelemetry's auto-instrumentation (default false: it costs
 hundreds of ms of INIT)."""
-
-OTEL_LAMBDA_INIT_DEFER_WARM_SPANS = "OTEL_LAMBDA_INIT_DEFER_WARM_SPANS"
-"""After-response delivery: a warm invocation's span is recorded on the caller's path and
-built by the SDK after the response (same identity, times and content; default true)."""
 
 OTEL_LAMBDA_INIT_DEFERRED_INIT = "OTEL_LAMBDA_INIT_DEFERRED_INIT"
 """Exec wrapper only: when nothing needs a live span before the first response (no
@@ -89,13 +97,16 @@ package off as ``OTEL_LAMBDA_INIT_DISABLED`` does: no extension, thread, hook or
 tracer, and the exec wrapper starts the runtime untouched."""
 
 OTEL_LAMBDA_INIT_PRICE_X86_64 = "OTEL_LAMBDA_INIT_PRICE_X86_64"
-"""USD per GB-second used for ``lambda_init.estimated_cost_usd`` on x86_64."""
+"""USD per GB-second used for ``lambda_init.estimated_cost_usd`` on x86_64 (default
+0.0000166667, the first-tier on-demand list price)."""
 
 OTEL_LAMBDA_INIT_PRICE_ARM64 = "OTEL_LAMBDA_INIT_PRICE_ARM64"
-"""USD per GB-second used for ``lambda_init.estimated_cost_usd`` on arm64."""
+"""USD per GB-second used for ``lambda_init.estimated_cost_usd`` on arm64 (default
+0.0000133334, the first-tier on-demand list price)."""
 
 OTEL_LAMBDA_INIT_ARCHITECTURE = "OTEL_LAMBDA_INIT_ARCHITECTURE"
-"""``x86_64`` or ``arm64``; Lambda does not expose it, so it defaults to the machine's."""
+"""The function's architecture for the cost estimate: ``x86_64`` or ``arm64``. Lambda does
+not expose it, so it defaults to the machine's."""
 
 ARCHITECTURES = ("x86_64", "arm64")
 MAX_MS = 1e12
@@ -111,6 +122,7 @@ class Config(NamedTuple):
     trace_mode: TraceMode = "auto"
     proactive_threshold_ms: float = 10_000.0
     idle_gap_ms: float | None = None  # None: the default for the sandbox (extensions or not)
+    event_time_tolerance_ms: float = 10.0  # classify.DEFAULT_EVENT_TIME_TOLERANCE_MS
     extensions_dir: str = DEFAULT_EXTENSIONS_DIR
     flush: FlushMode = "sync"
     flush_timeout_ms: float = 2_000.0
@@ -120,7 +132,6 @@ class Config(NamedTuple):
     disabled: bool = False
     init_span_outside_lambda: bool = False
     deferred_init: bool = True
-    defer_warm_spans: bool = True
     export_interval_ms: float = 0.0
     price_x86_64: float = 0.0000166667
     price_arm64: float = 0.0000133334
@@ -226,6 +237,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
             env, OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS, defaults.proactive_threshold_ms
         ),
         idle_gap_ms=_optional_number(env, OTEL_LAMBDA_INIT_IDLE_GAP_MS),
+        event_time_tolerance_ms=_number(
+            env, OTEL_LAMBDA_INIT_EVENT_TIME_TOLERANCE_MS, defaults.event_time_tolerance_ms
+        ),
         extensions_dir=(env.get(OTEL_LAMBDA_INIT_EXTENSIONS_DIR) or "").strip()
         or DEFAULT_EXTENSIONS_DIR,
         flush=_choice(env, OTEL_LAMBDA_INIT_FLUSH, FLUSH_MODES, default_flush),
@@ -245,7 +259,6 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
             env, OTEL_LAMBDA_INIT_SPAN_OUTSIDE_LAMBDA, defaults.init_span_outside_lambda
         ),
         deferred_init=_flag(env, OTEL_LAMBDA_INIT_DEFERRED_INIT, defaults.deferred_init),
-        defer_warm_spans=_flag(env, OTEL_LAMBDA_INIT_DEFER_WARM_SPANS, defaults.defer_warm_spans),
         export_interval_ms=_number(
             env, OTEL_LAMBDA_INIT_EXPORT_INTERVAL_MS, defaults.export_interval_ms
         ),

@@ -9,10 +9,11 @@ reaches the runtime.
 from __future__ import annotations
 
 import threading
+from typing import NamedTuple
 
 from .report import report_once
 
-TYPE_CHECKING = False  # typing costs ms at import; this module is on the INIT path
+TYPE_CHECKING = False  # collections.abc for the type checker only (INIT path)
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import Any
@@ -35,36 +36,23 @@ SHUTDOWN = "shutdown"
 """Lambda is shutting the sandbox down (SIGTERM)."""
 
 
-class Event:
-    """One lifecycle event, with the time it was observed (epoch ns)."""
+class Event(NamedTuple):
+    """One lifecycle event, with the time it was observed (epoch ns); a frozen record."""
 
-    __slots__ = ("kind", "time_ns", "request_id", "error", "source", "budget_s", "deadline")
-
-    def __init__(
-        self,
-        kind: str,
-        time_ns: int,
-        request_id: str | None = None,
-        error: Mapping[str, Any] | None = None,
-        source: str | None = None,
-        budget_s: float = 0.0,
-        deadline: object = None,
-    ) -> None:
-        self.kind = kind
-        self.time_ns = time_ns
-        self.request_id = request_id
-        self.error = error
-        self.source = source
-        self.budget_s = budget_s
-        # invocation-received: the deadline header as the runtime read it (epoch ms, text)
-        self.deadline = deadline
-
-    def __repr__(self) -> str:
-        return f"Event({self.kind!r}, {self.time_ns}, request_id={self.request_id!r})"
+    kind: str
+    time_ns: int
+    request_id: str | None = None
+    error: Mapping[str, Any] | None = None
+    source: str | None = None
+    budget_s: float | None = None
+    """shutdown: how long is left to export (None: no bound was given)."""
+    deadline: object = None
+    """invocation-received: the deadline header as the runtime read it (epoch ms, text)."""
 
 
 class LifecycleEvents:
-    """Subscribers per event kind, called in the order they subscribed.
+    """Subscribers per event kind, called in the order they subscribed (``last`` ones after
+    every other: they react to what the others did).
 
     Three events are published on every invocation from the runtime's thread (two of them
     in the caller's or the sandbox's time): publishing takes no lock. Subscribing replaces
@@ -73,11 +61,22 @@ class LifecycleEvents:
 
     def __init__(self) -> None:
         self._subscribers: dict[str, tuple[Callable[[Event], None], ...]] = {}
+        self._last: dict[str, tuple[Callable[[Event], None], ...]] = {}
         self._lock = threading.Lock()
 
-    def subscribe(self, kind: str, subscriber: Callable[[Event], None]) -> None:
+    def subscribe(
+        self, kind: str, subscriber: Callable[[Event], None], *, last: bool = False
+    ) -> None:
         with self._lock:
-            self._subscribers[kind] = (*self._subscribers.get(kind, ()), subscriber)
+            late = self._last.get(kind, ())
+            every = self._subscribers.get(kind, ())
+            first = every[: len(every) - len(late)]
+            if last:
+                late = (*late, subscriber)
+            else:
+                first = (*first, subscriber)
+            self._last[kind] = late
+            self._subscribers[kind] = (*first, *late)
 
     def publish(self, event: Event) -> None:
         for subscriber in self._subscribers.get(event.kind, ()):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 
 logger = logging.getLogger("otel_lambda_init")
 
@@ -21,17 +22,8 @@ def report_once(kind: str, message: str, *, exc_info: bool = True) -> None:
 
 
 # The SDK and its exporters log every failed batch; inside Lambda that is one line per
-# invocation for as long as a collector is down. These loggers get a filter that lets each
-# distinct message through once per sandbox.
-EXPORT_LOGGERS = (
-    "opentelemetry.sdk._shared_internal",
-    "opentelemetry.sdk.trace.export",
-    "opentelemetry.exporter.otlp.proto.http._common",
-    "opentelemetry.exporter.otlp.proto.http.trace_exporter",
-    "opentelemetry.exporter.otlp.proto.http.metric_exporter",
-    "opentelemetry.exporter.otlp.proto.http._log_exporter",
-    "opentelemetry.exporter.otlp.proto.grpc.exporter",
-)
+# invocation for as long as a collector is down. Their loggers (named in ``_compat``) get a
+# filter that lets each distinct message through once per sandbox.
 _VOLATILE = r"0x[0-9a-fA-F]+|\bid=\d+"
 """Addresses and ids vary between otherwise equal messages (compiled on first use: ms at
 import, and the filter only runs once an export has failed)."""
@@ -67,9 +59,9 @@ class OncePerSandbox(logging.Filter):
 _export_filter = OncePerSandbox()
 
 
-def quiet_repeated_export_errors() -> None:
-    """Install the once-per-sandbox filter on the SDK's export loggers (idempotent)."""
-    for name in EXPORT_LOGGERS:
+def quiet_repeated_export_errors(logger_names: Iterable[str]) -> None:
+    """Install the once-per-sandbox filter on these export loggers (idempotent)."""
+    for name in logger_names:
         export_logger = logging.getLogger(name)
         if _export_filter not in export_logger.filters:
             export_logger.addFilter(_export_filter)

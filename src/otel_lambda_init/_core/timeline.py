@@ -35,6 +35,8 @@ class InitRecord:
         "history",
         "ready_ns",
         "received_ns",
+        "request_received_ns",
+        "platform_end_ns",
     )
 
     def __init__(
@@ -60,6 +62,10 @@ class InitRecord:
         # When that ``next`` returned with the first event: the platform's hand-over, before
         # the runtime client's and the handler wrapper's own work.
         self.received_ns: int | None = None
+        # When AWS received the first request, by the trigger's own clock (event_time.py).
+        self.request_received_ns: int | None = None
+        # INIT end as the platform reports it, extensions included (Telemetry API), if known.
+        self.platform_end_ns: int | None = None
 
     def __repr__(self) -> str:
         return (

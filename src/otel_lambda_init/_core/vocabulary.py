@@ -16,13 +16,15 @@ if TYPE_CHECKING:
     FlushMode = Literal["after-response", "sync", "none"]
     Phase = Literal["init", "invoke", "restore"]
     StartSource = Literal["proc", "import", "restore-next"]
-    EndSource = Literal["runtime-next", "restore-next", "init-done", "handler-import"]
+    EndSource = Literal[
+        "runtime-next", "restore-next", "init-done", "handler-import", "readiness-check"
+    ]
     InitializationType = Literal[
         "on-demand", "provisioned-concurrency", "snap-start", "lambda-managed-instances"
     ]
     Placement = Literal["invocation-trace", "own-trace"]
     ClassifiedBy = Literal[
-        "threshold", "idle-gap", "pending-request", "initialization-type", "phase"
+        "event-time", "threshold", "idle-gap", "pending-request", "initialization-type", "phase"
     ]
     ChildKind = Literal["import", "phase", "runtime", "setup", "failed-attempt"]
     DeliveryTrigger = Literal[
@@ -60,6 +62,9 @@ END_RUNTIME_NEXT: Final = "runtime-next"
 END_RESTORE_NEXT: Final = "restore-next"
 END_INIT_DONE: Final = "init-done"
 END_HANDLER_IMPORT: Final = "handler-import"
+# A web app behind the Lambda Web Adapter answered its readiness check healthy: the adapter
+# calls the Runtime API's next right after (web/, docs/web-apps.md).
+END_READINESS: Final = "readiness-check"
 
 ON_DEMAND: Final = "on-demand"
 PROVISIONED: Final = "provisioned-concurrency"
@@ -81,6 +86,7 @@ BY_IDLE_GAP: Final = "idle-gap"  # the sandbox sat ready, nobody waiting
 BY_PENDING_REQUEST: Final = "pending-request"  # handed a request as INIT ended
 BY_INITIALIZATION_TYPE: Final = "initialization-type"  # provisioned, SnapStart, LMI
 BY_PHASE: Final = "phase"  # INIT re-run inside the invocation
+BY_EVENT_TIME: Final = "event-time"  # the trigger's own time of receipt vs INIT end
 
 CHILD_IMPORT: Final = "import"
 CHILD_PHASE: Final = "phase"
@@ -133,6 +139,7 @@ LINK: Final = "lambda_init.link"
 CLASSIFIED_BY: Final = "lambda_init.classified_by"
 EXTERNAL_EXTENSIONS: Final = "lambda_init.external_extensions"
 IDLE_GAP_THRESHOLD_MS: Final = "lambda_init.idle_gap_threshold_ms"
+CALLER_WAIT_MS: Final = "lambda_init.caller_wait_ms"
 # Link fallback for backends that drop links (Phoenix, ADOT fast-start): each side's ids.
 INIT_TRACE_ID: Final = "lambda_init.init_trace_id"
 INIT_SPAN_ID: Final = "lambda_init.init_span_id"

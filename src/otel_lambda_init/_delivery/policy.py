@@ -23,7 +23,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from .._core import events as ev
 from .._core.config import Config
+from .._core.events import Event, LifecycleEvents
 from .._core.report import report_once
 from .._core.vocabulary import FLUSH_AFTER_RESPONSE, FLUSH_NONE, FLUSH_SYNC, DeliveryTrigger
 from .cadence import ExportCadence
@@ -35,12 +37,8 @@ from .flush import BoundedFlusher, Flushable
 class Delivery:
     """Decides, per trigger, whether and how long to flush; owns the flusher and extension."""
 
-    def __init__(
-        self, config: Callable[[], Config], before_export: Callable[[], None] | None = None
-    ) -> None:
+    def __init__(self, config: Callable[[], Config]) -> None:
         self._config = config
-        # Builds what waits to be built (recorded warm spans) before an export reads it.
-        self._before_export = before_export
         self.flusher = BoundedFlusher()
         # Export on the runtime's thread once it posted the response (Lambda Managed
         # Instances' workers too).
@@ -53,6 +51,25 @@ class Delivery:
         # its deadline, and the provider its spans went to, handed over by our wrapper.
         self._deadline: object = None
         self._handed: Flushable | object | None = None
+        # Whether the last response window exported (an export cadence skips some).
+        self.window_exported = True
+        self._provider: Callable[[], Flushable | object] = lambda: None
+
+    def subscribe(
+        self, events: LifecycleEvents, provider: Callable[[], Flushable | object]
+    ) -> None:
+        """React to the runtime receiving an event and posting its response; ``provider``
+        is flushed when our wrapper handed over none."""
+        self._provider = provider
+        events.subscribe(ev.INVOCATION_RECEIVED, self._on_invocation_received)
+        events.subscribe(ev.RESPONSE_POSTED, self._on_response_posted)
+
+    def _on_invocation_received(self, event: Event) -> None:
+        self.invocation_received(event.deadline)
+
+    def _on_response_posted(self, event: Event) -> None:
+        # After the post returns: the caller has its answer before any of this runs.
+        self.window_exported = self.response_posted(self._provider)
 
     def start(
         self,
@@ -118,11 +135,6 @@ class Delivery:
         if deadline_ms is not None:
             timeout_s = min(timeout_s, seconds_left(deadline_ms))
         if timeout_s > 0:
-            if self._before_export is not None:
-                try:
-                    self._before_export()
-                except Exception:
-                    report_once("before-export", "could not build the spans before an export")
             self.flusher.flush(handed if handed is not None else provider(), timeout_s)
         return True
 

@@ -12,6 +12,15 @@ def parent_start_ns() -> int | None:
     return process_start_ns(f"/proc/{os.getppid()}/stat")
 
 
+def parent_runs_same_executable() -> bool:
+    """True in a server's worker process (gunicorn forks them, uvicorn spawns them): the
+    parent runs the same executable, and the sandbox's INIT began when the parent started."""
+    try:
+        return os.readlink(f"/proc/{os.getppid()}/exe") == os.readlink("/proc/self/exe")
+    except OSError:
+        return False
+
+
 def process_start_ns(stat_path: str = "/proc/self/stat") -> int | None:
     """Epoch ns at which this process started (exec keeps it: a wrapper script counts too).
 
@@ -82,3 +91,13 @@ def runtime_client_loaded() -> bool:
         getattr(sys.modules.get(name), "LambdaRuntimeClient", None) is not None
         for name in RUNTIME_CLIENT_MODULES
     )
+
+
+def forked_worker() -> bool:
+    """True in a process that multiprocessing forked (awslambdaric's LMI workers)."""
+    process = sys.modules.get("multiprocessing.process")
+    parent = getattr(process, "parent_process", None)
+    try:
+        return parent is not None and parent() is not None
+    except Exception:
+        return False

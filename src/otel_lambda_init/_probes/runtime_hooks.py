@@ -10,6 +10,7 @@ owner falls back.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -28,14 +29,22 @@ __all__ = ["RUNTIME_CLIENT_MODULES", "RuntimeHooks", "runtime_client_loaded"]
 
 _MARK = "__otel_lambda_init_hook__"
 CLIENT_CLASSES = ("LambdaRuntimeClient", "LambdaMultiConcurrentRuntimeClient")
-CONFIG_MODULES = ("awslambdaric.lambda_config", "lambda_config")
 
 
 class RuntimeHooks:
     """Publishes the runtime client's lifecycle into ``publish``."""
 
-    def __init__(self, publish: Callable[[Event], None]) -> None:
+    def __init__(
+        self,
+        publish: Callable[[Event], None],
+        force_thread_polling: Callable[[], object] | None = None,
+    ) -> None:
         self._publish = publish
+        # awslambdaric waits for the next event on a helper thread (so a Python SIGTERM
+        # handler can run) only when AWS_EXECUTION_ENV names a python3.12+ managed runtime.
+        # A container image on a non-AWS base sets none: without this (``_compat``), SIGTERM
+        # kills the process inside the blocking C call and nothing is exported at shutdown.
+        self._force_thread_polling = force_thread_polling
         self.installed = False
         self.wrapped: set[str] = set()  # the client methods we see, by name
 
@@ -51,9 +60,8 @@ class RuntimeHooks:
     def _after_next(self, _args: tuple[Any, ...], result: Any = None) -> None:
         # In the caller's time: the deadline travels as the runtime read it (text) and is
         # parsed after the response, where it bounds our export (``_delivery.deadline``).
-        event = Event(ev.INVOCATION_RECEIVED, time.time_ns())
-        event.deadline = getattr(result, "deadline_time_in_ms", None)
-        self._publish(event)
+        deadline = getattr(result, "deadline_time_in_ms", None)
+        self._publish(Event(ev.INVOCATION_RECEIVED, time.time_ns(), deadline=deadline))
 
     def _after_post(self, args: tuple[Any, ...], _result: Any = None) -> None:
         request_id = args[0] if args and isinstance(args[0], str) else None
@@ -103,8 +111,8 @@ class RuntimeHooks:
                     original = getattr(original, _MARK, original)  # one wrapper per method
                     setattr(owner, method, _wrap(original, method, before, after))
                     self.wrapped.add(method)
-        if found:
-            _thread_polling_without_execution_env()
+        if found and self._force_thread_polling and not os.environ.get("AWS_EXECUTION_ENV"):
+            self._force_thread_polling()  # a managed runtime: awslambdaric's own choice stands
         self.installed = self.installed or found
         return found
 
@@ -123,28 +131,6 @@ class RuntimeHooks:
             self.install()
         except Exception:
             report_once("runtime-hooks", "could not hook the runtime client")
-
-
-def _thread_polling_without_execution_env() -> None:
-    """awslambdaric waits for the next event on a helper thread (so a Python SIGTERM handler
-    can run) only when AWS_EXECUTION_ENV names a python3.12+ managed runtime. A container
-    image on a non-AWS base sets no AWS_EXECUTION_ENV: without this, SIGTERM kills the
-    process inside the blocking C call and nothing is exported at shutdown."""
-    import os
-
-    if os.environ.get("AWS_EXECUTION_ENV"):
-        return  # a managed runtime: awslambdaric's own choice stands
-    for module_name in CONFIG_MODULES:
-        provider = getattr(sys.modules.get(module_name), "LambdaConfigProvider", None)
-        parse = getattr(provider, "_parse_thread_polling", None)
-        if parse is None or getattr(parse, _MARK, None) is not None:
-            continue
-
-        def thread_polling(self: Any) -> bool:
-            return True
-
-        setattr(thread_polling, _MARK, parse)
-        provider._parse_thread_polling = thread_polling  # type: ignore[union-attr]
 
 
 def _wrap(

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
         """What the deferred handler needs of the sandbox's owner."""
 
         def end_init(self, end_ns: int, source: v.EndSource) -> None: ...
-        def invocation_finished(self, request_id: str | None, provider: Any) -> None: ...
+        def invocation_finished(self, provider: Any) -> None: ...
 
     GoLive = Callable[[], tuple[HandlerInstrumentation, Callable[..., Any], Any]]
 
@@ -79,9 +79,9 @@ class DeferredHandler:
         try:
             result = self._fn(event, context)
         except BaseException as error:
-            self._end(record, context, error)
+            self._end(record, error)
             raise
-        self._end(record, context, None)
+        self._end(record, None)
         return result
 
     def _begin(self, event: Any, context: Any) -> DeferredInvocation | None:
@@ -98,7 +98,7 @@ class DeferredHandler:
         self._active = record
         return record
 
-    def _end(self, record: DeferredInvocation, context: Any, error: BaseException | None) -> None:
+    def _end(self, record: DeferredInvocation, error: BaseException | None) -> None:
         try:
             with self._lock:
                 record.end_ns = time.time_ns()
@@ -109,14 +109,11 @@ class DeferredHandler:
                     self._pending = record
             if live is not None:  # OpenTelemetry arrived mid-call: the span is live already
                 instrumentation, invocation = live
-                instrumentation.finish(invocation, context, error)
+                instrumentation.finish(invocation, error)
                 return
-            request_id = getattr(context, "aws_request_id", None)
             # Delivery's flush of "this provider" is our force_flush: the spans are built
             # after the response is posted, inside the after-response window.
-            self._host.invocation_finished(
-                request_id if isinstance(request_id, str) else None, self
-            )
+            self._host.invocation_finished(self)
         except Exception:
             report_once("deferred-finish", "could not hand the first invocation to delivery")
 
@@ -175,9 +172,7 @@ class DeferredHandler:
             invocation = instrumentation.start(record.event, record.context, record.start_ns)
             if invocation is NESTED:  # never off the handler's thread; be sure
                 return
-            instrumentation.finish(
-                invocation, record.context, record.error, end_ns=record.end_ns, deliver=False
-            )
+            instrumentation.finish(invocation, record.error, end_ns=record.end_ns, deliver=False)
         except Exception:
             report_once("deferred-replay", "could not build the first invocation's spans")
         finally:

@@ -13,7 +13,6 @@ owner hands what it emitted to the delivery policy.
 from __future__ import annotations
 
 import contextlib
-import copy
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -22,6 +21,7 @@ from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
 
+from .._compat import can_move_span, move_span, tracer_with_sampler
 from .._core import classify
 from .._core import vocabulary as v
 from .._core.config import Config
@@ -42,9 +42,8 @@ def init_span_name(env: SandboxEnvironment, phase: str = v.PHASE_INIT) -> str:
 def init_tracer(provider: TracerProvider, record_unsampled: bool) -> trace.Tracer:
     """The tracer for init spans. A provider built with ``InitSpanSampler`` (the wrapper
     route does) records init spans already; for an SDK provider the user built with another
-    sampler, our tracer gets ``InitSpanSampler`` around it (the SDK has no public way to add
-    a sampler to a built provider; ``Tracer.sampler`` is its public attribute). Only a
-    tracer that has a sampler (the SDK is loaded) makes us import the sampler module."""
+    sampler, our tracer gets ``InitSpanSampler`` around it (``_compat.tracer_with_sampler``).
+    Only a tracer that has a sampler (the SDK is loaded) makes us import the sampler module."""
     tracer = provider.get_tracer(v.TRACER_NAME, v.VERSION)
     sampler = getattr(tracer, "sampler", None)
     if not record_unsampled or sampler is None:
@@ -53,9 +52,8 @@ def init_tracer(provider: TracerProvider, record_unsampled: bool) -> trace.Trace
 
     if isinstance(sampler, InitSpanSampler):
         return tracer
-    tracer = copy.copy(tracer)
-    tracer.sampler = InitSpanSampler(sampler)  # type: ignore[attr-defined]
-    return tracer
+    copied: trace.Tracer | None = tracer_with_sampler(tracer, InitSpanSampler)
+    return copied if copied is not None else tracer
 
 
 def record_error(span: Span, error: BaseException, timestamp: int | None = None) -> None:
@@ -153,9 +151,7 @@ class InitSpanEmitter:
         if span is None:
             return False
         _detach(token)
-        span.set_attribute(
-            v.DURATION_MS, round((end_ns - self.timeline.init.start_ns) / classify.NS_PER_MS, 3)
-        )
+        span.set_attribute(v.DURATION_MS, self._duration_ms(end_ns))
         self._end_span(provider, span, end_ns)
         return True
 
@@ -166,26 +162,37 @@ class InitSpanEmitter:
         init = self.timeline.init
         end_ns = init.end_ns if init.end_ns is not None else first_invocation_start_ns
         timeline = classify.InitTimeline(
-            init.start_ns, end_ns, init.phase, init.ready_ns, init.received_ns
+            init.start_ns,
+            end_ns,
+            init.phase,
+            init.ready_ns,
+            init.received_ns,
+            init.platform_end_ns,
         )
+        present = self._external_extensions()
         return classify.classify_first_invocation(
             timeline,
             first_invocation_start_ns,
             self.env.initialization_type,
             config.proactive_threshold_ms,
-            self._idle_gap_ms(config),
+            classify.idle_gap_threshold_ms(
+                config.idle_gap_ms,
+                classify.DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS,
+                present and init.platform_end_ns is None,
+            ),
+            init.request_received_ns,
+            config.event_time_tolerance_ms,
+            present,
         )
 
-    def _idle_gap_ms(self, config: Config) -> float:
-        present = False
-        if config.idle_gap_ms is None and self._extensions_present is not None:
-            try:
-                present = self._extensions_present()
-            except Exception:
-                report_once("extensions-probe", "could not tell whether extensions are present")
-        return classify.idle_gap_threshold_ms(
-            config.idle_gap_ms, classify.DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS, present
-        )
+    def _external_extensions(self) -> bool:
+        if self._extensions_present is None:
+            return False
+        try:
+            return self._extensions_present()
+        except Exception:
+            report_once("extensions-probe", "could not tell whether extensions are present")
+            return False
 
     def reports_init(self, config: Config) -> bool:
         """Inside a Lambda sandbox; outside one only when asked for (unit tests, scripts)."""
@@ -237,7 +244,7 @@ class InitSpanEmitter:
             return False
         if not self.reports_init(self._config()):
             return False
-        if not (hasattr(span, "_context") and hasattr(span, "_parent")):
+        if not can_move_span(span):
             return False
         provider = self._provider()
         root = self.open_root(provider.get_tracer(v.TRACER_NAME, v.VERSION), None, start_ns)
@@ -247,11 +254,10 @@ class InitSpanEmitter:
         if not root_ctx.trace_flags.sampled:
             self._root = None
             return False
-        span._context = trace.SpanContext(
+        moved = trace.SpanContext(
             root_ctx.trace_id, ctx.span_id, False, ctx.trace_flags, ctx.trace_state
         )
-        span._parent = root_ctx
-        return True
+        return move_span(span, moved, root_ctx)
 
     def close_root(self, end_ns: int) -> None:
         """End the root opened by ``open_root`` (at the invocation's end), if any."""
@@ -327,71 +333,69 @@ class InitSpanEmitter:
         end_ns = init.end_ns if init.end_ns is not None else start_ns
         return self._end_span(provider, span, end_ns)
 
-    # -- INITs no invocation will report ----------------------------------------------------
+    # -- INITs no invocation will report: their own trace, ended now -----------------------
     def emit_unused(self, now_ns: int) -> bool:
         """At shutdown, export the init span of a sandbox that never served an invocation,
         as its own trace with ``lambda_init.unused=true``. False if it was emitted already."""
-        provider = self._provider()
-        with self._lock:
-            if self._emitted is not None or isinstance(provider, trace.ProxyTracerProvider):
-                return False
-            init = self.timeline.init
-            end_ns = init.end_ns if init.end_ns is not None else now_ns
-            verdict = self.verdict(now_ns)
-            attributes = {**self._base_attributes(), **classify.init_attributes(verdict)}
-            attributes.pop(v.GAP_MS, None)  # there is no first invocation
-            attributes.pop(v.CLASSIFIED_BY, None)
-            attributes[v.FAAS_COLDSTART] = False
-            attributes[v.UNUSED] = True
-            span = self._start_span(provider, context_api.Context(), attributes)
-            self._emitted = self._end_span(provider, span, end_ns)
-            return True
-
-    def on_init_error(self, now_ns: int, error: Mapping[str, Any]) -> bool:
-        """INIT raised: end the init span with ERROR and the runtime's view of the exception.
-        True when a span was ended and needs delivery (before the runtime reports and exits).
-        """
-        provider = self._provider()
-        with self._lock:
-            span, token = self._separate_span, self._separate_token
-            self._separate_span = self._separate_token = None
-            if span is None:
-                if self._emitted is not None or isinstance(provider, trace.ProxyTracerProvider):
-                    return False  # already exported, or nothing to export with
-                span = self._start_span(provider, context_api.Context(), self._base_attributes())
-                self._emitted = span.get_span_context()
-        _detach(token)
-        from .._core.exceptions import exception_attributes, status_description
-
-        error_type = str(error.get("errorType") or "Runtime.Unknown")
-        message = str(error.get("errorMessage") or "")
-        stack = error.get("stackTrace")
-        stacktrace = "".join(map(str, stack)) if isinstance(stack, list) else str(stack or "")
-        span.add_event(
-            "exception", exception_attributes(error_type, message, stacktrace), timestamp=now_ns
-        )
-        span.set_status(Status(StatusCode.ERROR, status_description(error_type, message)))
-        start_ns = self.timeline.init.start_ns
-        span.set_attribute(v.DURATION_MS, round((now_ns - start_ns) / classify.NS_PER_MS, 3))
-        self._end_span(provider, span, now_ns)
-        return True
+        init = self.timeline.init
+        attributes = classify.init_attributes(self.verdict(now_ns))
+        attributes.pop(v.GAP_MS, None)  # there is no first invocation
+        attributes.pop(v.CLASSIFIED_BY, None)
+        attributes[v.FAAS_COLDSTART] = False
+        attributes[v.UNUSED] = True
+        return self._emit_now(init.end_ns if init.end_ns is not None else now_ns, attributes)
 
     def emit_own_trace(self, end_ns: int) -> bool:
         """Export the init span now, as its own trace (SnapStart's publish-time INIT, reported
         once before the snapshot). False if it was already emitted."""
-        provider = self._provider()
-        with self._lock:
-            if self._emitted is not None or isinstance(provider, trace.ProxyTracerProvider):
-                return False
-            start_ns = self.timeline.init.start_ns
-            attributes = {
-                **self._base_attributes(),
+        return self._emit_now(
+            end_ns,
+            {
                 v.FAAS_COLDSTART: False,  # nobody waits for a publish-time INIT
-                v.DURATION_MS: round((end_ns - start_ns) / classify.NS_PER_MS, 3),
-            }
-            span = self._start_span(provider, context_api.Context(), attributes)
-            self._emitted = self._end_span(provider, span, end_ns)
-            return True
+                v.DURATION_MS: self._duration_ms(end_ns),
+            },
+        )
+
+    def on_init_error(self, now_ns: int, error: Mapping[str, Any]) -> bool:
+        """INIT raised: end the init span (``separate`` mode's open one, else a new one) with
+        ERROR and the runtime's view of the exception. True when a span was ended and needs
+        delivery (before the runtime reports and exits)."""
+        return self._emit_now(
+            now_ns, {v.DURATION_MS: self._duration_ms(now_ns)}, error=error, take_separate=True
+        )
+
+    def _emit_now(
+        self,
+        end_ns: int,
+        attributes: dict[str, Any],
+        error: Mapping[str, Any] | None = None,
+        take_separate: bool = False,
+    ) -> bool:
+        """The one "own trace, end now" path: start the init span in a trace of its own (or
+        take ``separate`` mode's open one), end it at ``end_ns``. False when it was emitted
+        already or there is no provider to emit with."""
+        provider = self._provider()
+        token = None
+        with self._lock:
+            span = self._separate_span if take_separate else None
+            if span is not None:
+                token = self._separate_token
+                self._separate_span = self._separate_token = None
+                span.set_attributes(attributes)
+            else:
+                if self._emitted is not None or isinstance(provider, trace.ProxyTracerProvider):
+                    return False
+                attributes = {**self._base_attributes(), **attributes}
+                span = self._start_span(provider, context_api.Context(), attributes)
+            self._emitted = span.get_span_context()
+        _detach(token)
+        if error is not None:
+            _record_runtime_error(span, error, end_ns)
+        self._end_span(provider, span, end_ns)
+        return True
+
+    def _duration_ms(self, end_ns: int) -> float:
+        return round((end_ns - self.timeline.init.start_ns) / classify.NS_PER_MS, 3)
 
     def begin_restore(self) -> None:
         """A SnapStart sandbox was restored: its restore is a new cold start to report."""
@@ -465,3 +469,17 @@ def _detach(token: object | None) -> None:
     if token is not None:
         with contextlib.suppress(Exception):  # INIT ended in another context
             context_api.detach(token)  # type: ignore[arg-type]
+
+
+def _record_runtime_error(span: Span, error: Mapping[str, Any], timestamp: int) -> None:
+    """The runtime's view of an INIT error (its JSON: type, message, stack) on the span."""
+    from .._core.exceptions import exception_attributes, status_description
+
+    error_type = str(error.get("errorType") or "Runtime.Unknown")
+    message = str(error.get("errorMessage") or "")
+    stack = error.get("stackTrace")
+    stacktrace = "".join(map(str, stack)) if isinstance(stack, list) else str(stack or "")
+    span.add_event(
+        "exception", exception_attributes(error_type, message, stacktrace), timestamp=timestamp
+    )
+    span.set_status(Status(StatusCode.ERROR, status_description(error_type, message)))

@@ -5,6 +5,7 @@ decorator must not import the SDK."""
 from __future__ import annotations
 
 import time
+from enum import Enum
 from typing import Any
 
 from opentelemetry import context as context_api
@@ -34,9 +35,12 @@ def is_upstream_invocation_span(span: Any) -> bool:
     return getattr(span, "kind", None) in INVOCATION_KINDS and scope_name(span) == UPSTREAM_SCOPE
 
 
-DECORATED, ADOPTED = 1, 2
-"""``decorate_invocation_span``'s answer: decorated, and moved under a root that ends with
-it (0: not ours to decorate)."""
+class Decoration(Enum):
+    """What ``decorate_invocation_span`` did with a span."""
+
+    NOT_OURS = "not-ours"  # this invocation has its span already, or we are off
+    DECORATED = "decorated"
+    ADOPTED = "adopted"  # decorated, and moved under a root that ends with it
 
 
 def decorate_invocation_span(
@@ -44,21 +48,21 @@ def decorate_invocation_span(
     span: Any,
     parent_context: context_api.Context | None,
     adopt_into_root: bool = False,
-) -> int:
+) -> Decoration:
     """Make another instrumentor's span this invocation's span (counted once, the init span
     on the first). With ``adopt_into_root`` (from ``on_start``, before anything has seen the
     span's ids) a first invocation without a parent moves under a root from INIT start, so
-    no span starts before its parent. 0 when this invocation already has one or we are off."""
+    no span starts before its parent."""
     if host.config.disabled or not host.claims.claim(span.get_span_context().span_id, span):
-        return 0
+        return Decoration.NOT_OURS
     start_ns = span.start_time or time.time_ns()
     number = host.timeline.begin_invocation()
     extra: dict[str, Any] = host.timeline.invocation_attributes(number)
-    outcome = DECORATED
+    outcome = Decoration.DECORATED
     if number == 1:
         parent = trace.get_current_span(parent_context).get_span_context()
-        if adopt_into_root and not parent.is_valid and host.emitter.adopt_into_root(span):
-            outcome = ADOPTED
-        extra.update(host.emitter.on_first_invocation(span, parent_context, start_ns))
+        if adopt_into_root and not parent.is_valid and host.adopt_into_root(span):
+            outcome = Decoration.ADOPTED
+        extra.update(host.first_invocation(span, parent_context, start_ns))
     span.set_attributes(extra)
     return outcome

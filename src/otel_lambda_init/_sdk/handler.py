@@ -10,27 +10,39 @@ import functools
 import inspect
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from enum import Enum
+from typing import Any, Literal, TypeVar
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.trace import Span, TracerProvider
 
 from .._core import vocabulary as v
-from .._core.claims import NESTED
+from .._core.claims import NESTED, NestedCall
+from .._core.event_time import received_ns_from_event
 from .._core.report import report_once
 from .emitter import record_error
-from .foreign_span import decorate_invocation_span, is_upstream_invocation_span, scope_name
+from .foreign_span import (
+    Decoration,
+    decorate_invocation_span,
+    is_upstream_invocation_span,
+    scope_name,
+)
 from .invocation import invocation_attributes, parent_context_of, trigger_of
-from .recorded_span import RecordedSpan, ReplayingTracer
 
 TYPE_CHECKING = False  # the host protocol is for the type checker only
 if TYPE_CHECKING:
     from .host import InvocationHost
 
 F = TypeVar("F", bound=Callable[..., Any])
-_NO_OUTER: Any = object()
-"""No span of ours or another instrumentor's is this call's: start our own."""
+
+
+class _Outer(Enum):
+    NONE = "none"
+    """No span of ours or another instrumentor's is this call's: start our own."""
+
+
+_NO_OUTER = _Outer.NONE
 
 
 class _Invocation:
@@ -62,8 +74,6 @@ class HandlerInstrumentation:
         self._attributes = dict(attributes or {})
         self._tracer: trace.Tracer | None = None
         self._tracer_of: Any = None
-        self._recorder: ReplayingTracer | None = None
-        self._recorder_of: Any = None
         # Fallback INIT end when the runtime's next call cannot be observed: the handler was
         # decorated while its module was being imported.
         self._ready_ns = time.time_ns()
@@ -74,17 +84,9 @@ class HandlerInstrumentation:
             self._tracer_of = provider
         return self._tracer
 
-    def recorder(self, tracer: trace.Tracer) -> ReplayingTracer | None:
-        """The tracer that records warm invocation spans for building after the response;
-        None when spans stay live (another delivery mode, opted out, not an SDK tracer)."""
-        if not self.host.defers_warm_spans():
-            return None
-        if self._recorder is None or self._recorder_of is not tracer:
-            self._recorder = ReplayingTracer(tracer) if ReplayingTracer.supports(tracer) else None
-            self._recorder_of = tracer
-        return self._recorder
-
-    def start(self, event: Any, context: Any, start_ns: int | None = None) -> _Invocation | None:
+    def start(
+        self, event: Any, context: Any, start_ns: int | None = None
+    ) -> _Invocation | NestedCall | None:
         """The invocation span started (or decorated), None when none could be, ``NESTED``
         inside an outer wrapper of ours. ``start_ns`` is given when a deferred first
         invocation is built after the fact."""
@@ -101,33 +103,18 @@ class HandlerInstrumentation:
             # INIT is over before the invocation's parent is chosen: in ``separate`` mode this
             # ends the init span and detaches its context, when the runtime's next was not seen.
             host.end_init(self._ready_ns, v.END_HANDLER_IMPORT)  # no-op if INIT end was seen
+            if host.timeline.init.request_received_ns is None:
+                host.timeline.init.request_received_ns = received_ns_from_event(event)
         provider = host.provider()
         parent = parent_context_of(event)
         trigger, kind = trigger_of(event)
         tracer = self.tracer(provider)
-        recorder = self.recorder(tracer) if number > 1 else None
-        if recorder is not None:
-            # A warm invocation under after-response delivery: the SDK builds its span after
-            # the response (recorded_span.py); its identity and start attributes are made
-            # when first needed, so a handler that never looks pays for neither.
-            span: Span = recorder.record(
-                host.env.function_name,
-                parent,
-                kind,
-                start_ns,
-                functools.partial(self._attributes_of, context, trigger, number),
-            )
-            host.recorded_span_started(span)
-            host.claims.claim_window_only()  # what our processor's on_start says of a live one
-            token = context_api.attach(trace.set_span_in_context(span, parent))
-            host.invocation_opened(span)  # ended at SIGTERM if the platform times it out
-            return _Invocation(span, token, provider)
         attrs = self._attributes_of(context, trigger, number)
         root = None
         span_parent = parent
         if number == 1:
             # A root covering INIT and this invocation, when the init span joins this trace.
-            root = host.emitter.open_root(tracer, parent, start_ns)
+            root = host.open_root(tracer, parent, start_ns)
             if root is not None:
                 span_parent = trace.set_span_in_context(root, context_api.Context())
         span = tracer.start_span(
@@ -138,22 +125,16 @@ class HandlerInstrumentation:
             attributes=attrs,
         )
         if number == 1:
-            span.set_attributes(host.emitter.on_first_invocation(span, parent, start_ns))
-            host.init_span_emitted(provider)
+            span.set_attributes(host.first_invocation(span, parent, start_ns, provider))
         token = context_api.attach(trace.set_span_in_context(span, parent))
-        host.claims.hold(span.get_span_context().span_id, span)
-        host.invocation_opened(span)  # ended at SIGTERM if the platform times it out
+        host.invocation_opened(span)  # held; ended at SIGTERM if the platform times it out
         return _Invocation(span, token, provider, has_root=root is not None)
 
-    def _outer(self, current_span: Span) -> Any:
+    def _outer(self, current_span: Span) -> _Invocation | NestedCall | Literal[_Outer.NONE] | None:
         """What to do when a span is current as the call starts: ``NESTED`` inside an outer
         wrapper of ours, the upstream instrumentor's span decorated, None when an outer
         instrumentor's span was decorated already, ``_NO_OUTER`` to start our own."""
         host = self.host
-        if isinstance(current_span, RecordedSpan):
-            if current_span.end_time is None:
-                return NESTED  # an outer wrapper of ours records and delivers this call
-            return _NO_OUTER
         current = current_span.get_span_context()
         outer_span = host.claims.decorated(current.span_id)
         if outer_span is not None:
@@ -165,7 +146,7 @@ class HandlerInstrumentation:
             # it is this invocation's span; decorate it rather than start a second one.
             parent = getattr(current_span, "parent", None)
             outer = trace.set_span_in_context(trace.NonRecordingSpan(parent)) if parent else None
-            if decorate_invocation_span(host, current_span, outer):
+            if decorate_invocation_span(host, current_span, outer) is not Decoration.NOT_OURS:
                 return _Invocation(current_span, None, host.provider(), owned=False)
             return None
         return _NO_OUTER
@@ -183,7 +164,6 @@ class HandlerInstrumentation:
     def finish(
         self,
         invocation: _Invocation | None,
-        context: Any,
         error: BaseException | None,
         end_ns: int | None = None,
         deliver: bool = True,
@@ -207,11 +187,9 @@ class HandlerInstrumentation:
                 finally:  # whatever recording did, the span ends and the context goes back
                     try:
                         invocation.span.end(end_time=end_ns)
-                        if not isinstance(invocation.span, RecordedSpan):  # not held by id
-                            self.host.claims.release(invocation.span.get_span_context().span_id)
                         if invocation.has_root:
                             ended = getattr(invocation.span, "end_time", None)
-                            self.host.emitter.close_root(
+                            self.host.close_root(
                                 ended if isinstance(ended, int) else time.time_ns()
                             )
                     finally:
@@ -222,10 +200,8 @@ class HandlerInstrumentation:
                             pass
         finally:
             if deliver:
-                request_id = getattr(context, "aws_request_id", None)
                 self.host.invocation_finished(
-                    request_id if isinstance(request_id, str) else None,
-                    provider if provider is not None else self.host.provider(),
+                    provider if provider is not None else self.host.provider()
                 )
 
 
@@ -243,9 +219,9 @@ def wrap_handler(fn: F, instrumentation: HandlerInstrumentation) -> F:
         try:
             result = fn(event, context)
         except BaseException as error:
-            _finish_quietly(instrumentation, invocation, context, error)
+            _finish_quietly(instrumentation, invocation, error)
             raise
-        _finish_quietly(instrumentation, invocation, context, None)
+        _finish_quietly(instrumentation, invocation, None)
         return result
 
     traced_handler.__otel_lambda_init__ = True  # type: ignore[attr-defined]
@@ -261,9 +237,9 @@ def _wrap_coroutine_function(fn: F, instrumentation: HandlerInstrumentation) -> 
         try:
             result = await fn(event, context)
         except BaseException as error:
-            _finish_quietly(instrumentation, invocation, context, error)
+            _finish_quietly(instrumentation, invocation, error)
             raise
-        _finish_quietly(instrumentation, invocation, context, None)
+        _finish_quietly(instrumentation, invocation, None)
         return result
 
     traced_handler.__otel_lambda_init__ = True  # type: ignore[attr-defined]
@@ -272,7 +248,7 @@ def _wrap_coroutine_function(fn: F, instrumentation: HandlerInstrumentation) -> 
 
 def _start_quietly(
     instrumentation: HandlerInstrumentation, event: Any, context: Any
-) -> _Invocation | None:
+) -> _Invocation | NestedCall | None:
     try:
         return instrumentation.start(event, context)
     except Exception:
@@ -283,10 +259,9 @@ def _start_quietly(
 def _finish_quietly(
     instrumentation: HandlerInstrumentation,
     invocation: _Invocation | None,
-    context: Any,
     error: BaseException | None,
 ) -> None:
     try:
-        instrumentation.finish(invocation, context, error)
+        instrumentation.finish(invocation, error)
     except Exception:
         report_once("invocation-finish", "could not end or flush the invocation span")

@@ -12,6 +12,7 @@ import sys
 import threading
 from typing import Any
 
+from .._compat import is_proxy_meter_provider
 from .._core import vocabulary as v
 from .._core.classify import InitVerdict
 
@@ -25,11 +26,8 @@ def configured_meter_provider() -> Any:
     provider = api.get_meter_provider()
     if isinstance(provider, api.NoOpMeterProvider):
         return None
-    try:  # the API's stand-in before set_meter_provider: recording there goes nowhere
-        from opentelemetry.metrics._internal import _ProxyMeterProvider
-    except ImportError:  # a future API without it: record, the proxy drops harmlessly
-        return provider
-    return None if isinstance(provider, _ProxyMeterProvider) else provider
+    # The API's stand-in before set_meter_provider: recording there goes nowhere.
+    return None if is_proxy_meter_provider(provider) else provider
 
 
 class InitMetrics:

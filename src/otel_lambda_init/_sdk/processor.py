@@ -27,10 +27,10 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from .._core import vocabulary as v
 from .._core.report import report_once
 from .foreign_span import (
-    ADOPTED,
     INVOCATION_KEYS,
     INVOCATION_KINDS,
     UPSTREAM_SCOPE,
+    Decoration,
     decorate_invocation_span,
     scope_name,
 )
@@ -78,7 +78,7 @@ class InvocationSpanDecorator(SpanProcessor):
             or host.claims.in_invocation()
         ):
             return
-        if decorate_invocation_span(host, span, ctx, adopt_into_root=True) == ADOPTED:
+        if decorate_invocation_span(host, span, ctx, adopt_into_root=True) is Decoration.ADOPTED:
             self._adopted = span.get_span_context().span_id  # its end ends the root
 
     def on_end(self, span: ReadableSpan) -> None:
@@ -88,7 +88,7 @@ class InvocationSpanDecorator(SpanProcessor):
                 self._host.claims.release(context.span_id)
                 if self._adopted is not None and context.span_id == self._adopted:
                     self._adopted = None
-                    self._host.emitter.close_root(span.end_time or time.time_ns())
+                    self._host.close_root(span.end_time or time.time_ns())
         except Exception:
             report_once("processor-on-end", "could not release an invocation span")
 

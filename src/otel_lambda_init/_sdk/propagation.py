@@ -12,6 +12,7 @@ import os
 import threading
 from types import ModuleType
 
+from .._compat import entry_points_of
 from .._core.report import logger
 
 OTEL_PROPAGATORS = "OTEL_PROPAGATORS"
@@ -19,10 +20,8 @@ _lock = threading.Lock()
 
 
 def _loads(name: str) -> bool:
-    from opentelemetry.util._importlib_metadata import entry_points
-
     try:
-        entry = next(iter(entry_points(group="opentelemetry_propagator", name=name)))
+        entry = next(iter(entry_points_of("opentelemetry_propagator", name)))
         entry.load()()
     except Exception:
         return False

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Sequence
 
 from opentelemetry.context import Context
@@ -20,6 +21,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from .._core.report import report_once
 
+_monotonic = time.monotonic
 DEFAULT_MAX_QUEUE_SIZE = 2048
 DEFAULT_MAX_EXPORT_BATCH_SIZE = 512
 
@@ -66,15 +68,22 @@ class AfterResponseSpanProcessor(SpanProcessor):
         )
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        """Export what waits, batch by batch, while ``timeout_millis`` lasts; what the time
+        left no room for waits for the next flush (False then, as for a failed export)."""
+        deadline = _monotonic() + timeout_millis / 1000.0
         # Not serialised behind an export in flight: at SIGTERM the spans queued behind an
         # export stuck on a slow collector leave beside it (each batch is taken once).
         with self._lock:
             waiting, self._spans = self._spans, []
-        return self._export(waiting)
+        return self._export(waiting, deadline)
 
-    def _export(self, spans: Sequence[ReadableSpan]) -> bool:
+    def _export(self, spans: Sequence[ReadableSpan], deadline: float) -> bool:
         ok = True
         for i in range(0, len(spans), self._batch):
+            if _monotonic() >= deadline:
+                with self._lock:  # first in the queue again, before what ended meanwhile
+                    self._spans[:0] = spans[i:]
+                return False
             try:
                 result = self._exporter.export(spans[i : i + self._batch])
             except Exception:

@@ -157,17 +157,31 @@ def _write_zip(staging: Path, zip_path: Path) -> None:
     os.replace(partial, zip_path)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``otel-lambda-init layer build --out DIR``: the arguments after ``layer build``."""
-    parser = argparse.ArgumentParser(
-        prog="otel-lambda-init layer build",
-        description="Build the Lambda layer zip (python/ and /opt/otel-lambda-init).",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``layer build``, shared by this module's main and the CLI's subparser."""
     parser.add_argument("--out", required=True, help="directory for the zip")
-    parser.add_argument("--python", default="3.12", choices=PYTHON_VERSIONS)
-    parser.add_argument("--arch", default="x86_64", choices=sorted(ARCHITECTURES))
-    parser.add_argument("--package", default=None, help="pip requirement or path for us")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--python",
+        default="3.12",
+        choices=PYTHON_VERSIONS,
+        help="the Lambda runtime's Python version (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--arch",
+        default="x86_64",
+        choices=sorted(ARCHITECTURES),
+        help="the function's architecture (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--package",
+        default=None,
+        help="pip requirement or wheel path for otel-lambda-init (default: a wheel of this "
+        "checkout when run from one, else otel-lambda-init==VERSION from the index)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the zip the parsed options ask for; print its path, or why it failed (exit 1)."""
     try:
         path = build_layer(args.out, args.python, args.arch, package=args.package)
     except (LayerBuildError, OSError, ValueError) as error:
@@ -181,6 +195,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print(path)
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``otel-lambda-init layer build --out DIR``: the arguments after ``layer build``."""
+    parser = argparse.ArgumentParser(
+        prog="otel-lambda-init layer build",
+        description="Build the Lambda layer zip (python/ and /opt/otel-lambda-init).",
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

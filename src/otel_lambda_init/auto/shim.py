@@ -19,6 +19,7 @@ import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
+from .._compat import runtime_get_handler  # noqa: E402
 from .._core.report import logger, report_once  # noqa: E402
 from .._owner import sandbox  # noqa: E402
 from .deferred import plan as plan_deferred  # noqa: E402
@@ -33,15 +34,17 @@ ORIG_HANDLER = "ORIG_HANDLER"
 
 def load_handler(name: str) -> Callable[..., Any]:
     """Load ``module.function`` the way the runtime client does, errors included."""
+    get_handler = runtime_get_handler()
     try:
-        from awslambdaric.bootstrap import _get_handler
         from awslambdaric.lambda_runtime_exception import FaultException
     except ImportError:  # not under awslambdaric (tests, other runtimes)
+        get_handler = None
+    if get_handler is None:
         module_name, function_name = name.rsplit(".", 1)
         module = importlib.import_module(module_name.replace("/", "."))
         return getattr(module, function_name)
     try:
-        return _get_handler(name)
+        return get_handler(name)
     except FaultException:
         raise  # the runtime's own report (missing module, syntax error): already ours-free
     except Exception as error:

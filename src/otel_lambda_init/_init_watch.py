@@ -1,0 +1,163 @@
+"""What watches INIT in the runtime process: the import tracer and the sandbox-local state file.
+
+It subscribes to the lifecycle events itself (INIT end or error, each response, a restore,
+shutdown); the owner starts it at our first line inside a sandbox.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from ._core import events as ev
+from ._core.report import report_once
+from ._core.timeline import InitRecord, SandboxTimeline
+from ._core.vocabulary import (
+    MANAGED_INSTANCES,
+    PHASE_INVOKE,
+    PHASE_RESTORE,
+    SNAP_START,
+    START_RESTORE,
+    WORKER_PID,
+)
+from ._probes.process import forked_worker, lineage
+
+TYPE_CHECKING = False  # typing costs ms at import; this module is on the INIT path
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ._core.config import Config
+    from ._core.environment import SandboxEnvironment
+    from ._core.events import Event, LifecycleEvents
+    from ._core.records import ChildRecords
+    from ._probes.imports import ImportTracer
+    from ._probes.state_file import StateFile
+
+
+class InitWatch:
+    """The import tracer and the state file of this process, and their reactions."""
+
+    def __init__(
+        self,
+        config: Callable[[], Config],
+        env: SandboxEnvironment,
+        timeline: SandboxTimeline,
+        records: ChildRecords,
+        exported: Callable[[], bool],
+    ) -> None:
+        self._config = config
+        self.env = env
+        self.timeline = timeline
+        self.records = records
+        # Whether the window that just ended exported (an export cadence skips some): the
+        # counter is written with the exports.
+        self._exported = exported
+        self.import_tracer: ImportTracer | None = None
+        self.state_file: StateFile | None = None
+
+    def subscribe(self, events: LifecycleEvents) -> None:
+        events.subscribe(ev.INIT_END, self._on_init_end)
+        events.subscribe(ev.INIT_ERROR, self._on_init_error)
+        events.subscribe(ev.RESPONSE_POSTED, self._on_response_posted, last=True)
+        events.subscribe(ev.RESTORED, self._on_restored)
+        events.subscribe(ev.SHUTDOWN, self._on_shutdown)
+
+    @property
+    def managed_instances(self) -> bool:
+        return self.env.initialization_type == MANAGED_INSTANCES
+
+    def start(self) -> None:
+        """Inside a sandbox, at our first line: trace slow imports and read the state file."""
+        # Imported here: the probes only run inside a sandbox, and a unit test or a script
+        # importing the package must not pay for them.
+        from ._probes.imports import ImportTracer
+
+        tracer = ImportTracer(self.records, self._config().import_threshold_ms, self.env.task_root)
+        tracer.start()
+        self.import_tracer = tracer
+        if self.env.initialization_type != SNAP_START:
+            # The snapshot would copy per-sandbox state into every restored sandbox.
+            self._begin_state_file(self._state_key())
+        if self.managed_instances and hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._forked_as_worker)
+
+    def stop(self) -> None:
+        """Stop the import tracer (idempotent)."""
+        if self.import_tracer is not None:
+            self.import_tracer.stop()
+
+    def count_invocation(self, write: bool = True) -> None:
+        if self.state_file is not None:
+            self.state_file.count_invocation(write=write)
+
+    def _state_key(self) -> str | None:
+        # LMI workers share /tmp and their parent: each keeps its own history.
+        worker = self.managed_instances and forked_worker()
+        from ._core.history import sandbox_key
+
+        return sandbox_key(self.env.log_stream_name, self.env.runtime_api, lineage(worker))
+
+    def _forked_as_worker(self) -> None:
+        """This process is an LMI worker forked after we started in the runtime main
+        process (the wrapper route): its own state file and its own INIT from here."""
+        try:
+            self.state_file = None
+            self.timeline.init.history = {}
+            self._begin_state_file(self._state_key())
+            self.timeline.init.history[WORKER_PID] = os.getpid()
+        except Exception:
+            report_once("lmi-fork", "could not set up the forked worker's state")
+
+    def _begin_state_file(self, key: str | None) -> None:
+        if not key:
+            return
+        from ._core.history import failed_attempt_record
+        from ._probes.state_file import StateFile, state_dir, state_path
+
+        init = self.timeline.init
+        state = StateFile(state_path(key, state_dir()), os.getpid())
+        previous = state.begin(init.start_ns)
+        self.state_file = state
+        init.history = previous.init_span_attributes()
+        if self.managed_instances and forked_worker():
+            init.history[WORKER_PID] = os.getpid()
+        if previous.reran:
+            init.phase = PHASE_INVOKE
+            self.timeline.invocations_before = previous.invocations
+            record = failed_attempt_record(previous, init.start_ns)
+            if record is not None:
+                self.records.add(record)
+
+    # -- reactions ----------------------------------------------------------------------------
+    def _stop_watching_init(self) -> None:
+        self.stop()
+        if self.timeline.init.cpu_ns is None:
+            self.timeline.init.cpu_ns = time.process_time_ns()
+
+    def _on_init_end(self, event: Event) -> None:
+        self._stop_watching_init()
+        if self.state_file is not None:
+            self.state_file.init_done()
+
+    def _on_init_error(self, event: Event) -> None:
+        self._stop_watching_init()
+        if self.state_file is not None:
+            self.state_file.init_failed()
+
+    def _on_response_posted(self, event: Event) -> None:
+        # Under an export cadence the counter is written with the exports (and at SIGTERM):
+        # the windows that export nothing write nothing either.
+        self.count_invocation(write=self._exported())
+
+    def _on_restored(self, event: Event) -> None:
+        """A restored SnapStart sandbox: its restore is the INIT to watch, with its own state."""
+        import random
+
+        self.records.reset()
+        self.timeline.restart(InitRecord(event.time_ns, START_RESTORE, phase=PHASE_RESTORE))
+        self.state_file = None
+        self._begin_state_file(f"restore-{random.getrandbits(64):016x}")
+
+    def _on_shutdown(self, event: Event) -> None:
+        if self.state_file is not None:
+            self.state_file.write_pending()

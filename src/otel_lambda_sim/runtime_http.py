@@ -1,0 +1,66 @@
+"""The HTTP plumbing of a sandbox's Runtime and Extensions API: one handler class that reads
+the body and hands every request to the API's dispatcher."""
+
+from __future__ import annotations
+
+import json
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING, Any
+
+from ._loopback import LoopbackServer
+
+if TYPE_CHECKING:
+    from .runtime_api import RuntimeApi
+
+__all__ = ["ApiHandler", "ApiServer", "decode_body"]
+
+
+def decode_body(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body.decode("utf-8", "replace")
+
+
+class ApiServer(LoopbackServer):
+    api: RuntimeApi
+
+
+class ApiHandler(BaseHTTPRequestHandler):
+    server: ApiServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+        pass
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def reply(
+        self,
+        status: int,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+    ) -> None:
+        data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            pass  # the client died (killed runtime): nothing to tell it
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        self.server.api._dispatch(self, "GET", self.path.split("?", 1)[0], b"")
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib name
+        body = self._body()
+        self.server.api._dispatch(self, "POST", self.path.split("?", 1)[0], body)

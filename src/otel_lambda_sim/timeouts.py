@@ -1,0 +1,104 @@
+"""Lambda's clocks on a running sandbox: the function timeout and the shutdown budgets."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import subprocess
+import time
+from typing import TYPE_CHECKING
+
+from .launch import send_signal, wait_for
+from .outcomes import ExtensionProc, ShutdownOutcome
+
+if TYPE_CHECKING:
+    from .invocation import Invocation
+    from .runtime_api import RuntimeApi
+    from .sandbox import Sandbox
+
+__all__ = [
+    "SHUTDOWN_TOTAL_EXTERNAL_S",
+    "SIGTERM_GRACE_EXTERNAL_S",
+    "SIGTERM_GRACE_INTERNAL_S",
+    "enforce_function_timeout",
+    "signal_shutdown",
+]
+
+# Lambda's shutdown budgets.
+SIGTERM_GRACE_INTERNAL_S = 0.5
+SIGTERM_GRACE_EXTERNAL_S = 0.3
+SHUTDOWN_TOTAL_EXTERNAL_S = 2.0
+
+
+def enforce_function_timeout(sandbox: Sandbox, inv: Invocation, generation: int) -> None:
+    """Lambda's function timeout: an invocation not answered by its deadline fails with
+    Sandbox.Timedout and the runtime is reset: SIGTERM (and a grace period) when an
+    extension is registered, then SIGKILL; the next request re-runs INIT."""
+    limit = time.monotonic() + sandbox.function.function_timeout_s + 120.0
+    while not inv.served_ns and not inv.done and time.monotonic() < limit:
+        if sandbox._closed or sandbox.api.generation != generation:
+            return
+        sandbox.api.wait_event(0.05)
+    if not inv.served_ns or inv.done:
+        return
+    # The function timeout counts from when the runtime received the event; a deadline
+    # the caller forced (deadline_ms) only changes the header the runtime sees.
+    timeout_s = sandbox.function.function_timeout_s
+    if inv.wait_response(max(0.0, inv.served_ns / 1e9 + timeout_s - time.time())):
+        return
+    with sandbox._lock:
+        if sandbox._closed or inv.responded or sandbox.api.generation != generation:
+            return
+        proc = sandbox._proc
+        sandbox.timeouts.append(inv.request_id)
+        sandbox.api.fail_invocation(
+            inv,
+            "Sandbox.Timedout",
+            {
+                "errorType": "Sandbox.Timedout",
+                "errorMessage": f"RequestId: {inv.request_id} Error: Task timed out "
+                f"after {timeout_s:.2f} seconds",
+            },
+        )
+        if sandbox.attempts:
+            sandbox.attempts[-1].reset_for_function_timeout = True
+        sandbox._needs_reset_init = True
+        if proc is not None and proc.poll() is None and sandbox.api.extensions:
+            send_signal(proc, signal.SIGTERM)
+            external = any(e.external for e in sandbox.api.extensions)
+            wait_for(proc, SIGTERM_GRACE_EXTERNAL_S if external else SIGTERM_GRACE_INTERNAL_S)
+        sandbox._killpg(signal.SIGKILL)
+        if proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=2)
+
+
+def signal_shutdown(
+    api: RuntimeApi,
+    proc: subprocess.Popen[bytes] | None,
+    ext_procs: list[ExtensionProc],
+    reason: str,
+    t0: float,
+) -> ShutdownOutcome:
+    """Lambda's shutdown: SIGTERM and a grace period when an extension registered, and the
+    SHUTDOWN event to external extensions within their budget; the caller kills what is left."""
+    extensions = api.extensions
+    if proc is None or proc.poll() is not None:
+        outcome = ShutdownOutcome(reason, "not-running")
+    elif not extensions:
+        outcome = ShutdownOutcome(reason, "no-extensions")
+    elif not any(e.external for e in extensions):
+        outcome = ShutdownOutcome(reason, "internal", sigterm_sent=True)
+        send_signal(proc, signal.SIGTERM)
+        wait_for(proc, SIGTERM_GRACE_INTERNAL_S)
+    else:
+        outcome = ShutdownOutcome(reason, "external", sigterm_sent=True)
+        send_signal(proc, signal.SIGTERM)
+        wait_for(proc, SIGTERM_GRACE_EXTERNAL_S)
+        deadline_ms = int(time.time() * 1000 + SHUTDOWN_TOTAL_EXTERNAL_S * 1000)
+        api.send_shutdown(reason, deadline_ms)
+        outcome.shutdown_event_sent = True
+        end = t0 + SHUTDOWN_TOTAL_EXTERNAL_S
+        for ext in ext_procs:
+            wait_for(ext.proc, max(0.0, end - time.monotonic()))
+    return outcome

@@ -1,0 +1,158 @@
+"""A web app behind AWS's Lambda Web Adapter under RIE, the way Lambda runs it: the adapter in
+``/opt/extensions`` (an external extension RIE starts), the app's ``run.sh`` as the function's
+process. The adapter goes into a tmpfs ``/opt`` of a private mount namespace (``unshare -m``),
+so the machine's own ``/opt`` is never touched. RIE listens on its own port; the app on
+``AWS_LWA_PORT``.
+
+LWA_BIN comes from scripts/components.sh; when unset and cargo exists the script is run once;
+only without cargo (or without ``unshare``) do the tests skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from components import (
+    COMPONENTS_SCRIPT,
+    Process,
+    RieInvocation,
+    component_bin,
+    free_port,
+    http_json,
+    port_open,
+    sandbox_env,
+    wait_until,
+)
+
+WEB_APPS = Path(__file__).parent / "web_apps"
+_built: dict[str, str] = {}
+NAMESPACE_SCRIPT = """
+set -e
+mount -t tmpfs tmpfs /opt
+mkdir /opt/extensions
+cp "$LWA_SOURCE" /opt/extensions/lambda-adapter
+unset LWA_SOURCE
+exec "$@"
+"""
+
+
+def lwa_bin() -> str:
+    """The adapter binary: LWA_BIN, else built by scripts/components.sh (cargo needed)."""
+    value = os.environ.get("LWA_BIN") or _built.get("LWA_BIN")
+    if value:
+        assert os.access(value, os.X_OK), f"LWA_BIN={value} is not an executable"
+        return value
+    if shutil.which("cargo") is None:
+        pytest.skip("LWA_BIN is unset and no cargo is on PATH to build the Lambda Web Adapter")
+    result = subprocess.run(
+        ["bash", str(COMPONENTS_SCRIPT)], capture_output=True, text=True, timeout=3600
+    )
+    assert result.returncode == 0, f"scripts/components.sh failed:\n{result.stderr[-4000:]}"
+    for line in result.stdout.splitlines():
+        name, _, path = line.partition("=")
+        if name == "LWA_BIN":
+            _built[name] = path
+    assert "LWA_BIN" in _built, f"scripts/components.sh printed no LWA_BIN:\n{result.stdout}"
+    return _built["LWA_BIN"]
+
+
+def namespace_available() -> None:
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.skip("a private mount namespace needs unshare as root")
+
+
+class LwaSandbox(Process):
+    """RIE with the adapter as an external extension and ``run.sh`` as the function."""
+
+    def __init__(
+        self, run_script: str, cwd: Path, user_env: dict[str, str], log_path: Path
+    ) -> None:
+        namespace_available()
+        adapter = lwa_bin()
+        self.port = free_port()
+        self.app_port = free_port()
+        env = sandbox_env(
+            AWS_LWA_PORT=str(self.app_port),
+            LWA_SOURCE=adapter,
+            # The adapter's own log lines (readiness, forwarding) in the RIE log.
+            RUST_LOG=os.environ.get("RUST_LOG", "info"),
+            **user_env,
+        )
+        args = [
+            "unshare",
+            "-m",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            NAMESPACE_SCRIPT,
+            "lwa-sandbox",
+            component_bin("RIE_BIN"),
+            "--runtime-interface-emulator-address",
+            f"127.0.0.1:{self.port}",
+            "--runtime-api-address",
+            f"127.0.0.1:{free_port()}",
+            "sh",
+            run_script,
+        ]
+        super().__init__(args, log_path, cwd=cwd, env=env)
+        wait_until(lambda: port_open(self.port) or self._died(), 30, "RIE to listen")
+
+    def _died(self) -> bool:
+        if self.proc.poll() is not None:
+            raise AssertionError(f"the sandbox exited {self.proc.returncode}:\n{self.logs()}")
+        return False
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/2015-03-31/functions/function/invocations"
+
+    def invoke(self, event: Any, timeout: float = 90) -> RieInvocation:
+        start = time.perf_counter()
+        status, payload = http_json("POST", self.url, event, timeout=timeout)
+        return RieInvocation(status, payload, time.perf_counter() - start)
+
+
+@contextmanager
+def running_lwa(
+    run_script: str, *, env: dict[str, str], log_path: Path, cwd: Path = WEB_APPS
+) -> Iterator[LwaSandbox]:
+    sandbox = LwaSandbox(run_script, cwd, env, log_path)
+    try:
+        yield sandbox
+    finally:
+        sandbox.terminate(timeout=15)
+        sandbox.kill_group()
+
+
+def http_api_event(path: str, time_epoch_ms: int | None = None, **headers: str) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload 2.0) event for ``GET path``, as Lambda delivers it;
+    ``timeEpoch`` is when AWS received the request."""
+    context: dict[str, Any] = {
+        "accountId": "123456789012",
+        "apiId": "api",
+        "domainName": "api.example.com",
+        "http": {"method": "GET", "path": path, "protocol": "HTTP/1.1", "sourceIp": "1.2.3.4"},
+        "requestId": "req",
+        "routeKey": "$default",
+        "stage": "$default",
+    }
+    if time_epoch_ms is not None:
+        context["timeEpoch"] = time_epoch_ms
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"host": "api.example.com", **headers},
+        "requestContext": context,
+        "isBase64Encoded": False,
+    }

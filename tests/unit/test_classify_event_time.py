@@ -1,0 +1,196 @@
+"""The event-time row of the decision table: the trigger's own time of receipt decides when
+it is clear of INIT end by more than the skew tolerance; inside it the sandbox-local rules do."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from otel_lambda_init._core import classify
+from otel_lambda_init._core.classify import (
+    InitTimeline,
+    caller_wait_ms,
+    classify_first_invocation,
+    init_attributes,
+)
+
+MS = 1_000_000
+S = 1_000 * MS
+T0 = 1_790_000_000 * S  # INIT start, epoch ns
+END = T0 + 600 * MS  # INIT end (the runtime's first next)
+
+
+def line(received_after_end_ms: float = 1.0, **kw: int | None) -> InitTimeline:
+    """INIT 0..600 ms; the runtime's next returns with the first event some ms after INIT end."""
+    return InitTimeline(T0, END, "init", END, END + int(received_after_end_ms * MS), **kw)  # type: ignore[arg-type]
+
+
+def judge(
+    received_rel_end_ms: float,
+    start_rel_end_ms: float = 2.0,
+    *,
+    init_type: str = "on-demand",
+    idle_gap_ms: float | None = 50.0,
+    tolerance_ms: float = 10.0,
+    timeline: InitTimeline | None = None,
+    extensions: bool = False,
+) -> classify.InitVerdict:
+    start = END + int(start_rel_end_ms * MS)
+    return classify_first_invocation(
+        timeline or line(start_rel_end_ms - 0.5),
+        start,
+        init_type,
+        10_000.0,
+        idle_gap_ms,
+        received_ns=END + int(received_rel_end_ms * MS),
+        tolerance_ms=tolerance_ms,
+        external_extensions=extensions,
+    )
+
+
+# (request received, relative to INIT end ms; first invocation start rel. INIT end ms;
+#  coldstart, classified_by, caller_wait_ms)
+EVENT_TIME_TABLE = [
+    (-400.0, 2.0, True, "event-time", 400.0),  # arrived during INIT: waited 400 ms
+    (-2_000.0, 2.0, True, "event-time", 600.0),  # arrived before INIT start: waited all of it
+    (-10.5, 2.0, True, "event-time", 10.5),  # just beyond the tolerance
+    (-5.0, 2.0, True, "pending-request", 5.0),  # inside it: the idle gap decides (2 ms)
+    (5.0, 30.0, True, "pending-request", 0.0),  # inside it, idle 30 ms < 50: pending
+    (8.0, 60.0, False, "idle-gap", 0.0),  # inside it, idle 60 ms > 50
+    (10.5, 12.0, False, "event-time", 0.0),  # arrived after INIT end: nobody waited
+    (43.0, 45.0, False, "event-time", 0.0),  # issue 21's misses: 43-45 ms after INIT end
+    (3_600_000.0, 3_600_002.0, False, "event-time", 0.0),  # an hour later
+]
+
+
+@pytest.mark.parametrize("received,start,coldstart,by,wait", EVENT_TIME_TABLE)
+def test_event_time_row(
+    received: float, start: float, coldstart: bool, by: str, wait: float
+) -> None:
+    verdict = judge(received, start)
+    assert (verdict.coldstart, verdict.proactive) == (coldstart, not coldstart)
+    assert verdict.classified_by == by
+    assert verdict.caller_wait_ms == pytest.approx(wait, abs=0.01)
+
+
+def test_without_an_event_time_there_is_no_caller_wait() -> None:
+    verdict = classify_first_invocation(line(1.0), END + 2 * MS, "on-demand", 10_000.0, 50.0)
+    assert verdict.caller_wait_ms is None
+    assert classify.v.CALLER_WAIT_MS not in init_attributes(verdict)
+
+
+def test_caller_wait_is_an_attribute_when_known() -> None:
+    attrs = init_attributes(judge(-612.0))
+    assert attrs["lambda_init.caller_wait_ms"] == 600.0  # capped at INIT start
+    assert attrs["lambda_init.classified_by"] == "event-time"
+
+
+@pytest.mark.parametrize(
+    "init_type,phase,coldstart,by",
+    [
+        ("provisioned-concurrency", "init", False, "initialization-type"),
+        ("lambda-managed-instances", "init", False, "initialization-type"),
+        ("snap-start", "restore", True, "initialization-type"),
+        ("on-demand", "invoke", True, "phase"),
+    ],
+)
+def test_event_time_never_overrides_the_type_and_phase_rows(
+    init_type: str, phase: str, coldstart: bool, by: str
+) -> None:
+    timeline = InitTimeline(T0, END, phase, END, END + MS)  # type: ignore[arg-type]
+    verdict = judge(3_600_000.0, 3_600_002.0, init_type=init_type, timeline=timeline)
+    assert (verdict.coldstart, verdict.classified_by) == (coldstart, by)
+
+
+def test_a_time_received_after_the_invocation_began_beyond_tolerance_is_not_believed() -> None:
+    verdict = judge(500.0, 2.0)  # the clocks disagree by ~0.5 s
+    assert verdict.classified_by == "pending-request"
+    assert verdict.caller_wait_ms is None
+
+
+def test_a_replayed_test_event_with_an_old_time_is_not_believed() -> None:
+    verdict = judge(-400 * 86_400_000.0, 3_000.0)  # a console sample from last year
+    assert (verdict.proactive, verdict.classified_by) == (True, "idle-gap")
+    assert verdict.caller_wait_ms is None
+
+
+def test_a_skewed_stamp_is_clamped_to_the_hand_over() -> None:
+    """A request pending at INIT end, stamped 20 ms late by the front end's clock: it cannot
+    have been received after it was handed over, so it is not called proactive."""
+    verdict = judge(8.0 + 12.0, 1.5, tolerance_ms=20.0)
+    assert verdict.coldstart
+
+
+def test_the_platforms_init_end_is_the_one_compared_when_known() -> None:
+    """External extensions finished 300 ms after the runtime: a request received 100 ms after
+    the runtime's INIT end still waited 200 ms."""
+    platform_end = END + 300 * MS
+    timeline = line(301.0, platform_end_ns=platform_end)
+    verdict = judge(100.0, 302.0, timeline=timeline, extensions=True)
+    assert (verdict.coldstart, verdict.classified_by) == (True, "event-time")
+    assert verdict.caller_wait_ms == pytest.approx(200.0)
+    later = judge(350.0, 352.0, timeline=line(351.0, platform_end_ns=platform_end))
+    assert (later.proactive, later.classified_by) == (True, "event-time")
+
+
+@pytest.mark.parametrize(
+    "received,start,coldstart,wait",
+    [
+        (100.0, 700.0, True, 600.0),  # sat 600 ms waiting for the extensions' INIT end
+        (700.0, 702.0, False, 0.0),  # started as it arrived: the sandbox was ready
+        (-50.0, 700.0, True, 750.0),  # received before the runtime's own INIT end
+    ],
+)
+def test_with_external_extensions_and_no_platform_end_the_wait_itself_decides(
+    received: float, start: float, coldstart: bool, wait: float
+) -> None:
+    verdict = judge(received, start, idle_gap_ms=2_000.0, extensions=True)
+    assert (verdict.coldstart, verdict.classified_by) == (coldstart, "event-time")
+    assert verdict.caller_wait_ms == pytest.approx(wait, abs=0.6)
+
+
+def test_caller_wait_counts_from_the_later_of_receipt_and_init_start() -> None:
+    assert caller_wait_ms(T0 - 5 * S, T0, END) == 600.0
+    assert caller_wait_ms(T0 + 100 * MS, T0, END) == 500.0
+    assert caller_wait_ms(END + MS, T0, END) == 0.0
+
+
+TIMES = st.integers(min_value=-(10**19), max_value=10**19)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    received=TIMES,
+    start_rel=st.integers(min_value=0, max_value=10**13),
+    tolerance=st.floats(min_value=0, max_value=1e6),
+    platform_end=st.none() | TIMES,
+    extensions=st.booleans(),
+    idle=st.none() | st.floats(min_value=0, max_value=1e6),
+)
+def test_any_time_of_receipt_gives_a_consistent_verdict(
+    received: int,
+    start_rel: int,
+    tolerance: float,
+    platform_end: int | None,
+    extensions: bool,
+    idle: float | None,
+) -> None:
+    timeline = InitTimeline(T0, END, "init", END, END + start_rel, platform_end)
+    verdict = classify_first_invocation(
+        timeline, END + start_rel, "on-demand", 10_000.0, idle, received, tolerance, extensions
+    )
+    assert verdict.coldstart != verdict.proactive
+    if verdict.caller_wait_ms is not None:
+        assert verdict.caller_wait_ms >= 0
+        assert verdict.caller_wait_ms <= (END + start_rel - T0) / MS + 1e-6
+    else:
+        assert verdict.classified_by != "event-time"
+
+
+def test_the_configured_default_tolerance_is_the_classifier_default() -> None:
+    from otel_lambda_init._core.config import load_config
+
+    assert load_config({}).event_time_tolerance_ms == classify.DEFAULT_EVENT_TIME_TOLERANCE_MS
+    tolerance = {"OTEL_LAMBDA_INIT_EVENT_TIME_TOLERANCE_MS": "25"}
+    assert load_config(tolerance).event_time_tolerance_ms == 25.0

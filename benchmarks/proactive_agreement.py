@@ -1,35 +1,45 @@
-"""Did anyone wait? The 10 s rule alone vs ours, against the simulator's ground truth.
+"""Did anyone wait, and for how long? Four rules against the simulator's ground truth.
 
-Runs seeded randomized fleet scenarios (bursts, steady load, deploy, rotation, a slow
-external extension) with the demo function instrumented by otel-lambda-init, collects its
-spans over OTLP/HTTP, and for every sandbox that served a request compares, per rule, the
-verdict on its first invocation with the fleet's truth (did that request wait for the INIT?):
-- the 10 s rule: proactive iff the first invocation started > 10 s after INIT started
-  (``lambda_init.duration_ms + lambda_init.gap_ms`` on the span);
-- ours: the span's ``faas.coldstart`` (10 s rule, idle gap, ``lambda_init.classified_by``).
-Both from the same spans of the same run. Usage:
-    python benchmarks/proactive_agreement.py [--seeds 3] [--families bursts,steady,...]
+Runs seeded randomized scenarios with the demo function instrumented by otel-lambda-init; the
+simulator's front end stamps each HTTP event when it arrives (API Gateway REST, HTTP API and
+Function URL shapes, by turns) with its clock skewed from the sandboxes' by ``--skews`` ms.
+For every sandbox that served a request it compares the verdict on its first invocation with
+the truth (did that request wait for the INIT?), per rule, from the same spans of one run:
+- the 10 s rule: proactive iff the first invocation started > 10 s after INIT started;
+- a 50 ms idle rule (Bref's): proactive iff it started > 50 ms after INIT ended;
+- ours without event time: our classifier fed the span's INIT duration and gap, no event time;
+- ours: the span's ``faas.coldstart`` and ``lambda_init.classified_by``.
+It also compares ``lambda_init.caller_wait_ms`` with the truth (INIT end minus the later of
+the request's arrival and INIT start). Families: bursts, steady, deploy, rotation, a slow
+external extension, short idle (first request 10-80 ms after INIT end), arrival during INIT,
+and a non-HTTP trigger (SQS shape). Usage:
+    python benchmarks/proactive_agreement.py [--seeds 2] [--skews 0,20,-20] [--families ...]
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import sys
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from otel_lambda_sim.fleet import Fleet, FleetResult
+from otel_lambda_init._core import classify
+from otel_lambda_sim.fleet import Fleet
+from otel_lambda_sim.front_end import FrontEnd
 from otel_lambda_sim.receiver import OtlpReceiver, ReceivedSpan
+from otel_lambda_sim.sandbox import Sandbox
 from otel_lambda_sim.scenarios import Scenario
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "src" / "otel_lambda_demo"
 TEN_S_MS = 10_000.0
-BORDERLINE_MS = 50.0
-"""A first request that arrived within this long after INIT ended: by the truth nobody waited
-for INIT, but only by milliseconds, below what the sandbox can resolve; counted apart."""
+BREF_IDLE_MS = 50.0
+HTTP_TRIGGERS = ("api-gateway-rest", "http-api", "function-url")
+RULES = ("10 s rule", "50 ms idle", "ours, no event time", "ours")
 
 
 def _bursts(rng: random.Random, t0: float, until: float, size: tuple[int, int]) -> list[float]:
@@ -104,30 +114,43 @@ def slow_extension(rng: random.Random) -> Scenario:
     return scenario
 
 
-FAMILIES: dict[str, Callable[[random.Random], Scenario]] = {
+def non_http(rng: random.Random) -> Scenario:
+    scenario = rng.choice([bursts, steady])(rng)
+    scenario.name = "non-http"
+    return scenario
+
+
+FLEET_FAMILIES: dict[str, Callable[[random.Random], Scenario]] = {
     "bursts": bursts,
     "steady": steady,
     "deploy": deploy,
     "rotation": rotation,
     "slow-extension": slow_extension,
+    "non-http": non_http,
 }
+DRIVEN_FAMILIES = ("short-idle", "during-init")
+FAMILIES = (*FLEET_FAMILIES, *DRIVEN_FAMILIES)
 
 
 @dataclass
-class Row:
+class Sample:
+    """One served sandbox's first invocation: the truth and what each rule said."""
+
     family: str
     seed: int
-    sandboxes: int = 0
-    waited: int = 0
-    ten_s_right: int = 0
-    ours_right: int = 0
-    missing: int = 0
-    wrong: str = ""
-    borderline: int = 0
-    ours_right_clear: int = 0  # ours, on the sandboxes that are not borderline
-    sim_dispatch_ms: float = 0.0  # the simulator's own INIT end -> delivery, waited-for only
-    cold_gaps: tuple[float, ...] = ()
-    idle_gaps: tuple[float, ...] = ()
+    skew_ms: float
+    trigger: str
+    waited: bool
+    truth_wait_ms: float
+    arrived_after_init_ms: float  # first request's arrival minus INIT end (truth's clock)
+    cold: dict[str, bool] = field(default_factory=dict)
+    classified_by: str = ""
+    caller_wait_ms: float | None = None
+    gap_ms: float = 0.0  # INIT end -> first invocation start, as the span says
+
+    @property
+    def http(self) -> bool:
+        return self.trigger in HTTP_TRIGGERS
 
 
 def _first_invocations(spans: list[ReceivedSpan]) -> dict[str, ReceivedSpan]:
@@ -139,117 +162,253 @@ def _first_invocations(spans: list[ReceivedSpan]) -> dict[str, ReceivedSpan]:
     return out
 
 
-def score(family: str, seed: int, result: FleetResult, spans: list[ReceivedSpan]) -> Row:
-    firsts = _first_invocations(spans)
-    row = Row(family, seed)
-    wrong = []
-    cold_gaps, idle_gaps = [], []
-    for sandbox in result.sandboxes:
-        if not sandbox.invocations:
-            continue
-        row.sandboxes += 1
-        row.waited += sandbox.waited_for
-        if sandbox.waited_for:
-            first = min(
-                (r for r in result.requests if r.sandbox == sandbox.name and r.served_ns),
-                key=lambda r: r.served_ns,
-                default=None,
-            )
-            if first is not None and sandbox.init_end_ns:
-                lag = (first.served_ns - sandbox.init_end_ns) / 1e6
-                row.sim_dispatch_ms = max(row.sim_dispatch_ms, lag)
-        span = firsts.get(str(sandbox.log_stream))
-        if span is None:
-            row.missing += 1
-            continue
-        a = span.attributes
-        since_start = float(a["lambda_init.duration_ms"]) + float(a["lambda_init.gap_ms"])
-        ten_s_cold = since_start <= TEN_S_MS
-        ours_cold = bool(a["faas.coldstart"])
-        (cold_gaps if sandbox.waited_for else idle_gaps).append(float(a["lambda_init.gap_ms"]))
-        row.ten_s_right += ten_s_cold == sandbox.waited_for
-        row.ours_right += ours_cold == sandbox.waited_for
-        arrived = [r.arrival_ns for r in result.requests if r.sandbox == sandbox.name]
-        after_init_ms = (min(arrived) - sandbox.init_end_ns) / 1e6 if arrived else 0.0
-        if not sandbox.waited_for and 0 <= after_init_ms < BORDERLINE_MS:
-            row.borderline += 1
-        else:
-            row.ours_right_clear += ours_cold == sandbox.waited_for
-        if ours_cold != sandbox.waited_for:
-            wrong.append(
-                f"{sandbox.name}: truth {'cold' if sandbox.waited_for else 'proactive'}, "
-                f"gap {a['lambda_init.gap_ms']} ms, by {a.get('lambda_init.classified_by')}"
-            )
-    row.wrong = "; ".join(wrong)
-    row.cold_gaps, row.idle_gaps = tuple(cold_gaps), tuple(idle_gaps)
-    return row
+def judge(sample: Sample, span: ReceivedSpan, extensions: bool) -> Sample:
+    a = span.attributes
+    duration = float(a["lambda_init.duration_ms"])
+    gap = float(a["lambda_init.gap_ms"])
+    ms = 1_000_000
+    without = classify.classify_first_invocation(
+        classify.InitTimeline(0, int(duration * ms)),
+        int((duration + gap) * ms),
+        "on-demand",
+        TEN_S_MS,
+        classify.idle_gap_threshold_ms(
+            None, classify.DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS, extensions
+        ),
+    )
+    sample.cold = {
+        "10 s rule": duration + gap <= TEN_S_MS,
+        "50 ms idle": gap <= BREF_IDLE_MS,
+        "ours, no event time": without.coldstart,
+        "ours": bool(a["faas.coldstart"]),
+    }
+    sample.gap_ms = gap
+    sample.classified_by = str(a.get("lambda_init.classified_by"))
+    wait = a.get("lambda_init.caller_wait_ms")
+    sample.caller_wait_ms = None if wait is None else float(wait)
+    return sample
 
 
-def run_one(family: str, seed: int, idle_gap_ms: str | None = None) -> Row:
+def truth_wait_ms(arrival_ns: int, init_start_ns: int, init_end_ns: int) -> float:
+    return max(0, init_end_ns - max(arrival_ns, init_start_ns)) / 1e6
+
+
+def run_fleet(family: str, seed: int, skew_ms: float, trigger: str) -> list[Sample]:
     rng = random.Random(f"{family}-{seed}")
-    scenario = FAMILIES[family](rng)
+    scenario = FLEET_FAMILIES[family](rng)
     scenario.handler = "app.handler"
     scenario.drain_s = 0.3
     with OtlpReceiver() as receiver:
         env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "50"}
-        if idle_gap_ms is not None:
-            env["OTEL_LAMBDA_INIT_IDLE_GAP_MS"] = idle_gap_ms
-        result = Fleet(scenario, code_dir=DEMO_DIR, env=env).run()
-        served = sum(1 for s in result.sandboxes if s.invocations)
-        spans = receiver.wait_for(lambda s: len(_first_invocations(s)) >= served, timeout=15)
-    return score(family, seed, result, spans)
+        front = FrontEnd(trigger, skew_ms)
+        result = Fleet(scenario, code_dir=DEMO_DIR, env=env, front_end=front).run()
+        served = [s for s in result.sandboxes if s.invocations]
+        spans = receiver.wait_for(lambda s: len(_first_invocations(s)) >= len(served), 20)
+    firsts = _first_invocations(spans)
+    samples = []
+    for sandbox in served:
+        first = min(
+            (r for r in result.requests if r.sandbox == sandbox.name and r.sandbox_invocation == 1),
+            key=lambda r: r.arrival_ns,
+        )
+        span = firsts.get(str(sandbox.log_stream))
+        if span is None:
+            continue
+        sample = Sample(
+            family,
+            seed,
+            skew_ms,
+            trigger,
+            sandbox.waited_for,
+            truth_wait_ms(first.arrival_ns, sandbox.init_start_ns, sandbox.init_end_ns)
+            if sandbox.waited_for
+            else 0.0,
+            (first.arrival_ns - sandbox.init_end_ns) / 1e6,
+        )
+        samples.append(judge(sample, span, scenario.extension_init_ms is not None))
+    return samples
+
+
+def run_driven(family: str, seed: int, skew_ms: float, trigger: str, n: int = 4) -> list[Sample]:
+    """Sandboxes driven one request each: short idle (arrival 10-80 ms after INIT end) or
+    arrival during INIT (eager assignment: queued to the initializing sandbox)."""
+    rng = random.Random(f"{family}-{seed}")
+    delays = [rng.uniform(10, 80) if family == "short-idle" else rng.uniform(50, 1200)
+              for _ in range(n)]  # fmt: skip
+    init_ms = rng.choice([300, 500])
+    front = FrontEnd(trigger, skew_ms)
+    with OtlpReceiver() as receiver:
+        env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "50"}
+        scenario = Scenario(name=family, handler="app.handler", init_ms=init_ms)
+        function = scenario.function_config(code_dir=DEMO_DIR, env=env)
+        sandboxes = [Sandbox(function, name=f"{family[:5]}{seed}{i}") for i in range(n)]
+        arrivals: list[int] = [0] * n
+
+        def drive(i: int) -> None:
+            box = sandboxes[i]
+            box.start()
+            api = box.api
+            if family == "short-idle":
+                box.wait_init()
+                target_ns = api.init_done_ns + int(delays[i] * 1e6)
+            else:
+                target_ns = api.init_start_ns + int(delays[i] * 1e6)
+            time.sleep(max(0.0, (target_ns - time.time_ns()) / 1e9))
+            arrivals[i] = time.time_ns()
+            event = front.stamp(scenario.event_for(i), arrivals[i])
+            api.enqueue(event, start_ns=arrivals[i]).wait(60)
+
+        threads = [threading.Thread(target=drive, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        spans = receiver.wait_for(lambda s: len(_first_invocations(s)) >= n, 20)
+        for box in sandboxes:
+            box.shutdown("spindown")
+    firsts = _first_invocations(spans)
+    samples = []
+    for box, arrival in zip(sandboxes, arrivals, strict=True):
+        span = firsts.get(str(box.log_stream_name))
+        if span is None:
+            continue
+        end, start = box.api.init_done_ns, box.api.init_start_ns
+        waited = arrival <= end
+        sample = Sample(
+            family,
+            seed,
+            skew_ms,
+            trigger,
+            waited,
+            truth_wait_ms(arrival, start, end) if waited else 0.0,
+            (arrival - end) / 1e6,
+        )
+        samples.append(judge(sample, span, False))
+    return samples
+
+
+def run_one(family: str, seed: int, skew_ms: float) -> list[Sample]:
+    trigger = "sqs" if family == "non-http" else HTTP_TRIGGERS[seed % len(HTTP_TRIGGERS)]
+    if family in DRIVEN_FAMILIES:
+        return run_driven(family, seed, skew_ms, trigger)
+    return run_fleet(family, seed, skew_ms, trigger)
+
+
+def pct(right: int, n: int) -> str:
+    return f"{right}/{n} ({100 * right / n:.1f}%)" if n else "-"
+
+
+def spread(values: list[float]) -> str:
+    if not values:
+        return "none"
+    values = sorted(values)
+    p90 = values[min(len(values) - 1, int(0.9 * len(values)))]
+    return (
+        f"min {values[0]:.1f} median {statistics.median(values):.1f} p90 {p90:.1f} "
+        f"max {values[-1]:.1f} ms (n={len(values)})"
+    )
+
+
+def wait_bound_ms(sample: Sample) -> float:
+    """Must show 2: within 5 ms plus the skew, or 5 % of the truth."""
+    return max(5.0 + abs(sample.skew_ms), 0.05 * sample.truth_wait_ms)
+
+
+def report(samples: list[Sample], markdown: bool) -> None:
+    skews = sorted({s.skew_ms for s in samples})
+    families = [f for f in FAMILIES if any(s.family == f for s in samples)]
+    bar = "|" if markdown else " "
+    for skew in skews:
+        at = [s for s in samples if s.skew_ms == skew]
+        print(f"\n### front-end clock skew {skew:+g} ms\n")
+        print(f"{bar} family {bar} served (waited) {bar} " + f" {bar} ".join(RULES) + f" {bar}")
+        if markdown:
+            print("|---" * (len(RULES) + 2) + "|")
+        for family in families:
+            picked = [s for s in at if s.family == family]
+            n = len(picked)
+            cells = [pct(sum(s.cold[r] == s.waited for s in picked), n) for r in RULES]
+            waited = sum(s.waited for s in picked)
+            print(
+                f"{bar} {family} {bar} {n} ({waited}) {bar} " + f" {bar} ".join(cells) + f" {bar}"
+            )
+        cells = [pct(sum(s.cold[r] == s.waited for s in at), len(at)) for r in RULES]
+        print(f"{bar} all {bar} {len(at)} {bar} " + f" {bar} ".join(cells) + f" {bar}")
+    for label, ext in (("no external extension", False), ("slow external extension", True)):
+        picked = [s for s in samples if (s.family == "slow-extension") == ext]
+        cold = sorted(s.gap_ms for s in picked if s.waited)
+        idle = sorted(s.gap_ms for s in picked if not s.waited)
+        print(
+            f"\n{label}: gap (INIT end -> first invocation) of first invocations someone waited "
+            f"for: {spread(cold)}; nobody waited for: {spread(idle)}"
+        )
+    print("\n### ours, per lambda_init.classified_by (all skews)\n")
+    print(f"{bar} classified_by {bar} first invocations {bar} agree with the truth {bar}")
+    if markdown:
+        print("|---|---|---|")
+    for by in sorted({s.classified_by for s in samples}):
+        picked = [s for s in samples if s.classified_by == by]
+        right = sum(s.cold["ours"] == s.waited for s in picked)
+        print(f"{bar} {by} {bar} {len(picked)} {bar} {pct(right, len(picked))} {bar}")
+    print("\n### lambda_init.caller_wait_ms against the truth\n")
+    print(
+        f"{bar} family {bar} skew ms {bar} HTTP first invocations {bar} with caller_wait_ms "
+        f"{bar} mean abs error ms {bar} max abs error ms {bar} within 5 ms + skew (or 5 %) {bar}"
+    )
+    if markdown:
+        print("|---" * 7 + "|")
+    for family in families:
+        for skew in skews:
+            picked = [s for s in samples if s.family == family and s.skew_ms == skew]
+            http = [s for s in picked if s.http]
+            if not http:
+                present = sum(s.caller_wait_ms is not None for s in picked)
+                print(f"{bar} {family} {bar} {skew:+g} {bar} 0 (non-HTTP: {present} carry it) "
+                      f"{bar} - {bar} - {bar} - {bar} - {bar}")  # fmt: skip
+                continue
+            have = [s for s in http if s.caller_wait_ms is not None]
+            errors = [abs(s.caller_wait_ms - s.truth_wait_ms) for s in have]  # type: ignore[operator]
+            within = sum(
+                abs(s.caller_wait_ms - s.truth_wait_ms) <= wait_bound_ms(s)  # type: ignore[operator]
+                for s in have
+            )
+            mean = statistics.fmean(errors) if errors else 0.0
+            print(
+                f"{bar} {family} {bar} {skew:+g} {bar} {len(http)} {bar} {len(have)} {bar} "
+                f"{mean:.1f} {bar} {max(errors, default=0):.1f} {bar} "
+                f"{pct(within, len(have))} {bar}"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--skews", default="0,20,-20", help="front-end clock skews, ms")
     parser.add_argument("--families", default=",".join(FAMILIES))
-    parser.add_argument("--idle-gap-ms", help="OTEL_LAMBDA_INIT_IDLE_GAP_MS (default: ours)")
+    parser.add_argument("--markdown", action="store_true", help="tables as Markdown")
+    parser.add_argument("--verbose", action="store_true", help="print every wrong verdict")
     args = parser.parse_args(argv)
-    rows: list[Row] = []
+    samples: list[Sample] = []
     t0 = time.monotonic()
-    print(f"{'family':<15}{'seed':>5}{'served':>8}{'waited':>8}{'10 s rule':>11}{'ours':>7}")
-    for family in args.families.split(","):
-        for seed in range(args.seeds):
-            row = run_one(family, seed, args.idle_gap_ms)
-            rows.append(row)
-            print(
-                f"{family:<15}{seed:>5}{row.sandboxes:>8}{row.waited:>8}"
-                f"{row.ten_s_right:>7}/{row.sandboxes:<3}{row.ours_right:>4}/{row.sandboxes:<3}"
-                + f"  (sim dispatch <= {row.sim_dispatch_ms:.0f} ms)"
-                + (f"  missing spans: {row.missing}" if row.missing else "")
-                + (f"  ours wrong: {row.wrong}" if row.wrong else ""),
-                flush=True,
-            )
-    total = sum(r.sandboxes for r in rows)
-    ten = sum(r.ten_s_right for r in rows)
-    ours = sum(r.ours_right for r in rows)
-    for label, ext in (("no external extension", False), ("slow external extension", True)):
-        picked = [r for r in rows if (r.family == "slow-extension") == ext]
-        cold = sorted(g for r in picked for g in r.cold_gaps)
-        idle = sorted(g for r in picked for g in r.idle_gaps)
-        print(
-            f"{label}: gap (INIT end -> first invocation) of sandboxes someone waited for "
-            f"max {max(cold, default=0):.1f} ms (n={len(cold)}); nobody waited for "
-            f"min {min(idle, default=0):.1f} ms (n={len(idle)})"
-        )
-    for label, ext in (("without", False), ("with", True)):
-        picked = [r for r in rows if (r.family == "slow-extension") == ext]
-        n = sum(r.sandboxes for r in picked)
-        b = sum(r.borderline for r in picked)
-        print(
-            f"{label} a slow external extension: 10 s rule "
-            f"{sum(r.ten_s_right for r in picked)}/{n}, ours {sum(r.ours_right for r in picked)}"
-            f"/{n}; ours without the {b} borderline sandboxes (first request < "
-            f"{BORDERLINE_MS:.0f} ms after INIT end) {sum(r.ours_right_clear for r in picked)}"
-            f"/{n - b}"
-        )
-    print(
-        f"\nagreement with ground truth over {total} served sandboxes "
-        f"({len(rows)} runs, {time.monotonic() - t0:.0f} s): "
-        f"10 s rule {ten}/{total} = {100 * ten / max(total, 1):.1f}%, "
-        f"ours {ours}/{total} = {100 * ours / max(total, 1):.1f}%"
-    )
+    for skew in [float(x) for x in args.skews.split(",")]:
+        for family in args.families.split(","):
+            for seed in range(args.seeds):
+                got = run_one(family, seed, skew)
+                samples += got
+                wrong = [s for s in got if s.cold["ours"] != s.waited]
+                print(
+                    f"# {family:<15} seed {seed} skew {skew:+5.0f} ms: {len(got)} served, "
+                    f"ours wrong {len(wrong)}",
+                    flush=True,
+                )
+                if args.verbose:
+                    for s in wrong:
+                        print(f"#   truth {'cold' if s.waited else 'proactive'}, arrived "
+                              f"{s.arrived_after_init_ms:+.1f} ms after INIT end, gap "
+                              f"{s.gap_ms:.1f} ms, by "
+                              f"{s.classified_by}, caller_wait {s.caller_wait_ms}")  # fmt: skip
+    report(samples, args.markdown)
+    print(f"\n{len(samples)} first invocations, {time.monotonic() - t0:.0f} s")
     return 0
 
 

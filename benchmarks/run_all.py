@@ -2,7 +2,8 @@
 invocation, and the in-process hot path, for ours beside upstream OpenTelemetry, Datadog's
 library and the bare function, as ratios. The README's performance table is this output.
 
-Runs bench_init.py, bench_latency.py, bench_warm.py, hot_path_profile.py and bench_lwa.py
+Runs bench_init.py, bench_realistic.py, bench_latency.py, bench_warm.py, hot_path_profile.py
+and bench_lwa.py
 (each alternates its variants in rounds against baselines of the same run), prints their
 tables, then one summary table.
 
@@ -39,6 +40,11 @@ WARM_OURS = "ours, after-response (hot path)"
 WARM_SPAN = "one SDK span"
 WARM_SPAN_ATTRS = "one SDK span, our 9 attributes"
 WARM_UPSTREAM = "upstream aws-lambda instrumentor"
+REAL_BARE = "bare function"
+REAL_OURS = "ours, zero-code (exec wrapper)"
+REAL_UPSTREAM = "upstream opentelemetry-instrument"
+REAL_MANUAL = "ours, manual (user's SDK setup)"
+REAL_DATADOG = "datadog-lambda (library, no extension)"
 LWA_OURS = "FastAPI + ours, after-response"
 LWA_NONE = "FastAPI, no instrumentation"
 
@@ -75,17 +81,31 @@ def main() -> int:
     print(f"run_all: {machine_line()}")
     with tempfile.TemporaryDirectory() as tmp:
         init = run("bench_init.py", None, args.quick, Path(tmp) / "init.json")
+        real = run("bench_realistic.py", None, args.quick, Path(tmp) / "realistic.json")
         flags = [f for f, on in (("--collector", args.collector), ("--pin", args.pin)) if on]
         latency = run("bench_latency.py", None, args.quick, Path(tmp) / "latency.json", *flags)
         warm = run("bench_warm.py", None, args.quick, Path(tmp) / "warm.json")
         run("hot_path_profile.py", None, args.quick, Path(tmp) / "profile.json")
         lwa = run("bench_lwa.py", None, args.quick, Path(tmp) / "lwa.json")
-    loads = ", ".join(f"{d['load']:.2f}" for d in (init, latency, warm))
+    loads = ", ".join(f"{d['load']:.2f}" for d in (init, real, latency, warm))
 
     def init_added(route: str, col: str = "added_ms") -> float:
         if col == "added_ms":
             return value(init, route, col)
         return value(init, route, col) - value(init, BARE, col)
+
+    def real_added(route: str, col: str) -> float:
+        return value(real, route, col) - value(real, REAL_BARE, col)
+
+    def realistic(what: str, col: str, ours: str = REAL_OURS) -> tuple[Any, ...]:
+        return (
+            f"realistic function (boto3 + requests, their instrumentors): {what}",
+            real_added(ours, col),
+            real_added(REAL_UPSTREAM, col),
+            real_added(REAL_DATADOG, col),
+            value(real, REAL_BARE, col),
+            "bare",
+        )
 
     def lat_added(row: str, col: str) -> float:
         return value(latency, row, col) - value(latency, NONE, col)
@@ -97,14 +117,26 @@ def main() -> int:
     # (what, ours, upstream, datadog, baseline, baseline's name)
     table: list[tuple[str, float, float, float, float, str]] = [
         (
-            "web app behind the Lambda Web Adapter under RIE, caller-visible per warm "
-            "request, added (ms; RIE waits for our export)",
-            value(lwa, LWA_OURS, "caller_ms") - value(lwa, LWA_NONE, "caller_ms"),
+            "web app behind the Lambda Web Adapter, caller-visible per warm request, added "
+            "(ms; RIE's runtime-done time, what Lambda's caller waits for)",
+            value(lwa, LWA_OURS, "posted_ms") - value(lwa, LWA_NONE, "posted_ms"),
             nan,
             nan,
-            value(lwa, LWA_NONE, "caller_ms"),
+            value(lwa, LWA_NONE, "posted_ms"),
             "FastAPI, bare",
         ),
+        realistic("caller-visible cold start added, zero-code (ms)", "caller_ms"),
+        realistic("INIT added, zero-code (ms)", "init_ms"),
+        realistic("1st invocation until next, added, zero-code (ms)", "first_done_ms"),
+        realistic("sandbox time of the cold start added, zero-code (ms)", "sandbox_ms"),
+        realistic("CPU time of the cold start added, zero-code (ms; load-proof)", "cpu_ms"),
+        realistic("peak RSS added, zero-code (MB)", "rss_mb"),
+        realistic("caller-visible cold start added, manual route (ms)", "caller_ms", REAL_MANUAL),
+        realistic(
+            "sandbox time of the cold start added, manual route (ms)", "sandbox_ms", REAL_MANUAL
+        ),
+        realistic("CPU time of the cold start added, manual route (ms)", "cpu_ms", REAL_MANUAL),
+        realistic("peak RSS added, manual route (MB)", "rss_mb", REAL_MANUAL),
         (
             "INIT added, exec-wrapper route (ms)",
             init_added(WRAPPER),

@@ -64,9 +64,13 @@ def lwa_bin() -> str:
     return _built["LWA_BIN"]
 
 
-def namespace_available() -> None:
-    if shutil.which("unshare") is None or os.geteuid() != 0:
-        pytest.skip("a private mount namespace needs unshare as root")
+def namespace_command() -> list[str]:
+    """``unshare`` into a private mount namespace (and, when not root, a user namespace whose
+    root may mount the tmpfs)."""
+    if shutil.which("unshare") is None:
+        pytest.skip("no unshare (util-linux) for a private mount namespace")
+    user = [] if os.geteuid() == 0 else ["--map-root-user"]
+    return ["unshare", "--mount", "--propagation", "private", *user]
 
 
 class LwaSandbox(Process):
@@ -75,7 +79,7 @@ class LwaSandbox(Process):
     def __init__(
         self, run_script: str, cwd: Path, user_env: dict[str, str], log_path: Path
     ) -> None:
-        namespace_available()
+        unshare = namespace_command()
         adapter = lwa_bin()
         self.port = free_port()
         self.app_port = free_port()
@@ -87,10 +91,7 @@ class LwaSandbox(Process):
             **user_env,
         )
         args = [
-            "unshare",
-            "-m",
-            "--propagation",
-            "private",
+            *unshare,
             "sh",
             "-c",
             NAMESPACE_SCRIPT,

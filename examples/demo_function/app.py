@@ -2,8 +2,8 @@
 
 This is user code running inside the (simulated) sandbox. It sets up the OTel SDK the usual
 way (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT) and decorates the handler; the INIT of this
-module becomes the `init demo-fn` span. SIM_INIT_MS and the event's work_ms let a scenario
-choose how long INIT and the handler take.
+module becomes the `init demo-fn` span. SIM_INIT_MS and SIM_HANDLER_MS (set by a
+scenario's init_ms and handler_ms) choose how long INIT and the handler take.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ trace.set_tracer_provider(provider)
 tracer = trace.get_tracer("demo.orders")
 
 _INIT_S = float(os.environ.get("SIM_INIT_MS", "600")) / 1000.0
+_WORK_S = float(os.environ.get("SIM_HANDLER_MS", "100")) / 1000.0
 
 
 def _phase(name: str) -> Any:
@@ -53,7 +54,7 @@ with _phase("load model"):
 
 @otel_lambda_init.instrument_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    work_s = float(event.get("work_ms", 100)) / 1000.0
+    work_s = _WORK_S
     with tracer.start_as_current_span("load order") as span:
         span.set_attribute("order.path", str(event.get("path", "/")))
         time.sleep(work_s * 0.6)

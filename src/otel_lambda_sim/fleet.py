@@ -11,6 +11,7 @@ judged by the rules in ground_truth.
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 import time
 from collections import deque
@@ -20,12 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from .fleet_records import FleetResult, RequestRecord, SandboxRecord
+from .front_end import FrontEnd
 from .ground_truth import request_verdict, waited_for_init
 from .runtime_api import InvocationResult
 from .sandbox import Sandbox
 from .scenarios import Scenario
 
-__all__ = ["Fleet", "FleetResult", "RequestRecord", "SandboxRecord"]
+__all__ = ["Fleet", "FleetResult", "InitFailed", "RequestRecord", "SandboxRecord"]
 
 _TICK_S = 0.02
 
@@ -39,6 +41,16 @@ class _Slot:
     retire: bool = False
     created_at: float = 0.0
     pending_for: list[int] = field(default_factory=list)
+
+
+class InitFailed(RuntimeError):
+    """A sandbox's INIT failed and the fleet was asked to stop at the first such failure."""
+
+    def __init__(self, record: SandboxRecord) -> None:
+        super().__init__(
+            f"INIT failed in {record.name}: {record.init_error_type}: {record.init_error_message}"
+        )
+        self.record = record
 
 
 @dataclass
@@ -76,10 +88,17 @@ class Fleet:
         progress_every_s: float = 1.0,
         invocation_timeout_s: float = 120.0,
         log_dir: Path | None = None,
+        front_end: FrontEnd | None = None,
+        layers: list[str] | None = None,
+        stop_on_init_failure: bool = False,
     ) -> None:
+        """stop_on_init_failure: raise InitFailed at the first failed INIT (after stopping
+        every sandbox and keeping the logs) instead of replaying the rest as Lambda would."""
         self.scenario = scenario
+        self.front_end = front_end  # stamps each event at arrival (None: events as given)
+        self.stop_on_init_failure = stop_on_init_failure
         self.log_dir = log_dir
-        self.function = scenario.function_config(handler, code_dir, env)
+        self.function = scenario.function_config(handler, code_dir, env, layers)
         self.progress = progress
         self.progress_every_s = progress_every_s
         self.invocation_timeout_s = invocation_timeout_s
@@ -121,9 +140,19 @@ class Fleet:
             self._events.put(("ready", slot, exc))
 
     def _run_invocation(self, slot: _Slot, req: RequestRecord, event: Any) -> None:
+        try:
+            # Queued here, on the loop's thread, so a runtime already waiting in next gets it
+            # without waiting for a new thread to start: Lambda hands a pending request over in
+            # a millisecond or two (benchmarks/handover_latency.py), and so must its model.
+            inv = slot.sandbox.submit(event, start_ns=req.arrival_ns)
+        except Exception as exc:
+            self._events.put(("done", slot, (req, exc)))
+            return
+        self._spawn(self._await_invocation, slot, req, inv)
+
+    def _await_invocation(self, slot: _Slot, req: RequestRecord, inv: Any) -> None:
         result: InvocationResult | Exception
         try:
-            inv = slot.sandbox.submit(event, start_ns=req.arrival_ns)
             result = inv.wait(self.invocation_timeout_s)
         except Exception as exc:
             result = exc
@@ -137,9 +166,14 @@ class Fleet:
     # the frontend ----------------------------------------------------------------------------
     def run(self) -> FleetResult:
         """Replay the scenario; always shuts every sandbox down (also on errors and Ctrl-C)."""
+        # Many sandboxes' Runtime API threads share this interpreter: a shorter GIL switch
+        # interval keeps a hand-over from waiting 5 ms per thread hop behind the others.
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch, 0.0005))
         try:
             return self._run()
         finally:
+            sys.setswitchinterval(switch)
             for slot in self._slots:
                 slot.sandbox.kill()
                 if self.log_dir is not None:
@@ -191,8 +225,8 @@ class Fleet:
         return FleetResult(sc, rp.requests, [s.record for s in self._slots], started_ns, wall)
 
     def _admit(self, rp: _Replay, now: float) -> None:
-        """Due controls (deploy, rotate), then due arrivals; an arrival that finds no idle
-        sandbox starts one, as Lambda does."""
+        """Due controls (deploy, rotate), then due arrivals, each placed before the next: an
+        arrival that finds no idle sandbox starts one (up to concurrency), as Lambda does."""
         sc = self.scenario
         while rp.next_control < len(rp.controls) and rp.controls[rp.next_control][0] <= now:
             self._control(rp.controls[rp.next_control][1])
@@ -203,7 +237,10 @@ class Fleet:
             rp.pending.append(req)
             rp.next_arrival += 1
             rp.outstanding += 1
-            if not self._idle_slots() and self._active_count() < sc.concurrency:
+            # Place it now, before the next arrival of the same moment looks for an idle
+            # sandbox: otherwise two simultaneous requests both see the one idle sandbox.
+            self._assign(rp.pending)
+            if rp.pending and rp.pending[-1] is req and self._active_count() < sc.concurrency:
                 slot = self._new_sandbox("request", started_for=req.index)
                 if not sc.eager_assignment:
                     slot.pending_for.append(req.index)
@@ -234,6 +271,8 @@ class Fleet:
             slot.record.init_error_type = getattr(data, "error_type", None)
             slot.record.init_error_message = getattr(data, "message", str(data))
             slot.record.logs_tail = slot.sandbox.logs()[-4000:]
+            if self.stop_on_init_failure:
+                raise InitFailed(slot.record)
         if slot.state == "init":
             slot.state = "idle"
             slot.idle_since = self._now()
@@ -309,7 +348,13 @@ class Fleet:
             req.waited_for_init = waited
             req.sandbox_invocation = slot.record.invocations
             slot.state = "busy"
-            self._spawn(self._run_invocation, slot, req, sc.event_for(req.index))
+            event = sc.event_for(req.index)
+            if self.front_end is not None:
+                event = self.front_end.stamp(event, req.arrival_ns)
+            if slot.sandbox.queues_at_once:
+                self._run_invocation(slot, req, event)
+            else:  # submit re-runs INIT first: never on the loop's thread
+                self._spawn(self._run_invocation, slot, req, event)
 
     def _record_result(
         self, slot: _Slot, req: RequestRecord, result: InvocationResult | Exception

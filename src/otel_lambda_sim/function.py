@@ -7,12 +7,18 @@ with one frozen FunctionConfig, so a sandbox and its Runtime API can never disag
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FunctionConfig"]
+__all__ = ["FunctionConfig", "default_execution_env"]
+
+
+def default_execution_env() -> str:
+    """AWS_EXECUTION_ENV of the Python that runs the simulator: the sandboxes run it too."""
+    return f"AWS_Lambda_python{sys.version_info[0]}.{sys.version_info[1]}"
 
 
 @dataclass(frozen=True)
@@ -31,7 +37,7 @@ class FunctionConfig:
     initialization_type: str = "on-demand"
     # Lambda Managed Instances: AWS_LAMBDA_MAX_CONCURRENCY, awslambdaric's worker count.
     max_concurrency: int = 2
-    execution_env: str = "AWS_Lambda_python3.12"
+    execution_env: str = field(default_factory=default_execution_env)
     region: str = "us-east-1"
     account_id: str = "123456789012"
     env: Mapping[str, str] = field(default_factory=dict)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .function import FunctionConfig
+from .layers import opt_path
 
 __all__ = [
     "BOOTSTRAP_SH",
@@ -105,6 +106,8 @@ def lambda_environment(
         # looks for them; the simulator cannot write /opt, so it says where they are.
         env["OTEL_LAMBDA_INIT_EXTENSIONS_DIR"] = str(fn.extensions_dir)
     env.update(fn.env)
+    if "AWS_LAMBDA_EXEC_WRAPPER" in env:  # /opt/... as Lambda's merged layers would show it
+        env["AWS_LAMBDA_EXEC_WRAPPER"] = opt_path(env["AWS_LAMBDA_EXEC_WRAPPER"], fn.layer_dirs)
     if fn.managed_instances:
         # awslambdaric's multi-concurrent mode: one forked worker per slot, each its INIT.
         env["AWS_LAMBDA_MAX_CONCURRENCY"] = str(fn.max_concurrency)

@@ -246,6 +246,12 @@ class Sandbox:
             self.api, self.attempts, self.exit_code, self.function.init_timeout_s
         )
 
+    @property
+    def queues_at_once(self) -> bool:
+        """Whether ``submit`` only queues: INIT is over and nothing has to re-run it."""
+        outcome = self.init_outcome
+        return outcome is not None and outcome.status == "done" and not self._needs_reset_init
+
     def submit(
         self,
         event: Any,

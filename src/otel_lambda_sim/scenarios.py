@@ -14,14 +14,24 @@ from pathlib import Path
 from typing import Any
 
 from . import slow_extension
-from .function import FunctionConfig
+from .function import FunctionConfig, default_execution_env
+from .layers import unpack_layers
+from .scenario_keys import SCENARIO_KEYS, check_values, keys_table
 
-__all__ = ["SCENARIO_KEYS", "Scenario", "demo_scenario", "describe_durations", "load_scenario"]
+__all__ = [
+    "SCENARIO_KEYS",
+    "Scenario",
+    "default_execution_env",
+    "demo_scenario",
+    "describe_durations",
+    "keys_table",
+    "load_scenario",
+]
 
 # Env vars the bundled demo and test handlers honour, so a scenario can set INIT and handler
-# durations. Any other handler simply ignores them.
+# durations. Any other handler simply ignores them; the events stay as the user wrote them.
 INIT_MS_ENV = "SIM_INIT_MS"
-WORK_MS_KEY = "work_ms"
+HANDLER_MS_ENV = "SIM_HANDLER_MS"
 
 
 @dataclass
@@ -31,14 +41,15 @@ class Scenario:
     name: str = "scenario"
     handler: str | None = None
     code_dir: str | None = None
+    layers: list[str] = field(default_factory=list)
     function_name: str = "demo-fn"
     initialization_type: str = "on-demand"
-    execution_env: str = "AWS_Lambda_python3.12"
+    execution_env: str = field(default_factory=default_execution_env)
     memory_mb: int = 128
-    init_ms: float = 200.0
-    handler_ms: float = 50.0
+    init_ms: float | None = None
+    handler_ms: float | None = None
     init_timeout_s: float = 10.0
-    function_timeout_s: float = 30.0
+    function_timeout_s: float = 3.0
     concurrency: int = 10
     eager_assignment: bool = True
     idle_expiry_s: float | None = None
@@ -54,6 +65,9 @@ class Scenario:
     description: str = ""
     # An external extension whose INIT takes this long (ms), ending after the runtime's.
     extension_init_ms: float | None = None
+    # A web app behind the Lambda Web Adapter (web_app.py): the adapter binary, or "LWA_BIN"
+    # for that variable's; the handler is then the app's run.sh.
+    web_adapter: str | None = None
 
     def arrival_times(self) -> list[float]:
         """Explicit arrivals, or evenly spaced ones at rate_per_s for duration_s."""
@@ -65,27 +79,48 @@ class Scenario:
         return []
 
     def event_for(self, index: int) -> Any:
-        """The index-th request's event (cycled), with the scenario's handler duration added."""
-        base = self.events[index % len(self.events)] if self.events else {}
-        if isinstance(base, dict):
-            event = {WORK_MS_KEY: self.handler_ms, **base}
-            event.setdefault("request_index", index)
-            return event
-        return base
+        """The index-th request's event (cycled), exactly as the scenario wrote it."""
+        return self.events[index % len(self.events)] if self.events else {}
 
     def sandbox_env(self) -> dict[str, str]:
-        return {INIT_MS_ENV: str(self.init_ms), **{k: str(v) for k, v in self.env.items()}}
+        """The simulator's own controls (durations, when given), then the function's env."""
+        env = {}
+        if self.init_ms is not None:
+            env[INIT_MS_ENV] = f"{self.init_ms:g}"
+        if self.handler_ms is not None:
+            env[HANDLER_MS_ENV] = f"{self.handler_ms:g}"
+        return {**env, **{k: str(v) for k, v in self.env.items()}}
 
     def function_config(
         self,
         handler: str | None = None,
         code_dir: Path | str | None = None,
         env: dict[str, str] | None = None,
+        layers: list[str] | None = None,
     ) -> FunctionConfig:
-        """The function every sandbox of the run shares; arguments override the scenario's."""
+        """The function every sandbox of the run shares; arguments override the scenario's
+        (layers given here come after the scenario's, as later layers win in /opt)."""
         handler = handler or self.handler
         if not handler:
             raise ValueError("no handler: give one in the scenario or as --handler")
+        if self.web_adapter:
+            from . import web_app
+
+            function = web_app.function_config(
+                handler,
+                Path(code_dir or self.code_dir or "."),
+                None if self.web_adapter == "LWA_BIN" else self.web_adapter,
+                function_name=self.function_name,
+                memory_mb=self.memory_mb,
+                function_timeout_s=self.function_timeout_s,
+                init_timeout_s=self.init_timeout_s,
+                initialization_type=self.initialization_type,
+                execution_env=self.execution_env,
+                env={**self.sandbox_env(), **(env or {})},
+            )
+            if self.extension_init_ms is not None and function.extensions_dir is not None:
+                slow_extension.install(function.extensions_dir, self.extension_init_ms)
+            return function
         extensions_dir = None
         if self.extension_init_ms is not None:
             extensions_dir = Path(tempfile.mkdtemp(prefix="otel-lambda-ext-")) / "extensions"
@@ -101,6 +136,7 @@ class Scenario:
             execution_env=self.execution_env,
             env={**self.sandbox_env(), **(env or {})},
             extensions_dir=extensions_dir,
+            layer_dirs=unpack_layers([*self.layers, *(layers or [])]),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,62 +152,38 @@ class Scenario:
         if unknown:
             raise ValueError(
                 f"unknown scenario keys {unknown}; accepted keys: {sorted(known)} (each is "
-                "described in the README's 'Scenario files' and examples/scenarios/)"
+                "described in docs/simulator.md, 'Scenario keys')"
             )
-        return cls(**data)
+        return cls(**check_values(data))
 
-
-# Every key a scenario file accepts, and what it does (README "Scenario files" mirrors it; a
-# test checks both against the dataclass).
-SCENARIO_KEYS: dict[str, str] = {
-    "name": "the run's name: output files are NAME.jsonl/.html (default: the file's stem)",
-    "description": "free text",
-    "handler": "module.function (--handler overrides)",
-    "code_dir": "the function's code directory, relative to where you run (--code-dir "
-    "overrides; default .)",
-    "function_name": "AWS_LAMBDA_FUNCTION_NAME (default demo-fn)",
-    "initialization_type": "AWS_LAMBDA_INITIALIZATION_TYPE: on-demand, provisioned-concurrency, "
-    "snap-start",
-    "execution_env": "AWS_EXECUTION_ENV (default AWS_Lambda_python3.12; 3.12+ lets a SIGTERM "
-    "handler run at shutdown)",
-    "memory_mb": "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-    "extension_init_ms": "an external extension (in /opt/extensions) whose INIT takes this "
-    "long and may end after the runtime's first next: a real cold start's idle gap then "
-    "includes its tail (the OpenTelemetry collector layer and the Datadog extension do this)",
-    "init_ms": "sets SIM_INIT_MS in each sandbox. The simulator does not sleep for you: only a "
-    "handler that reads SIM_INIT_MS (the demo does) spends that long in INIT",
-    "handler_ms": "added to each dict event as work_ms. Only a handler that reads "
-    "event['work_ms'] (the demo does) takes that long",
-    "init_timeout_s": "Lambda's INIT cap (10 s); lower it to see a timeout and re-run quickly",
-    "function_timeout_s": "the function timeout; the deadline each invocation gets",
-    "concurrency": "the most sandboxes alive at once",
-    "eager_assignment": "a pending request goes to whichever sandbox frees first (Lambda's "
-    "behaviour, the source of proactive initializations); false binds it to the new sandbox",
-    "idle_expiry_s": "shut a sandbox down after this long idle (default: never during the run)",
-    "prewarm": "sandboxes started at t=0 before any request (and on each deploy)",
-    "arrivals": "request arrival times, seconds from the start",
-    "rate_per_s": "with duration_s: evenly spaced arrivals instead of a list",
-    "duration_s": "with rate_per_s",
-    "events": "request payloads, cycled over the requests",
-    "deploys": "times (s) of a new version: every sandbox retires, new ones start unasked",
-    "rotations": "times (s) Lambda replaces its oldest sandbox with a fresh one",
-    "env": "the function's environment variables (e.g. OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS, "
-    "AWS_LAMBDA_EXEC_WRAPPER); --env and your shell's OTEL_* variables win",
-    "drain_s": "seconds to wait after the last response before spinning sandboxes down",
-}
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """Every key's default, as the keys table shows it."""
+        return asdict(cls())
 
 
 def describe_durations(scenario: Scenario) -> list[str]:
-    """What init_ms and handler_ms really do, said on every run (they are hints, not timers)."""
+    """What init_ms and handler_ms really do, said when a scenario sets them (they are hints
+    for the handler, not timers)."""
+    given = [
+        f"{key}={value:g} as {env}"
+        for key, value, env in (
+            ("init_ms", scenario.init_ms, INIT_MS_ENV),
+            ("handler_ms", scenario.handler_ms, HANDLER_MS_ENV),
+        )
+        if value is not None
+    ]
+    if not given:
+        return []
     return [
-        f"init_ms={scenario.init_ms:g} is given as SIM_INIT_MS and handler_ms="
-        f"{scenario.handler_ms:g} as each event's work_ms: only a handler that reads them "
-        "(the demo does) takes that long; the simulator imposes no duration"
+        f"{' and '.join(given)} in each sandbox: only a handler that reads them (the demo "
+        "does) takes that long; the simulator imposes no duration"
     ]
 
 
 def load_scenario(path: Path | str) -> Scenario:
-    """Read a scenario from YAML (.yaml/.yml, needs PyYAML) or JSON."""
+    """Read a scenario from YAML (.yaml/.yml, needs PyYAML) or JSON; code_dir and layers are
+    relative to the file, so a scenario runs from any directory."""
     p = Path(path)
     text = p.read_text()
     if p.suffix in (".yaml", ".yml"):
@@ -183,7 +195,12 @@ def load_scenario(path: Path | str) -> Scenario:
     if not isinstance(data, dict):
         raise ValueError(f"{p}: a scenario is a mapping of keys, got {type(data).__name__}")
     data.setdefault("name", p.stem)
-    return Scenario.from_dict(data)
+    scenario = Scenario.from_dict(data)
+    base = p.resolve().parent
+    if scenario.code_dir is not None:
+        scenario.code_dir = str((base / scenario.code_dir).resolve())
+    scenario.layers = [str((base / layer).resolve()) for layer in scenario.layers]
+    return scenario
 
 
 def demo_scenario(proactive_threshold_ms: float = 1500.0) -> Scenario:

@@ -59,7 +59,12 @@ def assert_web_cold_start(receiver: OtlpReceiver, invocations: int, log: str) ->
     assert init.attributes["lambda_init.start_source"] == "proc"
     assert first.attributes["faas.coldstart"] is True
     assert first.attributes["lambda_init.proactive_initialization"] is False
-    assert "lambda_init.classified_by" in first.attributes
+    # The request context's timeEpoch (stamped as the invoke was sent; RIE starts INIT
+    # then) says the request was received before INIT ended: it waited, this long.
+    assert first.attributes["lambda_init.classified_by"] == "event-time"
+    waited = first.attributes["lambda_init.caller_wait_ms"]
+    assert 0 < waited <= first.attributes["lambda_init.duration_ms"] + 10
+    assert init.attributes["lambda_init.caller_wait_ms"] == waited
     assert first.attributes["lambda_init.init_span_id"] == init.span_id
     assert any(link.span_id == init.span_id for link in first.links)
     assert first.attributes["faas.trigger"] == "http"
@@ -144,4 +149,22 @@ def test_a_request_context_time_in_the_future_is_served_and_not_believed(
     # RIE starts INIT at this invoke: the request waited, whatever its context claims.
     assert first.attributes["faas.coldstart"] is True
     assert "lambda_init.caller_wait_ms" not in first.attributes
-    assert "Traceback" not in sandbox.logs()
+    assert first.attributes["lambda_init.classified_by"] != "event-time"
+    log = sandbox.logs()
+    assert log.count("says the request was received in the future") == 1
+    assert "Traceback" not in log
+
+
+def test_the_docs_example_runs_under_the_real_adapter(
+    receiver: OtlpReceiver, tmp_path: Path
+) -> None:
+    example = Path(__file__).parents[2] / "examples" / "web_app"
+    env = user_env(receiver, TMPDIR=str(tmp_path))
+    with running_lwa("run.sh", env=env, log_path=tmp_path / "log", cwd=example) as sandbox:
+        done = sandbox.invoke(http_api_event("/orders/42", now_ms()))
+        assert done.payload["body"] == '{"order":"42"}'
+    spans = receiver.wait_for(lambda s: invocation_spans(s) and init_spans(s), timeout=60)
+    (first,) = invocation_spans(spans)
+    (init,) = init_spans(spans)
+    assert any(link.span_id == init.span_id for link in first.links)
+    assert first.attributes["lambda_init.classified_by"] == "event-time"

@@ -16,6 +16,7 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 CASES = {
     "bench_import.py": ["Whole process, start to exit", "python -X importtime of a real INIT"],
     "bench_init.py": ["INIT, process start to the runtime's first next", "Peak RSS"],
+    "bench_realistic.py": ["Cold start of the realistic function"],
     "bench_warm.py": ["In-memory exporter", "OTLP/HTTP to a local receiver"],
     "bench_latency.py": ["Warm invocation, local receiver"],
     "hot_path_profile.py": ["calls per run", "ours without parent extraction"],
@@ -54,6 +55,11 @@ def test_run_all_prints_the_summary_of_every_benchmark() -> None:
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     summary = done.stdout.split("### Summary", 1)[1]
-    for row in ("INIT added, exec-wrapper route", "sandbox busy", "hot path in process"):
+    for row in (
+        "INIT added, exec-wrapper route",
+        "sandbox busy",
+        "hot path in process",
+        "realistic function (boto3 + requests, their instrumentors): sandbox time",
+    ):
         assert row in summary, summary
     assert "load average" in done.stdout

@@ -61,7 +61,8 @@ def test_sandbox_environment_matches_lambda() -> None:
     assert env["_HANDLER"] == "echo.handler"
     assert env["AWS_LAMBDA_FUNCTION_VERSION"] == "$LATEST"
     assert env["AWS_LAMBDA_INITIALIZATION_TYPE"] == "on-demand"
-    assert env["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.12"
+    # The Python that runs the simulator runs the sandbox: its managed runtime by default.
+    assert env["AWS_EXECUTION_ENV"] == f"AWS_Lambda_python3.{sys.version_info.minor}"
     assert env["AWS_LAMBDA_LOG_STREAM_NAME"] == stream
     assert stream is not None and "/[$LATEST]" in stream and len(stream.split("]")[1]) == 32
     assert env["LAMBDA_TASK_ROOT"] == str(HANDLERS.resolve())

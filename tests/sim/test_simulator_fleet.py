@@ -285,7 +285,8 @@ def test_simulate_reports_init_failures_and_exits_non_zero(
 def test_ctrl_c_stops_every_sandbox(tmp_path: Path, marker: str) -> None:
     scenario = tmp_path / "long.yaml"
     scenario.write_text(
-        "name: long\nhandler: timed.handler\nhandler_ms: 20000\nconcurrency: 3\n"
+        "name: long\nhandler: timed.handler\nhandler_ms: 20000\nfunction_timeout_s: 60\n"
+        "concurrency: 3\n"
         f"arrivals: [0.0, 0.0, 0.0]\nenv:\n  MARK: {marker}\n"
     )
     assert load_scenario(scenario).handler_ms == 20000

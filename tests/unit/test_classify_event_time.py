@@ -55,9 +55,9 @@ EVENT_TIME_TABLE = [
     (-400.0, 2.0, True, "event-time", 400.0),  # arrived during INIT: waited 400 ms
     (-2_000.0, 2.0, True, "event-time", 600.0),  # arrived before INIT start: waited all of it
     (-10.5, 2.0, True, "event-time", 10.5),  # just beyond the tolerance
-    (-5.0, 2.0, True, "pending-request", 5.0),  # inside it: the idle gap decides (2 ms)
-    (5.0, 30.0, True, "pending-request", 0.0),  # inside it, idle 30 ms < 50: pending
-    (8.0, 60.0, False, "idle-gap", 0.0),  # inside it, idle 60 ms > 50
+    (-5.0, 2.0, True, "pending-request", 5.0),  # inside it: the idle gap decides (1.5 ms)
+    (5.0, 8.0, True, "pending-request", 0.0),  # inside it, idle 7.5 ms: within the tolerance
+    (5.0, 30.0, False, "idle-gap", 0.0),  # inside it, idle 30 ms: longer than the tolerance
     (10.5, 12.0, False, "event-time", 0.0),  # arrived after INIT end: nobody waited
     (43.0, 45.0, False, "event-time", 0.0),  # issue 21's misses: 43-45 ms after INIT end
     (3_600_000.0, 3_600_002.0, False, "event-time", 0.0),  # an hour later
@@ -103,9 +103,17 @@ def test_event_time_never_overrides_the_type_and_phase_rows(
     assert (verdict.coldstart, verdict.classified_by) == (coldstart, by)
 
 
-def test_a_time_received_after_the_invocation_began_beyond_tolerance_is_not_believed() -> None:
-    verdict = judge(500.0, 2.0)  # the clocks disagree by ~0.5 s
+def test_a_time_received_after_its_hand_over_is_read_as_received_at_the_hand_over() -> None:
+    verdict = judge(500.0, 2.0)  # the trigger's clock runs ~0.5 s ahead: pending at INIT end
+    assert (verdict.coldstart, verdict.classified_by) == (True, "pending-request")
+    assert verdict.idle_gap_threshold_ms == 10.0  # the tolerance decides inside it
+    assert verdict.caller_wait_ms == 0.0
+
+
+def test_a_time_more_than_a_second_after_its_hand_over_is_not_believed() -> None:
+    verdict = judge(1_600.0, 2.0)
     assert verdict.classified_by == "pending-request"
+    assert verdict.idle_gap_threshold_ms == 50.0
     assert verdict.caller_wait_ms is None
 
 
@@ -113,6 +121,7 @@ def test_a_replayed_test_event_with_an_old_time_is_not_believed() -> None:
     verdict = judge(-400 * 86_400_000.0, 3_000.0)  # a console sample from last year
     assert (verdict.proactive, verdict.classified_by) == (True, "idle-gap")
     assert verdict.caller_wait_ms is None
+    assert init_attributes(verdict)["lambda_init.idle_gap_threshold_ms"] == 50.0
 
 
 def test_a_skewed_stamp_is_clamped_to_the_hand_over() -> None:

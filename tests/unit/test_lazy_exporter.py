@@ -128,3 +128,44 @@ def test_only_plain_http_loopback_endpoints_get_the_environment_free_session(
     assert (session is not None) == own_session
     if session is not None:
         assert session.trust_env is False
+
+
+def test_a_loopback_collector_is_reached_without_importing_requests() -> None:
+    """The exporter's urllib3 transport: gzip and the OTEL_EXPORTER_OTLP_HEADERS header
+    still arrive, and ``requests`` is never imported for the export."""
+    import os
+    import subprocess
+    import textwrap
+
+    pytest.importorskip("opentelemetry.exporter.http.transport")
+    with OtlpReceiver() as receiver:
+        code = """
+            import sys
+            from opentelemetry.sdk.trace import TracerProvider
+            from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+            from otel_lambda_init._sdk.lazy_exporter import LazySpanExporter
+            provider = TracerProvider()
+            provider.add_span_processor(SimpleSpanProcessor(LazySpanExporter()))
+            provider.get_tracer("t").start_span("over urllib3").end()
+            print("requests imported:", "requests" in sys.modules)
+        """
+        env = {
+            **os.environ,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+            "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip",
+            "OTEL_EXPORTER_OTLP_HEADERS": "x-team=orders",
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(code)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr
+        spans = receiver.wait_for(lambda s: bool(s), timeout=10)
+        (request,) = receiver.requests
+    assert "requests imported: False" in done.stdout
+    assert [s.name for s in spans] == ["over urllib3"]
+    assert request.headers.get("content-encoding") == "gzip"
+    assert request.headers.get("x-team") == "orders"

@@ -45,6 +45,10 @@ BAD = {
         "x-amzn-lambda-context": lambda_context(),
         "x-amzn-request-context": json.dumps({"timeEpoch": 1, "pad": HUGE}),
     },
+    "request context time in the future": {
+        "x-amzn-lambda-context": lambda_context(),
+        "x-amzn-request-context": json.dumps({"timeEpoch": int(time.time() * 1000) + 3_600_000}),
+    },
     "request context deeply nested": {
         "x-amzn-lambda-context": lambda_context(),
         "x-amzn-request-context": "[" * 5000 + "]" * 5000,

@@ -205,3 +205,18 @@ def test_healthy_statuses_are_the_adapters(
     statuses = healthy_statuses(spec)
     assert all(s in statuses for s in healthy)
     assert not any(s in statuses for s in unhealthy)
+
+
+def test_a_forked_worker_is_told_from_the_process_that_forked_it() -> None:
+    import os
+
+    from otel_lambda_init._probes.process import server_worker_process
+
+    assert server_worker_process() is False  # pytest's parent is not pytest
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # gunicorn's way: a fork, same executable and command line
+        os.write(write, b"1" if server_worker_process() else b"0")
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(read, 1) == b"1"

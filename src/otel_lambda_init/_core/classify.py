@@ -83,14 +83,17 @@ class InitVerdict(NamedTuple):
     phase: Phase
     classified_by: ClassifiedBy = BY_THRESHOLD
     caller_wait_ms: float | None = None  # only when the trigger said when it got the request
+    idle_gap_threshold_ms: float | None = None  # the idle threshold in force, when it decided
 
 
-DEFAULT_IDLE_GAP_MS = 100.0
-"""A request pending at INIT end is handed to the runtime within a few ms of its first
-``next`` (benchmarks/proactive_agreement.py: 2-5 ms unloaded, up to 60 ms on a loaded 2-core
-machine); an idle sandbox waits for its next request as long as traffic decides (27-1500 ms
-and more measured). 40, 50 and 100 ms scored alike within the benchmark's noise; 100 keeps
-the costlier error (telling a user who waited that nobody did) rare on a busy host."""
+DEFAULT_IDLE_GAP_MS = 50.0
+"""A request pending at INIT end is handed to the runtime at its first ``next``: AWS's own
+Runtime API (the emulator's) does it in 1-2 ms on a quiet host, 11 ms median and 30 ms at most
+on our 2-core host at load 7, and the simulator now within the same range
+(benchmarks/handover_latency.py, docs/platform-facts.md). Bref's PHP runtime, in production,
+calls an INIT proactive after 50 ms idle (it lowered this from 100 ms in May 2026). 50 ms is
+25 times Lambda's hand-over and the field's value; only a sandbox with no event time depends
+on it (docs/verdicts.md)."""
 
 DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS = 2_000.0
 """With external extensions INIT ends when the last of them calls ``next``, which can be
@@ -108,6 +111,10 @@ the default allows five times the documented bounds (docs/verdicts.md)."""
 MAX_RECEIVED_BEFORE_INIT_MS = 30_000.0
 """A time of receipt this long before INIT start is not believed: API Gateway answers the
 caller after its 29 s integration timeout, and replayed test events carry old times."""
+
+MAX_RECEIVED_AFTER_HAND_OVER_MS = 1_000.0
+"""A request cannot be received after it was handed over; a stamp up to this much later means
+the trigger's clock runs ahead (read as received at the hand-over), beyond it a broken clock."""
 
 
 def caller_wait_ms(received_ns: int, init_start_ns: int, init_end_ns: int) -> float:
@@ -128,25 +135,23 @@ def _event_time_verdict(
     """(waited, caller wait in ms) from the trigger's time of receipt; waited is None inside
     the tolerance (the sandbox-local rules decide). None when the time is not believable."""
     tol = tolerance_ms * NS_PER_MS
-    if received_ns > handed_over_ns + tol:
-        return None  # received after it was handed over: the clocks disagree beyond tolerance
+    if received_ns > handed_over_ns + MAX_RECEIVED_AFTER_HAND_OVER_MS * NS_PER_MS:
+        return None
     if received_ns < timeline.start_ns - MAX_RECEIVED_BEFORE_INIT_MS * NS_PER_MS:
         return None
-    received = min(received_ns, handed_over_ns)  # no request starts before it is received
+    received = min(received_ns, handed_over_ns)  # no request is received after its hand-over
+    if not end_known:
+        # INIT ended when the last external extension called next, somewhere between the
+        # runtime's INIT end and the hand-over: a request that sat waiting longer than a
+        # hand-over takes waited for it; one that started as it arrived found the sandbox ready.
+        if received < runtime_end_ns - tol:
+            return True, caller_wait_ms(received, timeline.start_ns, handed_over_ns)
+        waited = handed_over_ns - received > tol + handover_ms * NS_PER_MS
+        wait = caller_wait_ms(received, timeline.start_ns, handed_over_ns) if waited else 0.0
+        return waited, wait
     end = runtime_end_ns
     if timeline.platform_end_ns is not None:
         end = max(end, min(timeline.platform_end_ns, handed_over_ns))
-    if not end_known:
-        # INIT ended when the last external extension called next, somewhere between the
-        # runtime's INIT end and the hand-over: a request that sat waiting for it longer than
-        # a hand-over takes waited; one that started as it arrived found the sandbox ready.
-        end = handed_over_ns
-        if received < runtime_end_ns - tol:
-            return True, caller_wait_ms(received, timeline.start_ns, end)
-        if received <= runtime_end_ns + tol:
-            return None, caller_wait_ms(received, timeline.start_ns, end)
-        waited = handed_over_ns - received > tol + handover_ms * NS_PER_MS
-        return waited, caller_wait_ms(received, timeline.start_ns, end) if waited else 0.0
     wait = caller_wait_ms(received, timeline.start_ns, end)
     if received < end - tol:
         return True, wait
@@ -203,6 +208,11 @@ def classify_first_invocation(
             end_known,
             DEFAULT_IDLE_GAP_MS if not idle_gap_ms or external_extensions else idle_gap_ms,
         )
+        if evidence is not None and evidence[0] is None and idle_gap_ms:
+            # Inside the tolerance the trigger's clock puts the arrival within it of INIT end;
+            # a gap longer than that is the sandbox sitting ready, while a pending request is
+            # handed over in a millisecond or two.
+            idle_gap_ms = min(idle_gap_ms, tolerance_ms)
     by: ClassifiedBy
     if initialization_type in (PROVISIONED, MANAGED_INSTANCES):
         coldstart, proactive, by = False, False, BY_INITIALIZATION_TYPE
@@ -221,6 +231,7 @@ def classify_first_invocation(
     else:
         coldstart, proactive = True, False
         by = BY_PENDING_REQUEST if idle_gap_ms else BY_THRESHOLD
+    threshold = idle_gap_ms if by in (BY_IDLE_GAP, BY_PENDING_REQUEST) else None
     return InitVerdict(
         coldstart=coldstart,
         proactive=proactive,
@@ -230,6 +241,7 @@ def classify_first_invocation(
         phase=timeline.phase,
         classified_by=by,
         caller_wait_ms=None if evidence is None else evidence[1],
+        idle_gap_threshold_ms=threshold,
     )
 
 
@@ -281,6 +293,8 @@ def init_attributes(verdict: InitVerdict) -> dict[str, bool | float | str]:
     }
     if verdict.caller_wait_ms is not None:
         attrs[v.CALLER_WAIT_MS] = round(verdict.caller_wait_ms, 3)
+    if verdict.idle_gap_threshold_ms is not None:
+        attrs[v.IDLE_GAP_THRESHOLD_MS] = verdict.idle_gap_threshold_ms
     return attrs
 
 

@@ -33,9 +33,11 @@ at 10 s)."""
 
 OTEL_LAMBDA_INIT_IDLE_GAP_MS = "OTEL_LAMBDA_INIT_IDLE_GAP_MS"
 """An on-demand sandbox whose first invocation starts more than this many ms after INIT
-ended sat ready with nobody waiting: proactive. Default 100, or 2000 when external extensions
-are present (their INIT can end hundreds of ms after the runtime's, which a real cold start's
-gap then includes); 0 turns the idle-gap rule off (the 10 s rule alone)."""
+ended sat ready with nobody waiting: proactive. Default 50 (Lambda hands a pending request
+over in a millisecond or two; Bref's field value), or 2000 when external extensions are present
+(their INIT can end hundreds of ms after the runtime's, which a real cold start's gap then
+includes); 0 turns the idle-gap rule off (the 10 s rule alone). A request whose trigger says
+when it was received is judged by that first (``OTEL_LAMBDA_INIT_EVENT_TIME_TOLERANCE_MS``)."""
 
 OTEL_LAMBDA_INIT_EVENT_TIME_TOLERANCE_MS = "OTEL_LAMBDA_INIT_EVENT_TIME_TOLERANCE_MS"
 """How far apart, in ms, the trigger's clock (API Gateway, Function URLs, VPC Lattice) and the
@@ -75,6 +77,12 @@ OTEL_LAMBDA_INIT_RECORD_UNSAMPLED = "OTEL_LAMBDA_INIT_RECORD_UNSAMPLED"
 OTEL_LAMBDA_INIT_AUTO_INSTRUMENT = "OTEL_LAMBDA_INIT_AUTO_INSTRUMENT"
 """Exec wrapper only: also run OpenTelemetry's auto-instrumentation (default false: it costs
 hundreds of ms of INIT)."""
+
+OTEL_LAMBDA_INIT_INSTRUMENTORS = "OTEL_LAMBDA_INIT_INSTRUMENTORS"
+"""Exec wrapper only: OpenTelemetry instrumentors to load in this process, each when its
+library is first imported: ``none`` (default), ``all`` (every installed one, found by one
+entry-point scan, minus ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS``) or their entry-point names,
+comma-separated (``botocore,requests,urllib3``: no scan)."""
 
 OTEL_LAMBDA_INIT_DEFERRED_INIT = "OTEL_LAMBDA_INIT_DEFERRED_INIT"
 """Exec wrapper only: when nothing needs a live span before the first response (no
@@ -129,6 +137,7 @@ class Config(NamedTuple):
     import_threshold_ms: float = 5.0
     record_unsampled_init: bool = True
     auto_instrument: bool = False
+    instrumentors: tuple[str, ...] = ()  # ("all",) or entry-point names; () loads none
     disabled: bool = False
     init_span_outside_lambda: bool = False
     deferred_init: bool = True
@@ -222,6 +231,17 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     return default
 
 
+def _names(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of names; ``none`` or unset is empty, ``all`` stands alone."""
+    names = tuple(n.strip() for n in (env.get(name) or "").split(",") if n.strip())
+    if names == ("none",):
+        return ()
+    if ("all" in names or "none" in names) and len(names) > 1:
+        _warn_once(name, env.get(name) or "", "none | all | name,name,...", "none")
+        return ()
+    return names
+
+
 def _machine_architecture() -> str:
     return "arm64" if os.uname().machine.lower() in ("aarch64", "arm64") else "x86_64"
 
@@ -253,6 +273,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
             env, OTEL_LAMBDA_INIT_RECORD_UNSAMPLED, defaults.record_unsampled_init
         ),
         auto_instrument=_flag(env, OTEL_LAMBDA_INIT_AUTO_INSTRUMENT, defaults.auto_instrument),
+        instrumentors=_names(env, OTEL_LAMBDA_INIT_INSTRUMENTORS),
         disabled=_flag(env, OTEL_LAMBDA_INIT_DISABLED, defaults.disabled)
         or (env.get(OTEL_SDK_DISABLED) or "").strip().lower() == "true",
         init_span_outside_lambda=_flag(

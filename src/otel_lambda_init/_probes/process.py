@@ -12,13 +12,21 @@ def parent_start_ns() -> int | None:
     return process_start_ns(f"/proc/{os.getppid()}/stat")
 
 
-def parent_runs_same_executable() -> bool:
-    """True in a server's worker process (gunicorn forks them, uvicorn spawns them): the
-    parent runs the same executable, and the sandbox's INIT began when the parent started."""
+def server_worker_process() -> bool:
+    """True in a web server's worker process: forked by its master (gunicorn: same
+    executable, same command line, or gunicorn's retitled master) or spawned by
+    multiprocessing (``uvicorn --workers``). The sandbox's INIT began when the master started,
+    and other workers serve requests too."""
     try:
-        return os.readlink(f"/proc/{os.getppid()}/exe") == os.readlink("/proc/self/exe")
+        if os.readlink(f"/proc/{os.getppid()}/exe") != os.readlink("/proc/self/exe"):
+            return False
+        with open("/proc/self/cmdline", "rb") as f:
+            own = f.read(4096)
+        with open(f"/proc/{os.getppid()}/cmdline", "rb") as f:
+            parent = f.read(4096)
     except OSError:
         return False
+    return own == parent or b"multiprocessing" in own or parent.startswith(b"gunicorn: master")
 
 
 def process_start_ns(stat_path: str = "/proc/self/stat") -> int | None:
@@ -69,13 +77,17 @@ def lineage(worker: bool = False) -> str:
     return "/".join(parts)
 
 
-def external_extensions_present(directory: str) -> bool:
+def external_extensions_present(directory: str, ignored: frozenset[str] = frozenset()) -> bool:
     """Whether Lambda starts external extensions in this sandbox: any executable file in
-    its extensions directory (``/opt/extensions``). Their INIT can end after the runtime's
-    first ``next``, so a real cold start's idle gap may include their tail."""
+    its extensions directory (``/opt/extensions``) but the ``ignored`` names. Their INIT can
+    end after the runtime's first ``next``, so a real cold start's idle gap may include
+    their tail."""
     try:
         with os.scandir(directory) as entries:
-            return any(e.is_file() and os.access(e.path, os.X_OK) for e in entries)
+            return any(
+                e.name not in ignored and e.is_file() and os.access(e.path, os.X_OK)
+                for e in entries
+            )
     except OSError:
         return False
 

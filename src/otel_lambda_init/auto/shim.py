@@ -116,6 +116,15 @@ def _load_our_modules() -> None:
     from .._delivery import policy  # noqa: F401
 
 
+def _install_instrumentors() -> None:
+    """``OTEL_LAMBDA_INIT_INSTRUMENTORS``: each loads when the function imports its library."""
+    owner = sandbox()
+    if owner.config.instrumentors and not owner.config.disabled:
+        from .instrumentors import install
+
+        owner.timed_setup(lambda: install(owner.config.instrumentors))
+
+
 def _instrument(fn: Callable[..., Any], provider: TracerProvider) -> Callable[..., Any]:
     if getattr(fn, "__otel_lambda_init__", False):
         return fn  # the function already uses @instrument_handler
@@ -142,6 +151,10 @@ def _build() -> Callable[..., Any]:
             provider = _prepare()
     except Exception:
         report_once("auto-setup", "tracing setup failed; the function runs uninstrumented")
+    try:
+        _install_instrumentors()
+    except Exception:
+        report_once("auto-instrumentors", "could not set up the instrumentors")
     # The user's module is loaded next, from inside this module's import: end our import
     # record here so the user's import is the init span's child, attributed to the function.
     try:

@@ -35,6 +35,20 @@ def _common(sp: argparse.ArgumentParser) -> None:
         help="OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS in the sandboxes (the demo's default "
         f"is {DEMO_THRESHOLD_MS:.0f}, scaled down from Lambda's 10 s to keep it short)",
     )
+    sp.add_argument(
+        "--layer",
+        action="append",
+        default=[],
+        metavar="ZIP_OR_DIR",
+        help="run with this layer (repeatable, after the scenario's layers): a zip from "
+        "`otel-lambda-init layer build` or a directory, mounted as Lambda mounts /opt; "
+        "pair it with --env AWS_LAMBDA_EXEC_WRAPPER=/opt/otel-lambda-init",
+    )
+    sp.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="replay the whole scenario after an INIT failure (default: stop at the first)",
+    )
     sp.add_argument("--quiet", action="store_true", help="no progress lines")
 
 

@@ -3,10 +3,13 @@ sandbox logs, each said once."""
 
 from __future__ import annotations
 
+import ast
+import difflib
 import time
+from pathlib import Path
 from typing import Any
 
-__all__ = ["init_failures", "log_problems", "wait_quiet"]
+__all__ = ["init_failure_line", "init_failures", "log_problems", "module_functions", "wait_quiet"]
 
 # What, in a sandbox's output, the user should see without opening the log: exporter failures
 # (the SDK logs them), our own warnings, the runtime's errors and tracebacks.
@@ -60,3 +63,40 @@ def wait_quiet(receiver: Any, quiet_s: float = 0.6, limit_s: float = 5.0) -> Non
             return
         count = now
         time.sleep(quiet_s)
+
+
+def module_functions(code_dir: Path, module: str) -> list[str] | None:
+    """The public functions a handler module defines at its top level, read from its source
+    (never imported here: user code runs only in sandboxes); None when it cannot be read."""
+    base = code_dir.joinpath(*module.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        return [
+            node.name
+            for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and not node.name.startswith("_")
+        ]
+    return None
+
+
+def _did_you_mean(handler: str, code_dir: Path) -> str:
+    module, _, name = handler.rpartition(".")
+    defined = module_functions(code_dir, module) if module else None
+    if defined is None or name in defined:
+        return ""
+    close = difflib.get_close_matches(name, defined, n=1, cutoff=0.5)
+    guess = f" (did you mean {module}.{close[0]}?)" if close else ""
+    return f"; {module} defines {', '.join(defined) or 'no public function'}{guess}"
+
+
+def init_failure_line(record: Any, handler: str, code_dir: Path) -> str:
+    """One line for the first failed INIT: its cause, what the handler module defines when the
+    name is not among them, and where the sandbox's log is."""
+    message = (record.init_error_message or "").strip().splitlines()
+    cause = f"{record.init_error_type}: {message[0] if message else ''}".rstrip(": ")
+    where = f"; log: {record.log_path}" if record.log_path else ""
+    return f"INIT failed in {record.name}: {cause}{_did_you_mean(handler, code_dir)}{where}"

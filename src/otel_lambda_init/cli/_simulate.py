@@ -16,7 +16,7 @@ from ._environment import SandboxEnv, build_env, shown, threshold_in_effect
 from ._errors import RunFailed, UsageError
 from ._extra import require_simulator
 from ._parser import DEMO_THRESHOLD_MS
-from ._report import init_failures, log_problems, wait_quiet
+from ._report import init_failure_line, init_failures, log_problems, wait_quiet
 
 __all__ = ["simulate"]
 
@@ -37,6 +37,7 @@ class _Plan:
     sandbox: SandboxEnv
     notes: list[str] = field(default_factory=list)
     threshold_ms: float = 0.0
+    log_dir: Path = Path()
 
 
 def _demo_code_dir() -> Path:
@@ -79,6 +80,7 @@ def _plan(args: argparse.Namespace) -> _Plan:
     scenario, handler, code_dir, threshold_ms, origin = _choose_function(args)
     sandbox = build_env(scenario.env, args.env, threshold_ms, origin, args.endpoint)
     plan = _Plan(scenario, handler, code_dir, args.out or Path("otel-lambda-init-out"), sandbox)
+    plan.log_dir = _log_dir(plan)
     plan.threshold_ms, line = threshold_in_effect(sandbox.merged, sandbox.sources)
     plan.notes.append(f"proactive threshold in effect: {line}")
     if plan.threshold_ms != 10_000.0:
@@ -135,23 +137,39 @@ def _announce(plan: _Plan) -> None:
     print("\n".join(say), file=sys.stderr)
 
 
-def _run_fleet(plan: _Plan, receiver: Any, quiet: bool) -> Any:
-    from otel_lambda_sim.fleet import Fleet
+def _log_dir(plan: _Plan) -> Path:
+    """A directory of this run's own: a later run never overwrites an earlier run's logs."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = plan.out_dir.resolve() / "logs" / f"{plan.scenario.name}-{stamp}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
 
-    log_dir = plan.out_dir / "logs"
-    for old in log_dir.glob("sbx*.log"):
-        old.unlink()
+
+def _run_fleet(plan: _Plan, receiver: Any, args: argparse.Namespace) -> Any:
+    """Replay the scenario; the first failed INIT stops it (unless --keep-going) with one line."""
+    from otel_lambda_sim.fleet import Fleet, InitFailed
+
     env = {**plan.sandbox.env, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}
-    fleet = Fleet(
-        plan.scenario,
-        handler=plan.handler,
-        code_dir=plan.code_dir,
-        env=env,
-        progress=None if quiet else _progress,
-        log_dir=log_dir,
-    )
+    try:
+        fleet = Fleet(
+            plan.scenario,
+            handler=plan.handler,
+            code_dir=plan.code_dir,
+            env=env,
+            progress=None if args.quiet else _progress,
+            log_dir=plan.log_dir,
+            layers=[str(Path(layer).resolve()) for layer in args.layer],
+            stop_on_init_failure=not args.keep_going,
+        )
+    except ValueError as exc:  # a layer that is neither a zip nor a directory
+        raise UsageError(str(exc)) from exc
     try:
         return fleet.run()
+    except InitFailed as exc:
+        raise RunFailed(init_failure_line(exc.record, plan.handler, plan.code_dir)) from exc
     except TimeoutError as exc:
         raise RunFailed(str(exc)) from exc
 
@@ -207,9 +225,7 @@ def _report(plan: _Plan, result: Any, receiver: Any, backend: Any) -> int:
     print(format_summary(summarize(spans), truth, plan.notes))
     print(f"OTLP JSON lines: {jsonl}")
     print(f"HTML view:       {html}")
-    print(
-        f"sandbox logs:    {plan.out_dir / 'logs'}/ (one file per sandbox: the function's output)"
-    )
+    print(f"sandbox logs:    {plan.log_dir}/ (one file per sandbox: the function's output)")
     for line in log_problems(result):
         print(line, file=sys.stderr)
     code = 0
@@ -232,7 +248,7 @@ def simulate(args: argparse.Namespace) -> int:
     receiver = OtlpReceiver().start()
     try:
         _announce(plan)
-        result = _run_fleet(plan, receiver, args.quiet)
+        result = _run_fleet(plan, receiver, args)
         code = _report(plan, result, receiver, backend)
         print(f"wall time {time.monotonic() - started:.1f}s")
     finally:

@@ -19,12 +19,17 @@ from typing import Any
 from opentelemetry.trace import Status, StatusCode, TracerProvider
 
 from .._core import vocabulary as v
-from .._core.classify import DEFAULT_IDLE_GAP_MS, DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS
+from .._core.event_time import received_ns_from_request_context
 from .._core.report import report_once
 from .._owner import SandboxInstrumentation, sandbox
-from .._probes.process import parent_runs_same_executable, parent_start_ns
+from .._probes.process import parent_start_ns, server_worker_process
 from .._sdk.handler import HandlerInstrumentation
-from ._headers import AdapterContext, parse_lambda_context, parse_request_context
+from ._headers import (
+    REQUEST_CONTEXT,
+    AdapterContext,
+    parse_lambda_context,
+    parse_request_context,
+)
 
 HTTP_METHOD = "http.request.method"
 HTTP_STATUS = "http.response.status_code"
@@ -60,17 +65,6 @@ def healthy_statuses(environ: Mapping[str, str]) -> frozenset[int]:
     return frozenset(range(100, limit))
 
 
-def idle_gap_ms(extensions_dir: str) -> float:
-    """The idle-gap threshold behind the adapter: the adapter is an external extension, but
-    it is the runtime client too and calls ``next`` right after readiness, so only other
-    extensions (whose INIT may end later) call for the larger margin."""
-    try:
-        others = [e for e in os.scandir(extensions_dir) if e.name != ADAPTER and e.is_file()]
-    except OSError:
-        others = []
-    return DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS if others else DEFAULT_IDLE_GAP_MS
-
-
 class Request:
     """One invocation in flight: the wrapper's state and the adapter's context."""
 
@@ -96,7 +90,7 @@ class WebRoute:
     def set_up(self, tracer_provider: TracerProvider | None) -> None:
         owner = self.owner
         owner.use_provider(tracer_provider)
-        if parent_runs_same_executable():
+        if server_worker_process():
             # A server's worker: the sandbox's INIT began when its master started.
             start = parent_start_ns()
             init = owner.timeline.init
@@ -104,8 +98,9 @@ class WebRoute:
                 init.start_ns = start
         if not owner.in_sandbox:
             return
-        if owner.config.idle_gap_ms is None:
-            owner.apply_overrides(idle_gap_ms=idle_gap_ms(owner.config.extensions_dir))
+        # The adapter is an external extension, but it is the runtime client too: it calls
+        # the runtime's next right after readiness (its extension next came at once).
+        owner.runtime_client_extensions = frozenset({ADAPTER})
         self._start_delivery()
         if tracer_provider is None:
             owner.configure_from_environment()
@@ -124,7 +119,7 @@ class WebRoute:
         from .._delivery.extension import _OWNER_ENV, is_foreign_process
 
         why = None
-        if parent_runs_same_executable():
+        if server_worker_process():
             why = "the server runs worker processes (Lambda sends INVOKE to one extension)"
         elif is_foreign_process():
             why = "an extension of ours is registered by another process"
@@ -215,6 +210,8 @@ class WebRoute:
                     exc_info=False,
                 )
             kept, problem = parse_request_context(request_context)
+            if kept:
+                problem = problem or self._future_time(kept)
             if problem:
                 report_once(
                     "web-request-context",
@@ -231,6 +228,15 @@ class WebRoute:
         except Exception:
             report_once("web-invocation-start", "could not start the invocation span")
             return None
+
+    def _future_time(self, kept: dict[str, Any]) -> str | None:
+        """A time of receipt after now (beyond the tolerance) is a lie or a clock gone
+        wrong: the event-time rules ignore it; said once."""
+        received = received_ns_from_request_context(kept)
+        tolerance_ns = int(self.owner.config.event_time_tolerance_ms * 1_000_000)
+        if received is not None and received > time.time_ns() + tolerance_ns:
+            return f"{REQUEST_CONTEXT} says the request was received in the future"
+        return None
 
     def finish(
         self, request: Request | None, status: int | None, error: BaseException | None

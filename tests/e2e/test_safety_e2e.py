@@ -199,3 +199,64 @@ def test_a_gevent_function_on_the_wrapper_route_with_sync_flush_initializes(
     assert [r.status for r in results] == ["success"] * 3, [r.payload for r in results]
     spans = receiver.spans()
     assert len(invocation_spans(spans)) == 3 and len(init_spans(spans)) == 1
+
+
+# Item 4: exception messages that quote personal data; the switch keeps type and stack only.
+SECRET = "jane.doe@example.com"
+
+
+def _raising_spans(receiver: OtlpReceiver, route: str, env: dict[str, str]) -> tuple[Any, Any]:
+    if route == "wrapper":
+        handler = "pydantic_like_app.handler"
+        env = {**env, "AWS_LAMBDA_EXEC_WRAPPER": installed_wrapper()}
+    else:
+        handler = "pydantic_like_manual_app.handler"
+    with running_sandbox(handler, receiver, code_dir=SAFETY, env=env) as sandbox:
+        result = sandbox.invoke({"email": SECRET}, timeout=30)
+    assert result.status == "error"
+    assert SECRET in str(result.payload)  # the runtime's own report is the user's, unchanged
+    (invocation,) = invocation_spans(receiver.spans())
+    (event,) = [e for e in invocation.events if e.name == "exception"]
+    return invocation, event
+
+
+@pytest.mark.parametrize("route", ["wrapper", "manual"])
+def test_exception_messages_can_be_left_out_keeping_type_and_stack(
+    receiver: OtlpReceiver, route: str
+) -> None:
+    env = {"OTEL_LAMBDA_INIT_RECORD_EXCEPTION_MESSAGES": "false"}
+    invocation, event = _raising_spans(receiver, route, env)
+    assert event.attributes["exception.type"] == "ValueError"
+    assert "pydantic_like_app.py" in event.attributes["exception.stacktrace"]
+    assert "exception.message" not in event.attributes
+    assert invocation.status_code == "ERROR"
+    raw = b"".join(request.body for request in receiver.requests)
+    assert SECRET.encode() not in raw and b"input_value" not in raw
+
+
+@pytest.mark.parametrize("route", ["wrapper", "manual"])
+def test_exception_messages_are_recorded_by_default_as_the_sdk_does(
+    receiver: OtlpReceiver, route: str
+) -> None:
+    _, event = _raising_spans(receiver, route, {})
+    assert SECRET in event.attributes["exception.message"]
+
+
+def test_an_init_error_quoting_its_input_can_leave_the_message_out(
+    receiver: OtlpReceiver,
+) -> None:
+    env = {
+        "AWS_LAMBDA_EXEC_WRAPPER": installed_wrapper(),
+        "RAISE_AT_IMPORT": SECRET,
+        "OTEL_LAMBDA_INIT_RECORD_EXCEPTION_MESSAGES": "false",
+    }
+    with running_sandbox(
+        "pydantic_like_app.handler", receiver, code_dir=SAFETY, env=env
+    ) as sandbox:
+        assert sandbox.wait_init(30).status == "error"
+    (init,) = init_spans(receiver.spans())
+    assert init.status_code == "ERROR"
+    (event,) = [e for e in init.events if e.name == "exception"]
+    assert event.attributes["exception.type"] == "ValueError"
+    raw = b"".join(request.body for request in receiver.requests)
+    assert SECRET.encode() not in raw and b"input_value" not in raw

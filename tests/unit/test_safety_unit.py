@@ -48,3 +48,35 @@ def test_which_samplers_keep_the_init_span() -> None:
     assert not _init_span_kept(ALWAYS_OFF)
     assert not _init_span_kept(ParentBased(ALWAYS_OFF))
     assert not _init_span_kept(TraceIdRatioBased(0))
+
+
+def test_the_exception_message_switch_is_a_boolean_defaulting_to_the_sdks_behaviour() -> None:
+    assert load_config({}).record_exception_messages is True
+    off = {"OTEL_LAMBDA_INIT_RECORD_EXCEPTION_MESSAGES": "false"}
+    assert load_config(off).record_exception_messages is False
+
+
+def test_a_phase_that_raises_after_init_keeps_only_the_type_when_messages_are_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from in_process import provider_for
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from otel_lambda_init import init_phase
+    from otel_lambda_init._owner import reset_sandbox_for_tests
+
+    monkeypatch.setenv("OTEL_LAMBDA_INIT_RECORD_EXCEPTION_MESSAGES", "false")
+    owner = reset_sandbox_for_tests()
+    memory = InMemorySpanExporter()
+    owner.use_provider(provider_for(memory))
+    try:
+        with pytest.raises(ValueError), init_phase("load config"):
+            raise ValueError("input_value='jane.doe@example.com'")
+    finally:
+        monkeypatch.delenv("OTEL_LAMBDA_INIT_RECORD_EXCEPTION_MESSAGES")
+        reset_sandbox_for_tests()
+    (span,) = memory.get_finished_spans()
+    assert span.status.description == "ValueError"
+    (event,) = span.events
+    assert event.attributes is not None and "exception.message" not in event.attributes
+    assert event.attributes["exception.type"] == "ValueError"

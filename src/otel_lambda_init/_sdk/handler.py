@@ -183,7 +183,8 @@ class HandlerInstrumentation:
                 self.host.invocation_closed(invocation.span)
                 try:
                     if error is not None:
-                        record_error(invocation.span, error, end_ns)
+                        with_message = self.host.config.record_exception_messages
+                        record_error(invocation.span, error, end_ns, with_message)
                 finally:  # whatever recording did, the span ends and the context goes back
                     try:
                         invocation.span.end(end_time=end_ns)

@@ -19,6 +19,7 @@ from typing import Any
 from opentelemetry.trace import Status, StatusCode, TracerProvider
 
 from .._core import vocabulary as v
+from .._core.claims import NESTED
 from .._core.event_time import received_ns_from_request_context
 from .._core.report import report_once
 from .._owner import SandboxInstrumentation, sandbox
@@ -222,6 +223,8 @@ class WebRoute:
             # trigger's request context (its time only) and the propagation headers.
             event = {"requestContext": kept, "headers": headers}
             invocation = self.instrumentation.start(event, context)
+            if invocation is NESTED:  # inside another wrapper of ours: it owns the span
+                return None
             if invocation is not None and method:
                 invocation.span.set_attribute(HTTP_METHOD, method[:16])
             return Request(invocation, context)

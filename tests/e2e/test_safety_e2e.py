@@ -260,3 +260,21 @@ def test_an_init_error_quoting_its_input_can_leave_the_message_out(
     assert event.attributes["exception.type"] == "ValueError"
     raw = b"".join(request.body for request in receiver.requests)
     assert SECRET.encode() not in raw and b"input_value" not in raw
+
+
+# Item 7: the manual route's import error is reported with the frames it has without us.
+def test_an_import_error_on_the_manual_route_shows_no_frame_of_ours(
+    receiver: OtlpReceiver,
+) -> None:
+    def init_error(env: dict[str, str]) -> Any:
+        handler = "manual_import_raising_app.handler"
+        with running_sandbox(handler, receiver, code_dir=SAFETY, env=env) as sandbox:
+            outcome = sandbox.wait_init(30)
+        assert outcome.status == "error"
+        return outcome.body
+
+    ours = init_error({"WITH_OTEL_LAMBDA_INIT": "1"})
+    baseline = init_error({})
+    assert ours["errorType"] == baseline["errorType"] == "RuntimeError"
+    assert ours["stackTrace"] == baseline["stackTrace"]
+    assert not any("otel_lambda_init" in frame for frame in ours["stackTrace"])

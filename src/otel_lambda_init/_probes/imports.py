@@ -154,6 +154,8 @@ class _ExecTimer:
 _ExecTimer.exec_module.__code__ = _ExecTimer.exec_module.__code__.replace(
     co_filename="<frozen importlib._bootstrap_external>"
 )
+TIMER_CODE = _ExecTimer.exec_module.__code__
+"""The timer's code: a report built from a traceback by hand leaves its frame out too."""
 
 
 class ImportTracer:

@@ -278,3 +278,25 @@ def test_an_import_error_on_the_manual_route_shows_no_frame_of_ours(
     assert ours["errorType"] == baseline["errorType"] == "RuntimeError"
     assert ours["stackTrace"] == baseline["stackTrace"]
     assert not any("otel_lambda_init" in frame for frame in ours["stackTrace"])
+
+
+def test_a_timed_out_invocation_on_the_processor_route_ends_the_upstream_span(
+    receiver: OtlpReceiver,
+) -> None:
+    env = {"_HANDLER": "upstream_processor_app.handler"}
+    with running_sandbox(
+        "upstream_processor_app.handler",
+        receiver,
+        code_dir=SAFETY,
+        env=env,
+        function_timeout_s=2.0,
+        execution_env="AWS_Lambda_python3.12",  # SIGTERM reaches Python
+    ) as sandbox:
+        assert sandbox.wait_init(30).ok
+        timed_out = sandbox.invoke({"n": 1, "sleep_s": 3}, timeout=30)
+        retried = sandbox.invoke({"n": 2}, timeout=30)
+    assert timed_out.error_type == "Sandbox.Timedout"
+    assert retried.status == "success", retried.payload
+    first = [s for s in invocation_spans(receiver.spans()) if s.start_ns < retried.served_ns]
+    assert len(first) == 1, [s.name for s in receiver.spans()]
+    assert first[0].status_code == "ERROR" and first[0].attributes["error.type"] == "timeout"

@@ -7,8 +7,8 @@ imported at module level (it is on the INIT path): OpenTelemetry's parts are loo
 an SDK adapter asks, awslambdaric's when the runtime client is loaded. It sits below the SDK
 adapters; the owner hands the core and the probes what they need of it.
 
-Checked against opentelemetry-api/sdk 1.27.0 to 1.39.1 and awslambdaric 3.0.0 to 3.1.1
-(``SUPPORTED`` in pyproject.toml; CI runs the core tests on the oldest and newest).
+Checked against opentelemetry-api/sdk 1.24.0 and 1.45.1 and awslambdaric 3.0.0 and 4.2.2, the
+oldest and newest of the ranges pyproject.toml declares (CI runs the core tests on both).
 """
 
 from __future__ import annotations
@@ -87,6 +87,33 @@ def entry_points_of(group: str, name: str) -> list[Any]:
     except ImportError:
         from importlib.metadata import entry_points  # type: ignore[assignment]
     return list(entry_points(group=group, name=name))
+
+
+def suppress_instrumentation_key() -> Any:
+    """The context key under which instrumentors make no spans (the SDK's batch processor
+    exports with it set); private in the API (``opentelemetry.context``) since 1.0, checked
+    against 1.27 to 1.45. None when gone: exports are then traced like any request."""
+    from opentelemetry import context
+
+    return getattr(context, "_SUPPRESS_INSTRUMENTATION_KEY", None)
+
+
+def urllib3_exporter_transport() -> dict[str, Any]:
+    """OTLP/HTTP exporter options that send with ``urllib3`` instead of ``requests``: the
+    exporter's private ``_transport`` argument and the transport package's private module
+    (opentelemetry-exporter-otlp-proto-http 1.45 with opentelemetry-exporter-http-transport
+    0.66b1; retries, backoff, timeout, compression and headers stay the exporter's). Empty
+    when the exporter predates transports (it then uses ``requests``)."""
+    try:
+        from opentelemetry.exporter.http.transport import _urllib3
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    except ImportError:
+        return {}
+    import inspect
+
+    if "_transport" not in inspect.signature(OTLPSpanExporter.__init__).parameters:
+        return {}
+    return {"_transport": _urllib3.Urllib3HTTPTransport()}
 
 
 # -- awslambdaric -------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
-"""What watches INIT in the runtime process: the import tracer and the sandbox-local state file.
+"""What watches INIT in the runtime process: when it starts and ends, the import tracer and the
+sandbox-local state file.
 
-It subscribes to the lifecycle events itself (INIT end or error, each response, a restore,
-shutdown); the owner starts it at our first line inside a sandbox.
+It subscribes to the lifecycle events itself (the runtime's ``next`` and each event it hands
+over, INIT end or error, each response, a snapshot and a restore, shutdown); the owner starts
+it at our first line inside a sandbox.
 """
 
 from __future__ import annotations
@@ -13,14 +15,18 @@ from ._core import events as ev
 from ._core.report import report_once
 from ._core.timeline import InitRecord, SandboxTimeline
 from ._core.vocabulary import (
+    END_RESTORE_NEXT,
+    END_RUNTIME_NEXT,
     MANAGED_INSTANCES,
     PHASE_INVOKE,
     PHASE_RESTORE,
     SNAP_START,
+    START_IMPORT,
+    START_PROC,
     START_RESTORE,
     WORKER_PID,
 )
-from ._probes.process import forked_worker, lineage
+from ._probes.process import forked_worker, lineage, parent_start_ns, process_start_ns
 
 TYPE_CHECKING = False  # typing costs ms at import; this module is on the INIT path
 if TYPE_CHECKING:
@@ -30,8 +36,22 @@ if TYPE_CHECKING:
     from ._core.environment import SandboxEnvironment
     from ._core.events import Event, LifecycleEvents
     from ._core.records import ChildRecords
+    from ._core.vocabulary import EndSource
     from ._probes.imports import ImportTracer
     from ._probes.state_file import StateFile
+
+
+def init_start(managed_instances: bool, now_ns: int | None = None) -> InitRecord:
+    """INIT start: this process's start, else now (our import)."""
+    start = process_start_ns()
+    if managed_instances and forked_worker():
+        # An LMI worker's own start is its fork; the sandbox's INIT began when the runtime
+        # main process (its parent) started, and the worker's INIT (importing the handler) is
+        # part of that wait: the init span starts there.
+        start = parent_start_ns() or start
+    if start is not None:
+        return InitRecord(start, START_PROC)
+    return InitRecord(now_ns or time.time_ns(), START_IMPORT)
 
 
 class InitWatch:
@@ -44,6 +64,7 @@ class InitWatch:
         timeline: SandboxTimeline,
         records: ChildRecords,
         exported: Callable[[], bool],
+        end_init: Callable[[int, EndSource], None],
     ) -> None:
         self._config = config
         self.env = env
@@ -52,10 +73,14 @@ class InitWatch:
         # Whether the window that just ended exported (an export cadence skips some): the
         # counter is written with the exports.
         self._exported = exported
+        self._end_init = end_init
         self.import_tracer: ImportTracer | None = None
         self.state_file: StateFile | None = None
 
     def subscribe(self, events: LifecycleEvents) -> None:
+        events.subscribe(ev.NEXT_REQUESTED, self._on_next_requested)
+        events.subscribe(ev.INVOCATION_RECEIVED, self._on_invocation_received)
+        events.subscribe(ev.BEFORE_SNAPSHOT, self._on_before_snapshot)
         events.subscribe(ev.INIT_END, self._on_init_end)
         events.subscribe(ev.INIT_ERROR, self._on_init_error)
         events.subscribe(ev.RESPONSE_POSTED, self._on_response_posted, last=True)
@@ -129,6 +154,21 @@ class InitWatch:
                 self.records.add(record)
 
     # -- reactions ----------------------------------------------------------------------------
+    def _on_next_requested(self, event: Event) -> None:
+        init = self.timeline.init
+        if init.end_ns is None:  # every invocation comes here: INIT ends once
+            self._end_init(event.time_ns, END_RUNTIME_NEXT)
+        if init.ready_ns is None and init.end_ns is not None:
+            init.ready_ns = time.time_ns()  # after what INIT end did here: next leaves now
+
+    def _on_invocation_received(self, event: Event) -> None:
+        init = self.timeline.init
+        if init.received_ns is None and init.ready_ns is not None:
+            init.received_ns = event.time_ns  # the first event's hand-over: the idle gap ends
+
+    def _on_before_snapshot(self, event: Event) -> None:
+        self._end_init(event.time_ns, END_RESTORE_NEXT)  # the snapshot's INIT is over
+
     def _stop_watching_init(self) -> None:
         self.stop()
         if self.timeline.init.cpu_ns is None:

@@ -1,9 +1,10 @@
 """The one owner of this process's sandbox instrumentation.
 
 ``SandboxInstrumentation`` holds the configuration, the sandbox's environment, its timeline,
-the INIT's child records and the lifecycle events, and makes the parts that react to them
-(``InitWatch``: import tracer and state file; ``SpanReactions``: the init span and open
-invocations; ``Delivery``), each subscribing itself. The SDK adapters see it through
+the INIT's child records and the lifecycle events, and makes the parts that react to them,
+each subscribing itself: ``InvocationClaims`` (the runtime window), ``InitWatch`` (INIT start
+and end, import tracer, state file), ``SpanReactions`` (the init span, open invocations) and
+``Delivery``. The SDK adapters see it through
 ``_sdk.host.InvocationHost``. ``sandbox()`` is the one way to get it,
 ``reset_sandbox_for_tests()`` the one way to forget it.
 
@@ -21,29 +22,16 @@ import weakref
 
 from ._compat import EXPORT_LOGGERS, force_thread_polling
 from ._core import events as ev
+from ._core.claims import InvocationClaims
 from ._core.config import Config, load_config
 from ._core.environment import SandboxEnvironment, read_environment
 from ._core.events import Event, LifecycleEvents
 from ._core.records import ChildRecords
 from ._core.report import quiet_repeated_export_errors, report_once
-from ._core.timeline import InitRecord, SandboxTimeline
-from ._core.vocabulary import (
-    END_RESTORE_NEXT,
-    END_RUNTIME_NEXT,
-    FLUSH_AFTER_RESPONSE,
-    FLUSH_SYNC,
-    MANAGED_INSTANCES,
-    START_IMPORT,
-    START_PROC,
-)
-from ._init_watch import InitWatch
-from ._probes.process import (
-    external_extensions_present,
-    forked_worker,
-    parent_start_ns,
-    process_start_ns,
-    runtime_client_loaded,
-)
+from ._core.timeline import SandboxTimeline
+from ._core.vocabulary import FLUSH_AFTER_RESPONSE, FLUSH_SYNC, MANAGED_INSTANCES
+from ._init_watch import InitWatch, init_start
+from ._probes.process import external_extensions_present, runtime_client_loaded
 from ._span_reactions import SpanReactions
 
 TYPE_CHECKING = False  # typing and the SDK cost ms at import; this module is on the INIT path
@@ -54,8 +42,7 @@ if TYPE_CHECKING:
     from opentelemetry.context import Context
     from opentelemetry.trace import Span, Tracer, TracerProvider
 
-    from ._core.claims import InvocationClaims
-    from ._core.vocabulary import EndSource
+    from ._core.vocabulary import DeliveryTrigger, EndSource
     from ._delivery.policy import Delivery
     from ._probes.imports import ImportTracer
     from ._probes.runtime_hooks import RuntimeHooks
@@ -72,7 +59,7 @@ class SandboxInstrumentation:
         environ = os.environ if environ is None else environ
         self.config: Config = load_config(environ)
         self.env: SandboxEnvironment = read_environment(environ)
-        self.timeline = SandboxTimeline(_init_record(self.managed_instances, now_ns))
+        self.timeline = SandboxTimeline(init_start(self.managed_instances, now_ns))
         self.records = ChildRecords()
         self.events = LifecycleEvents()
         self.started_by: str | None = None
@@ -89,27 +76,25 @@ class SandboxInstrumentation:
         self.runtime_client_extensions: frozenset[str] = frozenset()
         self._lock = threading.RLock()
         self._hooks: RuntimeHooks | None = None
-        self._claims: InvocationClaims | None = None
         self._delivery: Delivery | None = None
         self._metrics: Any = None
         self.forked = False  # this process is one the function forked: nothing of ours runs
+        # A restore that forks (the simulator's) is the runtime itself: first, before the rest.
+        self.events.subscribe(ev.RESTORED, self._on_restored)
         # The parts that react to lifecycle events subscribe themselves, in this order:
-        # the owner's own bookkeeping first, then the INIT watch, then the spans.
-        self._subscribe()
+        # the runtime window, the INIT watch, the spans (delivery when it is made).
+        self.claims = InvocationClaims()
+        self.claims.subscribe(self.events)
         self.watch = InitWatch(
-            lambda: self.config, self.env, self.timeline, self.records, self._window_exported
+            lambda: self.config,
+            self.env,
+            self.timeline,
+            self.records,
+            self._window_exported,
+            self.end_init,
         )
         self.watch.subscribe(self.events)
-        self.spans = SpanReactions(
-            self._make_emitter,
-            self.provider,
-            self._deliver,
-            self.watch.count_invocation,
-            lambda: self.deferred,
-            lambda: self.in_sandbox,
-            lambda: self.config,
-            self.exporters,
-        )
+        self.spans = SpanReactions(self, self._make_emitter, self.watch.count_invocation)
         self.spans.subscribe(self.events)
 
     # -- what the owner is -----------------------------------------------------------------
@@ -170,10 +155,6 @@ class SandboxInstrumentation:
         return self._part("_hooks", self._make_hooks)
 
     @property
-    def claims(self) -> InvocationClaims:
-        return self._part("_claims", _make_claims)
-
-    @property
     def delivery(self) -> Delivery:
         return self._part("_delivery", self._make_delivery)
 
@@ -211,7 +192,10 @@ class SandboxInstrumentation:
     def _record_metrics(self, verdict: Any) -> None:
         self._part("_metrics", _make_metrics).record(verdict)
 
-    def _deliver(self, trigger: Any, provider: Any, budget_s: float | None = None) -> None:
+    def deliver(
+        self, trigger: DeliveryTrigger, provider: Any, budget_s: float | None = None
+    ) -> None:
+        """Hand ``provider``'s finished spans to delivery for ``trigger``."""
         self.delivery.deliver(trigger, provider, budget_s=budget_s)
 
     def _window_exported(self) -> bool:
@@ -252,12 +236,6 @@ class SandboxInstrumentation:
             report_once("begin", "could not start watching INIT")
         finally:
             self.records.add_overhead(time.perf_counter_ns() - t0, bookkeeping=True)
-
-    def _forked_by_the_function(self) -> None:
-        """A process the function forked (a multiprocessing pool, ``os.fork``) inherits this
-        owner: like the SDK's processors, which drop their inherited queue, it exports
-        nothing of ours, writes no state and runs no shutdown of ours."""
-        self.forked = True
 
     def timed_setup(self, load: Callable[[], T]) -> T:
         """Run ``load()`` (one of our own lazy imports) as a stretch of our setup."""
@@ -310,6 +288,15 @@ class SandboxInstrumentation:
             self.delivery.flusher.flush(provider, self.config.flush_timeout_ms / 1000.0)
         except Exception:
             report_once("exit-flush", "export at interpreter exit failed")
+
+    def _forked_by_the_function(self) -> None:
+        """A process the function forked (a multiprocessing pool, ``os.fork``) inherits this
+        owner: like the SDK's processors, which drop their inherited queue, it exports
+        nothing of ours, writes no state and runs no shutdown of ours."""
+        self.forked = True
+
+    def _on_restored(self, event: Event) -> None:
+        self.forked = False
 
     def adopt_processor_provider(self, provider: TracerProvider) -> bool:
         """A processor goes on ``provider`` (once per provider); it becomes our provider
@@ -370,53 +357,6 @@ class SandboxInstrumentation:
 
     def adopt_into_root(self, span: Span) -> bool:
         return self.emitter.adopt_into_root(span)
-
-    # -- the owner's own reactions: the runtime window and the timeline --------------------
-    def _subscribe(self) -> None:
-        on = self.events.subscribe
-        on(ev.NEXT_REQUESTED, self._on_next_requested)
-        on(ev.INVOCATION_RECEIVED, self._on_invocation_received)
-        on(ev.BEFORE_SNAPSHOT, self._on_before_snapshot)
-        on(ev.RESTORED, self._on_restored)
-
-    def _on_next_requested(self, event: Event) -> None:
-        self.claims.window_closed()
-        if self.timeline.init.end_ns is None:  # every invocation comes here: INIT ends once
-            self.end_init(event.time_ns, END_RUNTIME_NEXT)
-        init = self.timeline.init
-        if init.ready_ns is None and init.end_ns is not None:
-            init.ready_ns = time.time_ns()  # after what INIT end did here: next leaves now
-
-    def _on_invocation_received(self, event: Event) -> None:
-        self.claims.window_opened()
-        init = self.timeline.init
-        if init.received_ns is None and init.ready_ns is not None:
-            init.received_ns = event.time_ns  # the first event's hand-over: the idle gap ends
-
-    def _on_before_snapshot(self, event: Event) -> None:
-        self.end_init(event.time_ns, END_RESTORE_NEXT)  # the snapshot's INIT is over
-
-    def _on_restored(self, event: Event) -> None:
-        self.forked = False  # a restore that forks (the simulator's) is the runtime itself
-
-
-def _init_record(managed_instances: bool, now_ns: int | None) -> InitRecord:
-    """INIT start: this process's start, else now (our import)."""
-    start = process_start_ns()
-    if managed_instances and forked_worker():
-        # An LMI worker's own start is its fork; the sandbox's INIT began when the runtime
-        # main process (its parent) started, and the worker's INIT (importing the handler) is
-        # part of that wait: the init span starts there.
-        start = parent_start_ns() or start
-    if start is not None:
-        return InitRecord(start, START_PROC)
-    return InitRecord(now_ns or time.time_ns(), START_IMPORT)
-
-
-def _make_claims() -> InvocationClaims:
-    from ._core.claims import InvocationClaims
-
-    return InvocationClaims()
 
 
 def _make_metrics() -> Any:

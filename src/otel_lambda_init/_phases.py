@@ -71,7 +71,7 @@ class init_phase:  # noqa: N801 - used like a function: ``with init_phase("load 
             if span is not None:
                 from opentelemetry import context
 
-                from ._sdk.emitter import record_error
+                from ._sdk.spans import record_error
 
                 try:  # noqa: SIM105
                     context.detach(self._token)

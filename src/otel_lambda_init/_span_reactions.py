@@ -19,7 +19,7 @@ from ._core.vocabulary import TRACE_SEPARATE
 TYPE_CHECKING = False  # typing and the SDK cost ms at import; this module is on the INIT path
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
+    from typing import Any, Protocol
 
     from opentelemetry.trace import TracerProvider
 
@@ -29,7 +29,19 @@ if TYPE_CHECKING:
     from ._sdk.emitter import InitSpanEmitter
     from ._sdk.lazy_exporter import LazySpanExporter
 
-    Deliver = Callable[..., Any]
+    class SpanHost(Protocol):
+        """What the span reactions need of the sandbox's owner."""
+
+        config: Config
+        deferred: Any  # the wrapper route's deferred INIT, while the SDK is left out
+        exporters: list[LazySpanExporter]  # built by us: new connections after a restore
+
+        @property
+        def in_sandbox(self) -> bool: ...
+        def provider(self) -> TracerProvider: ...
+        def deliver(
+            self, trigger: DeliveryTrigger, provider: Any, budget_s: float | None = None
+        ) -> None: ...
 
 
 class SpanReactions:
@@ -37,23 +49,13 @@ class SpanReactions:
 
     def __init__(
         self,
+        host: SpanHost,
         make_emitter: Callable[[], InitSpanEmitter],
-        provider: Callable[[], TracerProvider],
-        deliver: Deliver,
         count_invocation: Callable[[], None],
-        deferred: Callable[[], Any],
-        in_sandbox: Callable[[], bool],
-        config: Callable[[], Config],
-        exporters: list[LazySpanExporter],
     ) -> None:
+        self._host = host
         self._make_emitter = make_emitter
-        self._provider = provider
-        self._deliver = deliver
-        self._count_invocation = count_invocation
-        self._deferred = deferred
-        self._in_sandbox = in_sandbox
-        self._config = config
-        self._exporters = exporters  # built by us: new connections after a restore
+        self._count_invocation = count_invocation  # the state file's
         self._emitter: InitSpanEmitter | None = None
         self._lock = threading.Lock()
         # Invocation spans our wrapper started and has not ended: a platform timeout (SIGTERM)
@@ -88,11 +90,12 @@ class SpanReactions:
         self._open_invocations.pop(id(span), None)
 
     def _deliver_now(self, trigger: DeliveryTrigger, budget_s: float | None = None) -> None:
-        self._deliver(trigger, self._provider(), budget_s=budget_s)
+        host = self._host
+        host.deliver(trigger, host.provider(), budget_s)
 
     def _materialize_deferred(self) -> None:
         """Exports that need the provider now: build what the wrapper route deferred."""
-        deferred = self._deferred()
+        deferred = self._host.deferred
         if deferred is not None:
             try:
                 deferred.materialize()
@@ -102,8 +105,8 @@ class SpanReactions:
     # -- reactions ----------------------------------------------------------------------------
     def _on_init_end(self, event: Event) -> None:
         if (
-            self._in_sandbox()
-            and self._config().trace_mode == TRACE_SEPARATE
+            self._host.in_sandbox
+            and self._host.config.trace_mode == TRACE_SEPARATE
             and self._spans_possible()
             and self.emitter.close_separate(event.time_ns)
         ):
@@ -125,7 +128,7 @@ class SpanReactions:
         from ._sdk.snapstart import renew_exporters, reseed_ids
 
         reseed_ids()
-        renew_exporters(self._exporters)
+        renew_exporters(self._host.exporters)
         if self._emitter is not None:
             self._emitter.begin_restore()
 
@@ -151,7 +154,7 @@ class SpanReactions:
         self._open_invocations.clear()
         if not open_spans:
             return
-        from ._sdk.emitter import end_timed_out
+        from ._sdk.spans import end_timed_out
 
         for span in open_spans:
             end_timed_out(span, end_ns)

@@ -12,6 +12,8 @@ import threading
 from enum import Enum
 from typing import Any, Literal
 
+from .events import INVOCATION_RECEIVED, NEXT_REQUESTED, Event, LifecycleEvents
+
 
 class Nested(Enum):
     """What a wrapper of ours gets for a call an outer wrapper of ours already traces."""
@@ -32,6 +34,17 @@ class InvocationClaims:
         self._window_seq = 0  # invocations the runtime has received (0: never observed)
         self._window_active = False
         self._claimed_seq = -1
+
+    def subscribe(self, events: LifecycleEvents) -> None:
+        """The runtime window: open when an event is received, closed at the next ``next``."""
+        events.subscribe(NEXT_REQUESTED, self._on_next_requested)
+        events.subscribe(INVOCATION_RECEIVED, self._on_invocation_received)
+
+    def _on_next_requested(self, event: Event) -> None:
+        self.window_closed()
+
+    def _on_invocation_received(self, event: Event) -> None:
+        self.window_opened()
 
     def window_opened(self) -> None:
         """The runtime's ``next`` returned an event."""

@@ -1,27 +1,18 @@
-"""Emits the init span: where it goes, what it says, and the link from the first invocation.
-
-The init span is created back-dated at the first invocation (ours or another instrumentor's
-invocation span exists by then), then linked with ``Span.add_link``, so one code path serves
-both. Every span lies within its parent: when the init span joins the first invocation's
-trace without a remote parent, a root ``cold start {faas.name}`` (``first invocation ...``
-when nobody waited) covers INIT start to invocation end, with the init span and the
-invocation span as its children; under a remote parent they are siblings. Each span carries
-the other's ids as attributes for backends that drop links. The emitter never flushes: the
-owner hands what it emitted to the delivery policy.
-"""
+"""Emits the init span and links it from the first invocation; where it goes and why each
+span lies within its parent: docs/init-anatomy.md and docs/index.md ("What you get"). The
+emitter never flushes: the owner hands what it emitted to the delivery policy."""
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
+from opentelemetry.trace import Span, SpanKind, TracerProvider
 
-from .._compat import can_move_span, move_span, tracer_with_sampler
+from .._compat import can_move_span, move_span
 from .._core import classify
 from .._core import vocabulary as v
 from .._core.config import Config
@@ -29,60 +20,16 @@ from .._core.environment import SandboxEnvironment
 from .._core.records import ChildRecords
 from .._core.report import report_once
 from .._core.timeline import SandboxTimeline
-from .._core.vocabulary import PHASE_RESTORE, TRACE_SEPARATE
+from .._core.vocabulary import TRACE_SEPARATE
+from .spans import (
+    detach_quietly,
+    id_attributes,
+    init_span_name,
+    init_tracer,
+    record_runtime_error,
+)
 
 ProviderGetter = Callable[[], TracerProvider]
-
-
-def init_span_name(env: SandboxEnvironment, phase: str = v.PHASE_INIT) -> str:
-    """``init {faas.name}``; a SnapStart sandbox's cold start is ``restore {faas.name}``."""
-    return f"{'restore' if phase == PHASE_RESTORE else 'init'} {env.function_name}"
-
-
-def init_tracer(provider: TracerProvider, record_unsampled: bool) -> trace.Tracer:
-    """The tracer for init spans. A provider built with ``InitSpanSampler`` (the wrapper
-    route does) records init spans already; for an SDK provider the user built with another
-    sampler, our tracer gets ``InitSpanSampler`` around it (``_compat.tracer_with_sampler``).
-    Only a tracer that has a sampler (the SDK is loaded) makes us import the sampler module."""
-    tracer = provider.get_tracer(v.TRACER_NAME, v.VERSION)
-    sampler = getattr(tracer, "sampler", None)
-    if not record_unsampled or sampler is None:
-        return tracer
-    from .sampler import InitSpanSampler
-
-    if isinstance(sampler, InitSpanSampler):
-        return tracer
-    copied: trace.Tracer | None = tracer_with_sampler(tracer, InitSpanSampler)
-    return copied if copied is not None else tracer
-
-
-def record_error(
-    span: Span, error: BaseException, timestamp: int | None = None, with_message: bool = True
-) -> None:
-    """Record an exception on a span without changing the exception; every string bounded
-    (see ``_core.exceptions``), the message left out unless ``with_message``. Never raises."""
-    try:
-        import traceback  # error path only: neither is paid for by a call that succeeds
-
-        from .._core.exceptions import exception_attributes, message_of, status_description
-
-        type_name = type(error).__name__
-        message = message_of(error) if with_message else None
-        frames = "".join(traceback.format_tb(error.__traceback__))
-        span.add_event(
-            "exception", exception_attributes(type_name, message, frames), timestamp=timestamp
-        )
-        span.set_status(Status(StatusCode.ERROR, status_description(type_name, message)))
-    except Exception:
-        report_once("record-error", "could not record an exception on a span")
-
-
-def end_timed_out(span: Span, end_ns: int) -> None:
-    """End an invocation span the platform stopped (SIGTERM after the function timeout):
-    ERROR with ``error.type=timeout``, so no exported span points at a parent never ended."""
-    span.set_attribute(v.ERROR_TYPE, "timeout")
-    span.set_status(Status(StatusCode.ERROR, "the invocation did not finish before its deadline"))
-    span.end(end_time=end_ns)
 
 
 class InitSpanEmitter:
@@ -110,10 +57,6 @@ class InitSpanEmitter:
         self._emitted: trace.SpanContext | None = None
         self._extensions_present = extensions_present
         self._root: Span | None = None  # the first invocation's root, when there is one
-
-    @property
-    def emitted(self) -> bool:
-        return self._emitted is not None
 
     # -- separate mode: opened during INIT, ended when INIT ends ---------------------------
     def open_during_init(self) -> None:
@@ -152,7 +95,7 @@ class InitSpanEmitter:
             self._separate_span = self._separate_token = None
         if span is None:
             return False
-        _detach(token)
+        detach_quietly(token)
         span.set_attribute(v.DURATION_MS, self._duration_ms(end_ns))
         self._end_span(provider, span, end_ns)
         return True
@@ -164,12 +107,7 @@ class InitSpanEmitter:
         init = self.timeline.init
         end_ns = init.end_ns if init.end_ns is not None else first_invocation_start_ns
         timeline = classify.InitTimeline(
-            init.start_ns,
-            end_ns,
-            init.phase,
-            init.ready_ns,
-            init.received_ns,
-            init.platform_end_ns,
+            init.start_ns, end_ns, init.phase, init.ready_ns, init.received_ns, init.platform_end_ns
         )
         present = self._external_extensions()
         return classify.classify_first_invocation(
@@ -291,7 +229,7 @@ class InitSpanEmitter:
                 init_ctx = self._emit(invocation_span, parent_context, verdict, config, start_ns)
                 self._emitted = init_ctx
         if init_ctx is not None and init_ctx.is_valid:
-            attributes.update(_id_attributes(init_ctx, v.INIT_TRACE_ID, v.INIT_SPAN_ID))
+            attributes.update(id_attributes(init_ctx, v.INIT_TRACE_ID, v.INIT_SPAN_ID))
             try:
                 invocation_span.add_link(init_ctx, {v.LINK: "init"})
             except Exception:
@@ -327,7 +265,7 @@ class InitSpanEmitter:
         attributes = {
             **self._base_attributes(),
             **classify.init_attributes(verdict),
-            **_id_attributes(inv_ctx, v.INVOCATION_TRACE_ID, v.INVOCATION_SPAN_ID),
+            **id_attributes(inv_ctx, v.INVOCATION_TRACE_ID, v.INVOCATION_SPAN_ID),
         }
         provider = self._provider()
         span = self._start_span(provider, ctx, attributes)
@@ -390,9 +328,9 @@ class InitSpanEmitter:
                 attributes = {**self._base_attributes(), **attributes}
                 span = self._start_span(provider, context_api.Context(), attributes)
             self._emitted = span.get_span_context()
-        _detach(token)
+        detach_quietly(token)
         if error is not None:
-            _record_runtime_error(span, error, end_ns, self._config().record_exception_messages)
+            record_runtime_error(span, error, end_ns, self._config().record_exception_messages)
         self._end_span(provider, span, end_ns)
         return True
 
@@ -457,33 +395,3 @@ class InitSpanEmitter:
         if init.end_source:
             attrs[v.END_SOURCE] = init.end_source
         return attrs
-
-
-def _id_attributes(ctx: trace.SpanContext, trace_key: str, span_key: str) -> dict[str, str]:
-    """A span's ids as attributes: found by attribute search where links are dropped."""
-    return {
-        trace_key: trace.format_trace_id(ctx.trace_id),
-        span_key: trace.format_span_id(ctx.span_id),
-    }
-
-
-def _detach(token: object | None) -> None:
-    if token is not None:
-        with contextlib.suppress(Exception):  # INIT ended in another context
-            context_api.detach(token)  # type: ignore[arg-type]
-
-
-def _record_runtime_error(
-    span: Span, error: Mapping[str, Any], timestamp: int, with_message: bool
-) -> None:
-    """The runtime's view of an INIT error (its JSON: type, message, stack) on the span."""
-    from .._core.exceptions import exception_attributes, status_description
-
-    error_type = str(error.get("errorType") or "Runtime.Unknown")
-    message = str(error.get("errorMessage") or "") if with_message else None
-    stack = error.get("stackTrace")
-    stacktrace = "".join(map(str, stack)) if isinstance(stack, list) else str(stack or "")
-    span.add_event(
-        "exception", exception_attributes(error_type, message, stacktrace), timestamp=timestamp
-    )
-    span.set_status(Status(StatusCode.ERROR, status_description(error_type, message)))

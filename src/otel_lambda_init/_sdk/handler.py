@@ -21,7 +21,6 @@ from .._core import vocabulary as v
 from .._core.claims import NESTED, NestedCall
 from .._core.event_time import received_ns_from_event
 from .._core.report import report_once
-from .emitter import record_error
 from .foreign_span import (
     Decoration,
     decorate_invocation_span,
@@ -29,6 +28,7 @@ from .foreign_span import (
     scope_name,
 )
 from .invocation import invocation_attributes, parent_context_of, trigger_of
+from .spans import record_error
 
 TYPE_CHECKING = False  # the host protocol is for the type checker only
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, TraceIdRatioBased
 
 from otel_lambda_init import _compat
 from otel_lambda_init._probes.runtime_hooks import CLIENT_CLASSES, RuntimeHooks
@@ -26,10 +26,12 @@ RIC = version("awslambdaric")
 
 
 def test_a_tracer_copy_takes_another_sampler_and_leaves_the_original_alone() -> None:
-    tracer = TracerProvider(sampler=ALWAYS_OFF).get_tracer("drift")
+    # A ratio that (almost) never samples: always_off would turn INIT off too (issue 25).
+    dropping = TraceIdRatioBased(1e-12)
+    tracer = TracerProvider(sampler=dropping).get_tracer("drift")
     copied = _compat.tracer_with_sampler(tracer, InitSpanSampler)
     assert copied is not None, f"opentelemetry-sdk {SDK}: Tracer has no public 'sampler'"
-    assert isinstance(copied.sampler, InitSpanSampler) and tracer.sampler is ALWAYS_OFF
+    assert isinstance(copied.sampler, InitSpanSampler) and tracer.sampler is dropping
     attrs = {"lambda_init.start_source": "proc"}  # what the init span starts with
     assert copied.start_span("init fn", attributes=attrs).is_recording(), (
         f"opentelemetry-sdk {SDK}: a copied Tracer no longer uses its own 'sampler'"

@@ -308,7 +308,7 @@ class InitSpanEmitter:
             self._emitted = span.get_span_context()
         detach_quietly(token)
         if error is not None:
-            record_runtime_error(span, error, end_ns)
+            record_runtime_error(span, error, end_ns, self._config().record_exception_messages)
         self._end_span(provider, span, end_ns)
         return True
 

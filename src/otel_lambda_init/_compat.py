@@ -107,6 +107,33 @@ def dist_dependency_conflict(dist: Any) -> tuple[bool, Any]:
     return True, dependencies.get_dist_dependency_conflicts(dist)
 
 
+def suppress_instrumentation_key() -> Any:
+    """The context key under which instrumentors make no spans (the SDK's batch processor
+    exports with it set); private in the API (``opentelemetry.context``) since 1.0, checked
+    against 1.27 to 1.45. None when gone: exports are then traced like any request."""
+    from opentelemetry import context
+
+    return getattr(context, "_SUPPRESS_INSTRUMENTATION_KEY", None)
+
+
+def urllib3_exporter_transport() -> dict[str, Any]:
+    """OTLP/HTTP exporter options that send with ``urllib3`` instead of ``requests``: the
+    exporter's private ``_transport`` argument and the transport package's private module
+    (opentelemetry-exporter-otlp-proto-http 1.45 with opentelemetry-exporter-http-transport
+    0.66b1; retries, backoff, timeout, compression and headers stay the exporter's). Empty
+    when the exporter predates transports (it then uses ``requests``)."""
+    try:
+        from opentelemetry.exporter.http.transport import _urllib3
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    except ImportError:
+        return {}
+    import inspect
+
+    if "_transport" not in inspect.signature(OTLPSpanExporter.__init__).parameters:
+        return {}
+    return {"_transport": _urllib3.Urllib3HTTPTransport()}
+
+
 # -- awslambdaric -------------------------------------------------------------------------------
 
 CONFIG_MODULES = ("awslambdaric.lambda_config", "lambda_config")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .fleet_records import FleetResult, RequestRecord, SandboxRecord
+from .fleet_records import FleetResult, InitFailed, Replay, RequestRecord, SandboxRecord
 from .front_end import FrontEnd
 from .ground_truth import request_verdict, waited_for_init
 from .runtime_api import InvocationResult
@@ -41,37 +41,6 @@ class _Slot:
     retire: bool = False
     created_at: float = 0.0
     pending_for: list[int] = field(default_factory=list)
-
-
-class InitFailed(RuntimeError):
-    """A sandbox's INIT failed and the fleet was asked to stop at the first such failure."""
-
-    def __init__(self, record: SandboxRecord) -> None:
-        super().__init__(
-            f"INIT failed in {record.name}: {record.init_error_type}: {record.init_error_message}"
-        )
-        self.record = record
-
-
-@dataclass
-class _Replay:
-    """Where a replay stands: what arrived, what waits for a sandbox, what is in flight."""
-
-    requests: list[RequestRecord]
-    controls: list[tuple[float, str]]
-    pending: deque[RequestRecord] = field(default_factory=deque)
-    next_arrival: int = 0
-    next_control: int = 0
-    outstanding: int = 0
-    last_progress: float = -1.0
-
-    @property
-    def finished(self) -> bool:
-        return (
-            self.next_arrival >= len(self.requests)
-            and not self.outstanding
-            and self.next_control >= len(self.controls)
-        )
 
 
 class Fleet:
@@ -192,7 +161,7 @@ class Fleet:
 
     def _run(self) -> FleetResult:
         sc = self.scenario
-        rp = _Replay(
+        rp = Replay(
             requests=[RequestRecord(i, t) for i, t in enumerate(sc.arrival_times())],
             controls=sorted(
                 [(t, "deploy") for t in sc.deploys] + [(t, "rotate") for t in sc.rotations]
@@ -224,7 +193,7 @@ class Fleet:
         wall = time.monotonic() - self._t0
         return FleetResult(sc, rp.requests, [s.record for s in self._slots], started_ns, wall)
 
-    def _admit(self, rp: _Replay, now: float) -> None:
+    def _admit(self, rp: Replay, now: float) -> None:
         """Due controls (deploy, rotate), then due arrivals, each placed before the next: an
         arrival that finds no idle sandbox starts one (up to concurrency), as Lambda does."""
         sc = self.scenario
@@ -245,7 +214,7 @@ class Fleet:
                 if not sc.eager_assignment:
                     slot.pending_for.append(req.index)
 
-    def _handle_events(self, rp: _Replay) -> None:
+    def _handle_events(self, rp: Replay) -> None:
         """Wait one tick for a sandbox event, then take every event already queued."""
         try:
             event = self._events.get(timeout=_TICK_S)
@@ -345,6 +314,7 @@ class Fleet:
                 slot.record.first_invocation_ns = time.time_ns()
             slot.record.invocations += 1
             req.sandbox = slot.record.name
+            req.assigned_ns = time.time_ns()
             req.waited_for_init = waited
             req.sandbox_invocation = slot.record.invocations
             slot.state = "busy"

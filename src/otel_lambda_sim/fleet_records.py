@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .ground_truth import Verdict, sandbox_verdict
 from .scenarios import Scenario
 
-__all__ = ["FleetResult", "RequestRecord", "SandboxRecord"]
+__all__ = ["FleetResult", "InitFailed", "Replay", "RequestRecord", "SandboxRecord"]
 
 
 @dataclass
@@ -27,10 +28,19 @@ class RequestRecord:
     status: str = ""
     error_type: str | None = None
     payload: Any = None
+    assigned_ns: int = 0  # when the fleet placed it on a sandbox
     served_ns: int = 0
     responded_ns: int = 0
     completed_ns: int = 0
     verdict: str = ""  # ground_truth.Verdict: cold | proactive | warm
+
+    @property
+    def queued_ms(self) -> float:
+        """How long a warm request waited for its busy sandbox to free (0 when one was idle
+        at its arrival, and for a sandbox's first request: that one waits for INIT, if at all)."""
+        if self.sandbox_invocation <= 1 or not self.assigned_ns:
+            return 0.0
+        return max(0, self.assigned_ns - self.arrival_ns) / 1e6
 
     @property
     def latency_ms(self) -> float:
@@ -76,6 +86,21 @@ class FleetResult:
     started_ns: int
     wall_s: float
 
+    def request_truth(self) -> list[dict[str, Any]]:
+        """Per request, what the view needs beside the spans: who served it, when it arrived,
+        whether it waited for an INIT or queued behind a busy sandbox."""
+        return [
+            {
+                "request_id": r.request_id,
+                "sandbox": r.sandbox,
+                "verdict": r.verdict,
+                "arrival_ns": r.arrival_ns,
+                "served_ns": r.served_ns,
+                "queued_ms": round(r.queued_ms, 3),
+            }
+            for r in self.requests
+        ]
+
     def truth_summary(self) -> dict[str, Any]:
         served = [s for s in self.sandboxes if s.invocations]
         return {
@@ -88,3 +113,34 @@ class FleetResult:
             "cold_requests": sum(1 for r in self.requests if r.waited_for_init),
             "init_reruns": sum(1 for r in self.requests if r.init_rerun),
         }
+
+
+class InitFailed(RuntimeError):
+    """A sandbox's INIT failed and the fleet was asked to stop at the first such failure."""
+
+    def __init__(self, record: SandboxRecord) -> None:
+        super().__init__(
+            f"INIT failed in {record.name}: {record.init_error_type}: {record.init_error_message}"
+        )
+        self.record = record
+
+
+@dataclass
+class Replay:
+    """Where a replay stands: what arrived, what waits for a sandbox, what is in flight."""
+
+    requests: list[RequestRecord]
+    controls: list[tuple[float, str]]
+    pending: deque[RequestRecord] = field(default_factory=deque)
+    next_arrival: int = 0
+    next_control: int = 0
+    outstanding: int = 0
+    last_progress: float = -1.0
+
+    @property
+    def finished(self) -> bool:
+        return (
+            self.next_arrival >= len(self.requests)
+            and not self.outstanding
+            and self.next_control >= len(self.controls)
+        )

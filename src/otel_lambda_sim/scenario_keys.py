@@ -55,6 +55,8 @@ SCENARIO_KEYS: dict[str, str] = {
     "env": "the function's environment variables (e.g. OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS, "
     "AWS_LAMBDA_EXEC_WRAPPER); --env and your shell's OTEL_* variables win",
     "drain_s": "seconds to wait after the last response before spinning sandboxes down",
+    "web_adapter": "a web app behind the Lambda Web Adapter: the adapter binary, or LWA_BIN for "
+    "that variable's; the handler is then the app's run.sh (docs/web-apps.md)",
 }
 
 
@@ -146,6 +148,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "rotations": _times,
     "env": _env,
     "drain_s": _number,
+    "web_adapter": _string,
 }
 
 

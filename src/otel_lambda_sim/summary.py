@@ -1,8 +1,9 @@
 """What the spans say about initializations, next to what the simulator knows happened.
 
 Reads only span attributes (design.md): init spans are named `init {faas.name}`; invocation
-spans carry `faas.coldstart`, first invocations `lambda_init.proactive_initialization` and
-`lambda_init.gap_ms`. Printing the ground truth beside it is how a user (or a test) sees
+spans carry `faas.coldstart`, first invocations `lambda_init.proactive_initialization`,
+`lambda_init.gap_ms` and, when the trigger said when it received the request,
+`lambda_init.caller_wait_ms`. Printing the ground truth beside it is how a user (or a test) sees
 whether the instrumentation's verdicts are right.
 """
 
@@ -44,6 +45,11 @@ class SpanSummary:
     first_invocations: int = 0
     gaps_ms: list[float] = field(default_factory=list)
     init_ms: list[float] = field(default_factory=list)
+    caller_waits_ms: list[float] = field(default_factory=list)  # waited-for first invocations
+    # The same gaps split by verdict: a cold start's gap is the hand-over (ms), a proactive
+    # one's is idle time (seconds): mixed, their percentiles describe neither.
+    cold_gaps_ms: list[float] = field(default_factory=list)
+    proactive_gaps_ms: list[float] = field(default_factory=list)
 
 
 def summarize(spans: Iterable[ReceivedSpan]) -> SpanSummary:
@@ -65,10 +71,17 @@ def summarize(spans: Iterable[ReceivedSpan]) -> SpanSummary:
                 out.cold_starts += 1
             if attrs.get("lambda_init.proactive_initialization") is True:
                 out.proactive += 1
+            wait = attrs.get("lambda_init.caller_wait_ms")
+            if isinstance(wait, (int, float)) and wait > 0:
+                out.caller_waits_ms.append(float(wait))
             gap = attrs.get("lambda_init.gap_ms")
             if isinstance(gap, (int, float)):
                 out.first_invocations += 1
                 out.gaps_ms.append(float(gap))
+                if attrs.get("lambda_init.proactive_initialization") is True:
+                    out.proactive_gaps_ms.append(float(gap))
+                elif attrs.get("faas.coldstart") is True:
+                    out.cold_gaps_ms.append(float(gap))
     return out
 
 
@@ -78,12 +91,16 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[idx]
 
 
+def _ms(value: float) -> str:
+    return f"{value:.0f} ms" if abs(value) >= 10 else f"{value:.1f} ms"
+
+
 def _dist(values: list[float]) -> str:
     if not values:
         return "none"
     return (
-        f"n={len(values)} min {min(values):.0f} ms, p50 {_quantile(values, 0.5):.0f} ms, "
-        f"p90 {_quantile(values, 0.9):.0f} ms, max {max(values):.0f} ms"
+        f"n={len(values)} min {_ms(min(values))}, p50 {_ms(_quantile(values, 0.5))}, "
+        f"p90 {_ms(_quantile(values, 0.9))}, max {_ms(max(values))}"
     )
 
 
@@ -108,8 +125,13 @@ def format_summary(
         f"  unused initializations         {summary.unused:4d}{t('unused')}",
         f"  invocations                    {summary.invocations:4d}{t('requests')}",
         f"  INIT duration     {_dist(summary.init_ms)}",
-        f"  gap (first invocation start - INIT end)  {_dist(summary.gaps_ms)}",
+        "  gap (first invocation start - INIT end)",
+        f"    after a cold start          {_dist(summary.cold_gaps_ms)}",
+        f"    after a proactive INIT      {_dist(summary.proactive_gaps_ms)}",
     ]
+    if summary.caller_waits_ms:
+        # Only requests whose trigger said when it received them (lambda_init.caller_wait_ms).
+        lines.append(f"  users waited for INIT  {_dist(summary.caller_waits_ms)}")
     if truth and truth.get("init_reruns"):
         lines.append(f"  INIT re-run inside an invocation: {truth['init_reruns']}")
     if truth and truth.get("errors"):

@@ -20,9 +20,21 @@ from .otlp_spans import ReceivedSpan, spans_from_request, trace_request_from_otl
 from .summary import format_summary, summarize
 from .view_flame import flame
 from .view_svg import COLORS, esc
-from .view_timeline import timeline
+from .view_timeline import Queued, timeline
 
-__all__ = ["load_jsonl", "load_truth", "render_html", "truth_path", "write_html"]
+__all__ = [
+    "QUEUED_MIN_MS",
+    "load_jsonl",
+    "load_requests",
+    "load_truth",
+    "render_html",
+    "truth_path",
+    "write_html",
+]
+
+# A warm request handed over later than this after its arrival waited for a busy sandbox (a
+# request that finds an idle one is placed within the same tick of the fleet's loop).
+QUEUED_MIN_MS = 5.0
 
 
 def truth_path(jsonl: Path | str) -> Path:
@@ -38,6 +50,23 @@ def load_truth(jsonl: Path | str) -> tuple[dict[str, Any] | None, list[str]]:
         return None, []
     data = json.loads(path.read_text(encoding="utf-8"))
     return data.get("truth"), [str(n) for n in data.get("notes", [])]
+
+
+def load_requests(jsonl: Path | str) -> list[dict[str, Any]]:
+    """The per-request ground truth written beside a JSON lines file (none for older runs)."""
+    path = truth_path(jsonl)
+    if not path.exists():
+        return []
+    return list(json.loads(path.read_text(encoding="utf-8")).get("requests", []))
+
+
+def _queued(requests: Iterable[Mapping[str, Any]]) -> dict[str, Queued]:
+    """Requests that waited at least QUEUED_MIN_MS for a busy sandbox, by invocation id."""
+    return {
+        str(r["request_id"]): Queued(int(r["arrival_ns"]), float(r["queued_ms"]))
+        for r in requests
+        if float(r.get("queued_ms") or 0.0) >= QUEUED_MIN_MS and r.get("request_id")
+    }
 
 
 def load_jsonl(path: Path | str) -> list[ReceivedSpan]:
@@ -59,10 +88,10 @@ svg{width:100%;height:auto;max-width:1360px;display:block}
 svg a{cursor:pointer}svg a:hover rect{stroke:#222;stroke-width:1.5}
 .lblout{font-size:11px;fill:#333}.cut{fill:#fafafa;stroke:#ccc;stroke-dasharray:2,3}
 text.tag{font-size:11px;font-weight:600}text.cold{fill:#c0392b}text.proactive{fill:#8e44ad}
-text.warm{fill:#2c7a3f}
+text.warm{fill:#2c7a3f}text.queued{fill:#c0392b}text.initdur{fill:#a8610f}
 span.tag{font-size:12px;padding:1px 6px;border-radius:3px;color:#fff;font-weight:normal}
 span.cold{background:#c0392b}span.proactive{background:#8e44ad}span.warm{background:#2c7a3f}
-span.unused{background:#777}
+span.unused{background:#777}span.queued{background:#e57373}
 .attrs{display:none;font-size:12px;background:#fffbe6;border:1px solid #e0d38a;padding:6px;
 margin:6px 0}.attrs:target{display:block}.attrs table{border-collapse:collapse;margin-top:4px}
 .attrs th{text-align:left;font-weight:normal;color:#555;padding:1px 10px 1px 0}
@@ -84,9 +113,13 @@ def render_html(
     title: str = "otel-lambda-init: local Lambda run",
     truth: Mapping[str, Any] | None = None,
     notes: Iterable[str] = (),
+    requests: Iterable[Mapping[str, Any]] = (),
 ) -> str:
-    """The whole page as a string."""
+    """The whole page as a string; requests (the run's per-request truth) mark the warm
+    requests that queued behind a busy sandbox."""
     spans = list(spans)
+    queued = _queued(requests)
+    waits = {k: q.queued_ms for k, q in queued.items()}
     by_id = {s.span_id: s for s in spans}
     traces: dict[str, list[ReceivedSpan]] = defaultdict(list)
     for s in spans:
@@ -100,6 +133,7 @@ def render_html(
         f"<span style='background:{COLORS['invocation']}'>invocation</span>"
         f"<span style='background:{COLORS['child']}'>child span</span>"
         f"<span style='background:{COLORS['ghost']};color:#555'>linked INIT</span>"
+        "<span style='background:#fbe9e7;color:#c0392b'>queued behind a busy sandbox</span>"
         " Click a bar for its attributes (hover for a summary). Long idle stretches are cut "
         "out of the time axis (marked <i>axis cut</i>) so the bars stay readable.</p>"
     )
@@ -108,9 +142,9 @@ def render_html(
         f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{esc(title)}</h1>{legend}<pre>{esc(summary)}</pre>"
         "<h2>Sandbox timeline</h2>"
-        + timeline(spans)
+        + timeline(spans, queued)
         + f"<h2>Traces ({len(order)})</h2>"
-        + "".join(flame(tid, group, by_id) for tid, group in order)
+        + "".join(flame(tid, group, by_id, waits) for tid, group in order)
         + "</body></html>"
     )
 
@@ -121,9 +155,11 @@ def write_html(
     *,
     truth: Mapping[str, Any] | None = None,
     notes: Iterable[str] = (),
+    requests: Iterable[Mapping[str, Any]] = (),
 ) -> Path:
     """Render an OTLP JSON lines file to HTML next to it (or at out)."""
     src = Path(jsonl)
     target = Path(out) if out else src.with_suffix(".html")
-    target.write_text(render_html(load_jsonl(src), truth=truth, notes=notes), encoding="utf-8")
+    page = render_html(load_jsonl(src), truth=truth, notes=notes, requests=requests)
+    target.write_text(page, encoding="utf-8")
     return target

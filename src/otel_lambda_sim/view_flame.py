@@ -177,8 +177,11 @@ def _links_list(spans: list[ReceivedSpan], by_id: Mapping[str, ReceivedSpan]) ->
     return f"<ul class='links'>{''.join(items)}</ul>" if items else ""
 
 
-def _heading(trace_id: str, ordered: list[ReceivedSpan], fallback: str) -> str:
-    """The trace's title and its cold/proactive/warm (or INIT-only) tag (spans in row order)."""
+def _heading(
+    trace_id: str, ordered: list[ReceivedSpan], fallback: str, queued: Mapping[str, float]
+) -> str:
+    """The trace's title and its cold/proactive/warm (or INIT-only) tag (spans in row order);
+    a warm request that queued behind its busy sandbox says how long."""
     inits = [s for s in ordered if is_init_span(s)]
     invocations = [s for s in ordered if is_invocation_span(s)]
     title = invocations[0].name if invocations else (inits[0].name if inits else fallback)
@@ -191,11 +194,35 @@ def _heading(trace_id: str, ordered: list[ReceivedSpan], fallback: str) -> str:
     elif not invocations and any(s.attributes.get("lambda_init.unused") for s in inits):
         kind = "unused INIT"
     tag = f" <span class='tag {kind.split()[0]}'>{esc(kind)}</span>" if kind else ""
-    return f"<h3>{esc(title)}{tag} <small>trace {trace_id}</small></h3>"
+    waits = [queued[i] for s in invocations if (i := _invocation_id(s)) in queued]
+    if kind == "warm" and waits:
+        tag += f" <span class='tag queued'>queued {esc(fmt_ms(max(waits)))}</span>"
+    return f"<h3>{esc(title)}{tag}{_caller_wait(invocations)} <small>trace {trace_id}</small></h3>"
 
 
-def flame(trace_id: str, spans: list[ReceivedSpan], by_id: Mapping[str, ReceivedSpan]) -> str:
-    """The trace's section: heading, flame graph, links and attribute tables."""
+def _caller_wait(invocations: list[ReceivedSpan]) -> str:
+    """What the trigger's clock says the caller went through (lambda_init.caller_wait_ms)."""
+    for s in invocations:
+        wait = s.attributes.get("lambda_init.caller_wait_ms")
+        if isinstance(wait, (int, float)) and not isinstance(wait, bool):
+            if wait > 0:
+                return f" <small class='wait'>the user waited {wait:.0f} ms for INIT</small>"
+            return " <small class='wait'>the request came after INIT ended: nobody waited</small>"
+    return ""
+
+
+def _invocation_id(span: ReceivedSpan) -> str:
+    return str(span.attributes.get("faas.invocation_id", ""))
+
+
+def flame(
+    trace_id: str,
+    spans: list[ReceivedSpan],
+    by_id: Mapping[str, ReceivedSpan],
+    queued: Mapping[str, float] | None = None,
+) -> str:
+    """The trace's section: heading, flame graph, links and attribute tables; queued maps an
+    invocation id to how long (ms) it waited behind a busy sandbox."""
     rows = _tree_rows(spans)
     ghosts = _ghosts(trace_id, spans, by_id)
     scale = Scale(
@@ -213,7 +240,7 @@ def flame(trace_id: str, spans: list[ReceivedSpan], by_id: Mapping[str, Received
     body.insert(0, cut_bands(scale, 0, y + 2))
     body.append(axis(scale, y + 2))
     height = y + (36 if scale.breaks else 24)
-    heading = _heading(trace_id, [s for _, s in rows], spans[0].name)
+    heading = _heading(trace_id, [s for _, s in rows], spans[0].name, queued or {})
     return (
         f'<section class="trace" id="t-{trace_id}">{heading}'
         + svg(height, "".join(body))

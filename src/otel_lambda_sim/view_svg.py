@@ -12,6 +12,7 @@ __all__ = [
     "LABEL_W",
     "ROW_H",
     "TAG_H",
+    "WIDTH",
     "Scale",
     "axis",
     "bar",
@@ -51,8 +52,22 @@ def fit(text: str, px: float) -> str:
     return text[: max(room - 1, 0)] + "\u2026" if room > 1 else ""
 
 
-def fmt_ms(ms: float) -> str:
-    return f"{ms:.0f} ms" if abs(ms) < 10_000 else f"{ms / 1000:.1f} s"
+def fmt_ms(ms: float, decimals: int | None = None) -> str:
+    """A time for a label: seconds from 10 s, else ms with as many decimals as the value
+    needs (0.42 ms, 3.5 ms, 120 ms), or as many as asked (one axis, one precision)."""
+    if abs(ms) >= 10_000:
+        return f"{ms / 1000:.1f} s"
+    if decimals is None:
+        decimals = 0 if abs(ms) >= 10 else (1 if abs(ms) >= 1 else 2)
+    return f"{ms:.{decimals}f} ms"
+
+
+def _tick_decimals(step_ms: float) -> int:
+    """Decimals that tell ticks step_ms apart: 0 from 1 ms, 1 from 0.1 ms, then 2, then 3."""
+    for decimals, least in ((0, 1.0), (1, 0.1), (2, 0.01)):
+        if step_ms >= least:
+            return decimals
+    return 3
 
 
 class Scale:
@@ -174,48 +189,65 @@ def cut_bands(scale: Scale, top: float, bottom: float) -> str:
     )
 
 
-def axis(scale: Scale, y: float) -> str:
-    """Ticks per linear segment, labels that never overlap or leave the picture, and a cut
-    mark (with the time cut out) where the axis is broken."""
-    parts: list[str] = []
+def _cut_mark(t0: int, t1: int, x0: float, x1: float, y: float) -> str:
+    mid = (x0 + x1) / 2
+    return (
+        f'<text x="{mid:.1f}" y="{y + 26}" class="axis" '
+        f'text-anchor="middle">axis cut: {esc(fmt_ms((t1 - t0) / 1e6))}</text>'
+        f'<path d="M{mid - 7:.1f},{y + 6} l6,-8 M{mid - 1:.1f},{y + 6} l6,-8" '
+        'stroke="#888"/>'
+    )
+
+
+def _ticks(scale: Scale) -> tuple[list[tuple[float, int]], float]:
+    """Tick positions (x, time) over every segment, and the smallest step between them (ms)."""
     ticks: list[tuple[float, int]] = []
+    step_ms = float("inf")
     for t0, t1, x0, x1, cut in scale.segments:
         if cut:
-            cut_ms = (t1 - t0) / 1e6
-            mid = (x0 + x1) / 2
-            parts.append(
-                f'<text x="{mid:.1f}" y="{y + 26}" class="axis" '
-                f'text-anchor="middle">axis cut: {esc(fmt_ms(cut_ms))}</text>'
-                f'<path d="M{mid - 7:.1f},{y + 6} l6,-8 M{mid - 1:.1f},{y + 6} l6,-8" '
-                'stroke="#888"/>'
-            )
-            ticks.append((x0, t0))
-            ticks.append((x1, t1))
+            ticks += [(x0, t0), (x1, t1)]
             continue
         n = max(1, int((x1 - x0) // 130))
         ticks += [(x0 + (x1 - x0) * i / n, t0 + (t1 - t0) * i // n) for i in range(n + 1)]
-    last_right = -1e9
-    for x, t in sorted(ticks):
-        label = fmt_ms((t - scale.start) / 1e6)
+        step_ms = min(step_ms, (t1 - t0) / n / 1e6)
+    return sorted(ticks), step_ms
+
+
+def axis(scale: Scale, y: float) -> str:
+    """Ticks per linear segment with labels precise enough to tell them apart (sub-ms traces
+    too), never overlapping nor leaving the picture, the end of the axis always labelled, and
+    a cut mark (with the time cut out) where the axis is broken."""
+    parts = [_cut_mark(t0, t1, x0, x1, y) for t0, t1, x0, x1, cut in scale.segments if cut]
+    ticks, step_ms = _ticks(scale)
+    decimals = _tick_decimals(step_ms)
+    placed: list[tuple[float, float, str, str]] = []  # (left, right, anchor, svg)
+    for n, (x, t) in enumerate(ticks):
+        label = fmt_ms((t - scale.start) / 1e6, decimals)
         half = len(label) * CHAR_PX / 2
         anchor, left, right = "middle", x - half, x + half
         if right > WIDTH - 2:
             anchor, left, right = "end", x - 2 * half, x
-        if left < last_right + 8:
+        last = n == len(ticks) - 1
+        while last and placed and left < placed[-1][1] + 8:
+            placed.pop()  # the end of the axis wins over the tick before it
+        if placed and left < placed[-1][1] + 8:
             continue
-        last_right = right
-        parts.append(
+        mark = (
             f'<line x1="{x:.1f}" y1="{y}" x2="{x:.1f}" y2="{y + 4}" stroke="#888"/>'
             f'<text x="{x:.1f}" y="{y + 15}" class="axis" text-anchor="{anchor}">'
             f"{esc(label)}</text>"
         )
-    return "".join(parts)
+        placed.append((left, right, anchor, mark))
+    return "".join(parts) + "".join(mark for *_, mark in placed)
 
 
 DEFS = (
     '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
     'patternTransform="rotate(45)"><rect width="6" height="6" fill="#f4f4f4"/>'
-    '<line x1="0" y1="0" x2="0" y2="6" stroke="#bbb" stroke-width="2"/></pattern></defs>'
+    '<line x1="0" y1="0" x2="0" y2="6" stroke="#bbb" stroke-width="2"/></pattern>'
+    '<pattern id="queue" width="5" height="5" patternUnits="userSpaceOnUse" '
+    'patternTransform="rotate(-45)"><rect width="5" height="5" fill="#fbe9e7"/>'
+    '<line x1="0" y1="0" x2="0" y2="5" stroke="#e57373" stroke-width="1.5"/></pattern></defs>'
 )
 
 

@@ -168,3 +168,22 @@ def test_the_docs_example_runs_under_the_real_adapter(
     (init,) = init_spans(spans)
     assert any(link.span_id == init.span_id for link in first.links)
     assert first.attributes["lambda_init.classified_by"] == "event-time"
+
+
+@pytest.mark.parametrize("run_script", ["run_launcher_uvicorn.sh", "run_launcher_gunicorn.sh"])
+def test_the_launcher_instruments_an_unchanged_app(
+    run_script: str, receiver: OtlpReceiver, tmp_path: Path
+) -> None:
+    env = user_env(receiver, TMPDIR=str(tmp_path))
+    with running_lwa(run_script, env=env, log_path=tmp_path / "sandbox.log") as sandbox:
+        first = sandbox.invoke(http_api_event("/orders/1", now_ms()))
+        assert '"order":"1"' in first.payload["body"]
+        warm = sandbox.invoke(http_api_event("/orders/2", now_ms()))
+        assert '"order":"2"' in warm.payload["body"]
+    spans = receiver.wait_for(lambda s: len(invocation_spans(s)) >= 2 and init_spans(s), 60)
+    first_span, warm_span = sorted(invocation_spans(spans), key=lambda s: s.start_ns)
+    (init,) = init_spans(spans)
+    assert init.attributes["lambda_init.end_source"] == "readiness-check"
+    assert any(link.span_id == init.span_id for link in first_span.links)
+    assert first_span.attributes["lambda_init.classified_by"] == "event-time"
+    assert warm_span.attributes["lambda_init.sandbox_invocation"] == 2

@@ -91,3 +91,15 @@ def test_an_endpoint_says_where_it_came_from(monkeypatch: pytest.MonkeyPatch) ->
 def test_parser_knows_every_command() -> None:
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     assert set(sub.choices) == {"demo", "simulate", "layer", "view"}
+
+
+def test_a_dead_endpoint_from_the_environment_says_where_it_came_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")  # nothing listens
+    scenario = tmp_path / "s.json"
+    scenario.write_text('{"handler": "app.handler", "arrivals": [0]}')
+    code = main(["simulate", str(scenario), "--code-dir", str(tmp_path), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "(the endpoint came from OTEL_EXPORTER_OTLP_ENDPOINT); nothing was run" in err

@@ -230,10 +230,7 @@ def test_threshold_in_effect_is_printed_for_the_builtin_demo_scenario(
                  str(HANDLERS), "--out", str(tmp_path), "--quiet"])  # fmt: skip
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert (
-        "proactive threshold in effect: OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS=1500 ms"
-        in captured.out
-    )
+    assert "proactive threshold in effect: 10000 ms (default;" in captured.out
 
 
 def test_every_scenario_key_is_documented_and_every_example_loads() -> None:
@@ -263,7 +260,7 @@ def test_view_of_the_demo_jsonl_keeps_the_ground_truth_and_asks_before_overwriti
     truth = json.loads(truth_path(jsonl).read_text())["truth"]
     assert f"(simulator: {truth['initializations']})" in page
     assert f"(simulator: {truth['not_waited_for']} not waited for)" in page
-    assert "proactive threshold in effect: OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS=1500 ms" in page
+    assert "proactive threshold in effect: 10000 ms (default;" in page
     assert main(["view", str(jsonl), "--force"]) == 0
 
 

@@ -71,6 +71,11 @@ class TimedSandbox:
         self.init_outcome = _Outcome()
         self._ready.set()
 
+    @property
+    def queues_at_once(self) -> bool:
+        """submit only queues (INIT over): the fleet may call it on its own thread."""
+        return self.init_outcome is not None
+
     def wait_init(self) -> _Outcome:
         assert self._ready.wait(10)
         assert self.init_outcome is not None

@@ -23,9 +23,9 @@ def receiver() -> Iterator[OtlpReceiver]:
         yield r
 
 
-def web_sandbox(receiver: OtlpReceiver, **env: str) -> Sandbox:
+def web_sandbox(receiver: OtlpReceiver, run_script: str = "run_uvicorn.sh", **env: str) -> Sandbox:
     function = web_app.function_config(
-        "run_uvicorn.sh",
+        run_script,
         WEB_APPS,
         lwa_bin(),
         env=otel_env(receiver, **env),
@@ -72,10 +72,14 @@ def test_the_app_port_is_the_same_for_the_adapter_and_the_app(tmp_path: Path) ->
     assert web_app.PORT_SCRIPT in bootstrap.read_text()
 
 
-def test_a_web_apps_init_nobody_used_is_exported_at_shutdown(receiver: OtlpReceiver) -> None:
+@pytest.mark.parametrize("run_script", ["run_uvicorn.sh", "run_gunicorn.sh"])
+def test_a_web_apps_init_nobody_used_is_exported_at_shutdown(
+    run_script: str, receiver: OtlpReceiver
+) -> None:
     # sync: the exporter is built during INIT. Under after-response it is built at the first
-    # export, here inside the shutdown's bound, which a loaded host can overrun (docs).
-    with web_sandbox(receiver, OTEL_LAMBDA_INIT_FLUSH="sync") as sandbox:
+    # export, here inside the shutdown's bound, which a loaded host can overrun (docs). (A
+    # gunicorn worker is sync anyway; its export runs at the worker's exit.)
+    with web_sandbox(receiver, run_script, OTEL_LAMBDA_INIT_FLUSH="sync") as sandbox:
         sandbox.start()
         assert sandbox.wait_init(60).ok
         sandbox.shutdown()

@@ -59,7 +59,8 @@ def test_demo_exits_zero_prints_summary_and_writes_html(
     out = capsys.readouterr().out
     assert "cold starts (faas.coldstart)      1   (simulator: 1 waited for)" in out
     assert "proactive initializations         1   (simulator: 1 not waited for)" in out
-    assert "OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS=1500" in out
+    # Lambda's own threshold: the idle gap finds the proactive INIT of a seven-second run.
+    assert "proactive threshold in effect: 10000 ms (default;" in out
     html = (tmp_path / "demo.html").read_text()
     assert 'class="bar init"' in html and 'class="gap"' in html
     assert 'class="bar invocation"' in html and "linked INIT" in html
@@ -158,8 +159,10 @@ def test_eager_assignment_inits_nobody_waited_for_are_counted_and_truth_agrees(
     marker: str,
 ) -> None:
     # A needs sandbox 1. B and C arrive while 1 is busy: sandboxes 2 and 3 start for them, but
-    # 1 frees first and serves B, then C (eager). 2 and 3 are used only at t=3.3, > 1.5 s after
-    # their INIT started: proactive. D at 3.3 and E at 3.35 go to the never-used 2 and 3.
+    # 1 frees first and serves B, then C (eager). 2 and 3 are used only at t=3.3, long after
+    # their INIT ended: proactive by the idle gap. D at 3.3 and E at 3.35 go to the never-used
+    # 2 and 3. Lambda's 10 s threshold stays: a lowered one turns A proactive when a loaded
+    # machine makes its INIT slower than the threshold.
     scenario = Scenario(
         name="eager",
         handler="app.handler",
@@ -167,7 +170,7 @@ def test_eager_assignment_inits_nobody_waited_for_are_counted_and_truth_agrees(
         handler_ms=150,
         concurrency=5,
         arrivals=[0.0, 0.75, 0.8, 3.3, 3.35],
-        env={"OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS": "1500", "MARK": marker},
+        env={"MARK": marker},
     )
     with OtlpReceiver() as receiver:
         env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}
@@ -231,6 +234,7 @@ def test_init_cap_rerun_through_the_fleet_is_a_cold_start_in_phase_invoke(marker
         init_ms=2500,
         handler_ms=50,
         init_timeout_s=1.5,
+        function_timeout_s=30.0,  # the re-run INIT (2.5 s) runs inside the invocation
         arrivals=[0.0],
         env={"MARK": marker},
     )

@@ -170,3 +170,32 @@ def test_an_instrumentors_distribution_is_checked_as_opentelemetry_instrument_do
     assert conflict is None, (
         f"opentelemetry-instrumentation {instrumentation}: requests is installed, yet {conflict}"
     )
+
+
+def test_the_suppress_instrumentation_key_is_the_one_the_sdk_batch_worker_sets() -> None:
+    from opentelemetry import context
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    key = _compat.suppress_instrumentation_key()
+    assert key is not None, f"opentelemetry-api {version('opentelemetry-api')}: no suppress key"
+    assert key is context._SUPPRESS_INSTRUMENTATION_KEY
+    source = Path(sys.modules[BatchSpanProcessor.__module__].__file__ or "").read_text()
+    shared = sys.modules.get("opentelemetry.sdk._shared_internal")
+    if shared is not None and shared.__file__:
+        source += Path(shared.__file__).read_text()
+    assert "_SUPPRESS_INSTRUMENTATION_KEY" in source, (
+        f"opentelemetry-sdk {SDK}: the batch processor no longer exports under the suppress key"
+    )
+
+
+def test_the_otlp_exporter_still_takes_a_urllib3_transport() -> None:
+    pytest.importorskip("opentelemetry.exporter.http.transport")
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    options = _compat.urllib3_exporter_transport()
+    assert set(options) == {"_transport"}, (
+        f"OTLP/HTTP exporter {version('opentelemetry-exporter-otlp-proto-http')}: "
+        "no '_transport' argument or no urllib3 transport"
+    )
+    exporter = OTLPSpanExporter(endpoint="http://127.0.0.1:9/v1/traces", **options)
+    exporter.shutdown()

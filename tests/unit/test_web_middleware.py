@@ -220,3 +220,28 @@ def test_a_forked_worker_is_told_from_the_process_that_forked_it() -> None:
         os._exit(0)
     os.waitpid(pid, 0)
     assert os.read(read, 1) == b"1"
+
+
+def test_when_our_span_cannot_start_the_request_is_served_and_still_finished(
+    exporter: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = OtelLambdaInitMiddleware(
+        starlette_app(), tracer_provider=provider_for(exporter), flush="none"
+    )
+    asgi_get(app, "/")
+    route = app._route
+    assert route is not None
+
+    def broken(event: Any, context: Any) -> Any:
+        raise RuntimeError("our bug")
+
+    finished: list[str | None] = []
+
+    class Extension:  # what the INVOKE extension hears: it must hear of every request
+        def request_finished(self, request_id: str | None) -> None:
+            finished.append(request_id)
+
+    monkeypatch.setattr(route.instrumentation, "start", broken)
+    monkeypatch.setattr(route, "extension", Extension())
+    assert asgi_get(app, "/orders/8", adapter_headers("r-8")).json() == {"order": "8"}
+    assert finished == ["r-8"]

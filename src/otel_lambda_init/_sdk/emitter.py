@@ -1,14 +1,6 @@
-"""Emits the init span: where it goes, what it says, and the link from the first invocation.
-
-The init span is created back-dated at the first invocation (ours or another instrumentor's
-invocation span exists by then), then linked with ``Span.add_link``, so one code path serves
-both. Every span lies within its parent: when the init span joins the first invocation's
-trace without a remote parent, a root ``cold start {faas.name}`` (``first invocation ...``
-when nobody waited) covers INIT start to invocation end, with the init span and the
-invocation span as its children; under a remote parent they are siblings. Each span carries
-the other's ids as attributes for backends that drop links. The emitter never flushes: the
-owner hands what it emitted to the delivery policy.
-"""
+"""Emits the init span and links it from the first invocation; where it goes and why each
+span lies within its parent: docs/init-anatomy.md and docs/index.md ("What you get"). The
+emitter never flushes: the owner hands what it emitted to the delivery policy."""
 
 from __future__ import annotations
 

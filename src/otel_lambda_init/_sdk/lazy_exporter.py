@@ -15,11 +15,11 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from opentelemetry import context as _context
 from opentelemetry.context import attach, detach, set_value
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from .._compat import suppress_instrumentation_key, urllib3_exporter_transport
 from .._core.report import report_once
 
 __all__ = ["LazySpanExporter", "otlp_exporter_factory"]
@@ -81,15 +81,10 @@ def otlp_exporter_factory(protocol: str | None = None, **kwargs: Any) -> Callabl
     return build
 
 
-# The key the SDK's batch processor and the instrumentors share (private in the API).
-_SUPPRESS_KEY = getattr(_context, "_SUPPRESS_INSTRUMENTATION_KEY", None)
-
-
 def _suppressed() -> Any:
     """Attach a context in which instrumentors make no spans; None when the API has no key."""
-    if _SUPPRESS_KEY is None:
-        return None
-    return attach(set_value(_SUPPRESS_KEY, True))
+    key = suppress_instrumentation_key()
+    return None if key is None else attach(set_value(key, True))
 
 
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
@@ -120,12 +115,11 @@ def _loopback_transport(endpoint: str | None) -> dict[str, Any]:
     for it; with an exporter too old for transports, a ``requests`` session that skips the
     environment's proxy, netrc and CA settings (~0.5 ms per export). A proxy for a loopback
     address would be a misconfiguration, and plain HTTP has no certificates."""
-    try:
-        from opentelemetry.exporter.http.transport import _urllib3
-    except ImportError:
+    options = urllib3_exporter_transport()
+    if not options:
         session = _loopback_session(endpoint)
         return {} if session is None else {"session": session}
-    return {"_transport": _urllib3.Urllib3HTTPTransport()}
+    return options
 
 
 def _loopback_session(endpoint: str | None) -> Any:

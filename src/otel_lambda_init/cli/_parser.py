@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-__all__ = ["DEMO_THRESHOLD_MS", "build_parser"]
-
-DEMO_THRESHOLD_MS = 1500.0
+__all__ = ["build_parser"]
 
 
 def _common(sp: argparse.ArgumentParser) -> None:
@@ -32,8 +30,9 @@ def _common(sp: argparse.ArgumentParser) -> None:
         "--threshold-ms",
         type=float,
         default=None,
-        help="OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS in the sandboxes (the demo's default "
-        f"is {DEMO_THRESHOLD_MS:.0f}, scaled down from Lambda's 10 s to keep it short)",
+        help="OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS in the sandboxes (default: the "
+        "package's, 10000, Lambda's field heuristic; the idle-gap rule finds proactive "
+        "initializations of a short run without lowering it)",
     )
     sp.add_argument(
         "--layer",

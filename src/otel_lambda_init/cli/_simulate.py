@@ -15,7 +15,6 @@ from typing import Any
 from ._environment import SandboxEnv, build_env, shown, threshold_in_effect
 from ._errors import RunFailed, UsageError
 from ._extra import require_simulator
-from ._parser import DEMO_THRESHOLD_MS
 from ._report import init_failure_line, init_failures, log_problems, wait_quiet
 
 __all__ = ["simulate"]
@@ -53,8 +52,6 @@ def _choose_function(args: argparse.Namespace) -> tuple[Any, str, Path, float | 
     threshold_ms = args.threshold_ms
     origin = "--threshold-ms"
     builtin = args.command == "demo" or args.scenario in BUILTIN_SCENARIOS
-    if builtin and threshold_ms is None:
-        threshold_ms, origin = DEMO_THRESHOLD_MS, "the demo's default"
     if args.command == "demo":
         scenario = demo_scenario(threshold_ms)
         return scenario, str(scenario.handler), _demo_code_dir(), threshold_ms, origin
@@ -174,17 +171,18 @@ def _run_fleet(plan: _Plan, receiver: Any, args: argparse.Namespace) -> Any:
         raise RunFailed(str(exc)) from exc
 
 
-def _write_outputs(plan: _Plan, receiver: Any, truth: dict[str, Any]) -> tuple[Path, Path]:
-    """OTLP JSON lines, the ground truth beside them, and the HTML view."""
+def _write_outputs(plan: _Plan, receiver: Any, result: Any) -> tuple[Path, Path]:
+    """OTLP JSON lines, the ground truth beside them (totals and per request), the HTML view."""
     from otel_lambda_sim.view import truth_path, write_html
 
     wait_quiet(receiver)
     plan.out_dir.mkdir(parents=True, exist_ok=True)
     jsonl = receiver.to_jsonl(plan.out_dir / f"{plan.scenario.name}.jsonl")
-    record = {"truth": truth, "notes": plan.notes}
+    truth, requests = result.truth_summary(), result.request_truth()
+    record = {"truth": truth, "notes": plan.notes, "requests": requests}
     truth_path(jsonl).write_text(json.dumps(record, indent=2), encoding="utf-8")
     html_path = plan.out_dir / f"{plan.scenario.name}.html"
-    html = write_html(jsonl, html_path, truth=truth, notes=plan.notes)
+    html = write_html(jsonl, html_path, truth=truth, notes=plan.notes, requests=requests)
     return jsonl, html
 
 
@@ -220,7 +218,7 @@ def _report(plan: _Plan, result: Any, receiver: Any, backend: Any) -> int:
     from otel_lambda_sim.view import load_jsonl
 
     truth = result.truth_summary()
-    jsonl, html = _write_outputs(plan, receiver, truth)
+    jsonl, html = _write_outputs(plan, receiver, result)
     spans = load_jsonl(jsonl)
     print(format_summary(summarize(spans), truth, plan.notes))
     print(f"OTLP JSON lines: {jsonl}")

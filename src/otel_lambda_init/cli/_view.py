@@ -14,7 +14,7 @@ __all__ = ["view"]
 def view(args: argparse.Namespace) -> int:
     """Write the HTML view beside the file (or at --out), never over an existing one unasked."""
     require_simulator()
-    from otel_lambda_sim.view import load_truth, write_html
+    from otel_lambda_sim.view import load_requests, load_truth, write_html
 
     target: Path = args.out or args.file.with_suffix(".html")
     if target.exists() and not args.force:
@@ -25,7 +25,8 @@ def view(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.file}: no such file")
     truth, notes = load_truth(args.file)
     try:
-        out = write_html(args.file, target, truth=truth, notes=notes)
+        requests = load_requests(args.file)
+        out = write_html(args.file, target, truth=truth, notes=notes, requests=requests)
     except ValueError as exc:  # not OTLP JSON lines: the file given is the problem
         raise UsageError(str(exc)) from exc
     if truth is None:

@@ -200,8 +200,10 @@ class WebRoute:
         request_context: str | None,
         headers: dict[str, str],
         method: str | None,
-    ) -> Request | None:
-        """An event the adapter forwarded: its invocation span started (None on failure)."""
+    ) -> Request:
+        """An event the adapter forwarded: its invocation span started. Whatever fails, the
+        request is still finished and delivered (the extension waits to hear of it)."""
+        context = AdapterContext()
         try:
             context, problem = parse_lambda_context(lambda_context)
             if problem:
@@ -224,13 +226,13 @@ class WebRoute:
             event = {"requestContext": kept, "headers": headers}
             invocation = self.instrumentation.start(event, context)
             if invocation is NESTED:  # inside another wrapper of ours: it owns the span
-                return None
+                return Request(None, context)
             if invocation is not None and method:
                 invocation.span.set_attribute(HTTP_METHOD, method[:16])
             return Request(invocation, context)
         except Exception:
             report_once("web-invocation-start", "could not start the invocation span")
-            return None
+            return Request(None, context)
 
     def _future_time(self, kept: dict[str, Any]) -> str | None:
         """A time of receipt after now (beyond the tolerance) is a lie or a clock gone

@@ -110,7 +110,7 @@ def dist_dependency_conflict(dist: Any) -> tuple[bool, Any]:
 def suppress_instrumentation_key() -> Any:
     """The context key under which instrumentors make no spans (the SDK's batch processor
     exports with it set); private in the API (``opentelemetry.context``) since 1.0, checked
-    against 1.27 to 1.45. None when gone: exports are then traced like any request."""
+    against 1.24 to 1.45. None when gone: exports are then traced like any request."""
     from opentelemetry import context
 
     return getattr(context, "_SUPPRESS_INSTRUMENTATION_KEY", None)

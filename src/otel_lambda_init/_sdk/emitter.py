@@ -114,7 +114,12 @@ class InitSpanEmitter:
         init, env = self.timeline.init, self.env
         present = self._external_extensions()
         return classify.classify_record(
-            init, first_invocation_start_ns, env.initialization_type, self._config(), present
+            init,
+            first_invocation_start_ns,
+            env.initialization_type,
+            self._config(),
+            present,
+            self._span_start_ns(),  # an INIT re-run after the cap: the first attempt's start
         )
 
     def _external_extensions(self) -> bool:

@@ -91,13 +91,10 @@ class InitVerdict(NamedTuple):
 
 
 DEFAULT_IDLE_GAP_MS = 50.0
-"""A request pending at INIT end is handed to the runtime at its first ``next``: AWS's own
-Runtime API (the emulator's) does it in 1-2 ms on a quiet host, 11 ms median and 30 ms at most
-on our 2-core host at load 7, and the simulator now within the same range
-(benchmarks/handover_latency.py, docs/platform-facts.md). Bref's PHP runtime, in production,
-calls an INIT proactive after 50 ms idle (it lowered this from 100 ms in May 2026). 50 ms is
-25 times Lambda's hand-over and the field's value; only a sandbox with no event time depends
-on it (docs/verdicts.md)."""
+"""A request pending at INIT end is handed over at the runtime's first ``next``: in 1-2 ms by
+AWS's Runtime API on a quiet host (tens of ms only on a saturated one), and Bref calls an INIT
+proactive after 50 ms idle in production; 50 ms is both (docs/verdicts.md, measurements in
+docs/platform-facts.md)."""
 
 DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS = 2_000.0
 """With external extensions INIT ends when the last of them calls ``next``, which can be

@@ -51,10 +51,18 @@ _LAZY = {
 }
 
 
+def _untouched(handler: object = None, **_options: object) -> object:
+    """``instrument_handler`` while the package is off (``OTEL_SDK_DISABLED=true``,
+    ``OTEL_LAMBDA_INIT_DISABLED``): the handler itself, and no OpenTelemetry import."""
+    return handler if handler is not None else (lambda fn: fn)
+
+
 def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'otel_lambda_init' has no attribute {name!r}")
+    if name == "instrument_handler" and _owner.config.disabled:
+        return _untouched
     from importlib import import_module
 
     value = _sandbox().timed_setup(lambda: getattr(import_module(module, __name__), name))

@@ -24,6 +24,10 @@ class InitSpanProcessor(InvocationSpanDecorator):
         if tracer_provider is not None:
             owner.use_provider(tracer_provider)
         owner.hooks.install()  # the runtime window tells which span is the invocation's
+        if owner.init_in_progress:
+            # As on the other routes: the internal extension makes Lambda send SIGTERM, which
+            # ends an invocation span the function timeout cut and exports an unused INIT.
+            owner.start_delivery()
 
 
 def ensure_processor(tracer_provider: TracerProvider) -> InitSpanProcessor | None:

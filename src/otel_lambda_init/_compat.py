@@ -116,6 +116,24 @@ def urllib3_exporter_transport() -> dict[str, Any]:
     return {"_transport": _urllib3.Urllib3HTTPTransport()}
 
 
+def dist_dependency_conflict(dist: Any) -> tuple[bool, Any]:
+    """opentelemetry-instrumentation's check of an instrumentor's distribution against the
+    installed libraries, as ``opentelemetry-instrument`` runs it: ``(True, conflict or None)``.
+    ``(False, None)`` where the installed version cannot check an ``importlib.metadata``
+    distribution (0.48b0 and earlier took a ``pkg_resources`` one; 0.66b1 takes ours): the
+    instrumentor's own ``instrument()`` checks then."""
+    if dist is None:
+        return True, None
+    try:
+        from opentelemetry.instrumentation import dependencies
+    except ImportError:
+        return False, None
+    kind = getattr(getattr(dependencies, "Distribution", None), "__module__", "")
+    if not kind.startswith("importlib"):
+        return False, None
+    return True, dependencies.get_dist_dependency_conflicts(dist)
+
+
 # -- awslambdaric -------------------------------------------------------------------------------
 
 CONFIG_MODULES = ("awslambdaric.lambda_config", "lambda_config")

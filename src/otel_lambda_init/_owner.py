@@ -29,7 +29,7 @@ from ._core.events import Event, LifecycleEvents
 from ._core.records import ChildRecords
 from ._core.report import quiet_repeated_export_errors, report_once
 from ._core.timeline import SandboxTimeline
-from ._core.vocabulary import FLUSH_AFTER_RESPONSE, MANAGED_INSTANCES
+from ._core.vocabulary import FLUSH_AFTER_RESPONSE, FLUSH_SYNC, MANAGED_INSTANCES
 from ._init_watch import InitWatch, init_start
 from ._probes.process import external_extensions_present, runtime_client_loaded
 from ._span_reactions import SpanReactions
@@ -78,18 +78,14 @@ class SandboxInstrumentation:
         self._hooks: RuntimeHooks | None = None
         self._delivery: Delivery | None = None
         self._metrics: Any = None
+        self.forked = False  # this process is one the function forked: nothing of ours runs
+        # A restore that forks (the simulator's) is the runtime itself: first, before the rest.
+        self.events.subscribe(ev.RESTORED, self._on_restored)
         # The parts that react to lifecycle events subscribe themselves, in this order:
         # the runtime window, the INIT watch, the spans (delivery when it is made).
         self.claims = InvocationClaims()
         self.claims.subscribe(self.events)
-        self.watch = InitWatch(
-            lambda: self.config,
-            self.env,
-            self.timeline,
-            self.records,
-            self._window_exported,
-            self.end_init,
-        )
+        self.watch = InitWatch(self)
         self.watch.subscribe(self.events)
         self.spans = SpanReactions(self, self._make_emitter, self.watch.count_invocation)
         self.spans.subscribe(self.events)
@@ -98,7 +94,7 @@ class SandboxInstrumentation:
     @property
     def in_sandbox(self) -> bool:
         """Inside a Lambda sandbox (a Runtime API exists) and not turned off."""
-        return bool(self.env.runtime_api) and not self.config.disabled
+        return bool(self.env.runtime_api) and not self.config.disabled and not self.forked
 
     @property
     def managed_instances(self) -> bool:
@@ -195,7 +191,7 @@ class SandboxInstrumentation:
         """Hand ``provider``'s finished spans to delivery for ``trigger``."""
         self.delivery.deliver(trigger, provider, budget_s=budget_s)
 
-    def _window_exported(self) -> bool:
+    def window_exported(self) -> bool:
         delivery = self._delivery
         return delivery is None or delivery.window_exported
 
@@ -224,6 +220,10 @@ class SandboxInstrumentation:
         init.handler_code_before_us = module is not None and module in sys.modules
         try:
             self.watch.start()
+            if not self.managed_instances:  # LMI's forked workers are runtimes (the watch)
+                from ._probes.fork_guard import on_fork
+
+                on_fork(self._forked_by_the_function)
             self.hooks.install_when_loaded()
         except Exception:
             report_once("begin", "could not start watching INIT")
@@ -263,7 +263,10 @@ class SandboxInstrumentation:
         if somebody set one already), with lazily built exporters under after-response."""
         from ._sdk.provider import configure_tracer_provider
 
-        built = configure_tracer_provider(self.env, self.config.flush == FLUSH_AFTER_RESPONSE)
+        flush = self.config.flush
+        built = configure_tracer_provider(
+            self.env, flush == FLUSH_AFTER_RESPONSE, held=flush == FLUSH_SYNC
+        )
         self.exporters.extend(built.exporters)
         if built.exporters:  # a provider we built: flushed at interpreter exit, bounded
             import atexit
@@ -272,10 +275,21 @@ class SandboxInstrumentation:
         return built.provider
 
     def _flush_at_exit(self, provider: TracerProvider) -> None:
+        if self.forked:
+            return
         try:
             self.delivery.flusher.flush(provider, self.config.flush_timeout_ms / 1000.0)
         except Exception:
             report_once("exit-flush", "export at interpreter exit failed")
+
+    def _forked_by_the_function(self) -> None:
+        """A process the function forked (a multiprocessing pool, ``os.fork``) inherits this
+        owner: like the SDK's processors, which drop their inherited queue, it exports
+        nothing of ours, writes no state and runs no shutdown of ours."""
+        self.forked = True
+
+    def _on_restored(self, event: Event) -> None:
+        self.forked = False
 
     def adopt_processor_provider(self, provider: TracerProvider) -> bool:
         """A processor goes on ``provider`` (once per provider); it becomes our provider
@@ -295,6 +309,8 @@ class SandboxInstrumentation:
 
     def shutdown(self, budget_s: float | None = None) -> None:
         """Lambda is shutting the sandbox down: export an INIT nobody used, then the rest."""
+        if self.forked:
+            return  # a forked child got the SIGTERM its parent's handler set (a pool's end)
         self.events.publish(Event(ev.SHUTDOWN, time.time_ns(), budget_s=budget_s))
 
     # -- what the SDK adapters call (``_sdk.host.InvocationHost``) ---------------------------

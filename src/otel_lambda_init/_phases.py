@@ -63,7 +63,9 @@ class init_phase:  # noqa: N801 - used like a function: ``with init_phase("load 
             record, self._record = self._record, None
             if record is not None:
                 if exc is not None:
-                    record.error = status_description(type(exc).__name__, message_of(exc))
+                    with_message = sandbox().config.record_exception_messages
+                    message = message_of(exc) if with_message else None
+                    record.error = status_description(type(exc).__name__, message)
                 sandbox().records.close(record, time.time_ns())
             span, self._span = self._span, None
             if span is not None:
@@ -76,7 +78,7 @@ class init_phase:  # noqa: N801 - used like a function: ``with init_phase("load 
                 except Exception:
                     pass  # the phase's body switched contexts: nothing left to undo
                 if exc is not None:
-                    record_error(span, exc)
+                    record_error(span, exc, with_message=sandbox().config.record_exception_messages)
                 span.end()
         except Exception:
             report_once("init-phase", "could not end an init phase")

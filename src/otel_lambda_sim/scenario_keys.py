@@ -36,9 +36,6 @@ SCENARIO_KEYS: dict[str, str] = {
     "extension_init_ms": "an external extension (in /opt/extensions) whose INIT takes this "
     "long and may end after the runtime's first next: a real cold start's idle gap then "
     "includes its tail (the OpenTelemetry collector layer and the Datadog extension do this)",
-    "web_adapter": "a web app behind the Lambda Web Adapter: the adapter binary, or LWA_BIN "
-    "for that variable's (scripts/components.sh builds it); the handler is then the app's "
-    "run.sh (docs/web-apps.md)",
     "trigger": "the trigger in front of the function: api-gateway-rest, http-api, function-url "
     "or sqs. It stamps each event when the request arrives (requestTimeEpoch, timeEpoch, "
     "SentTimestamp), so lambda_init.caller_wait_ms shows how long users waited for INIT",
@@ -65,6 +62,8 @@ SCENARIO_KEYS: dict[str, str] = {
     "env": "the function's environment variables (e.g. OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS, "
     "AWS_LAMBDA_EXEC_WRAPPER); --env and your shell's OTEL_* variables win",
     "drain_s": "seconds to wait after the last response before spinning sandboxes down",
+    "web_adapter": "a web app behind the Lambda Web Adapter: the adapter binary, or LWA_BIN for "
+    "that variable's; the handler is then the app's run.sh (docs/web-apps.md)",
 }
 
 
@@ -147,7 +146,6 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "execution_env": _string,
     "memory_mb": lambda k, v: _integer(k, v, minimum=128),
     "extension_init_ms": _number,
-    "web_adapter": _string,
     "trigger": _trigger,
     "front_end_skew_ms": lambda k, v: _number(k, v, minimum=-60_000.0),
     "init_ms": _number,
@@ -166,6 +164,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "rotations": _times,
     "env": _env,
     "drain_s": _number,
+    "web_adapter": _string,
 }
 
 

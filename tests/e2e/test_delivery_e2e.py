@@ -152,7 +152,8 @@ def test_the_export_after_a_late_response_is_cut_to_the_deadline_and_nothing_is_
 
 
 def test_unsampled_first_invocation_still_exports_the_init_span(receiver: OtlpReceiver) -> None:
-    env = {"OTEL_TRACES_SAMPLER": "always_off"}
+    # A ratio that (almost) never samples; always_off turns INIT off too (issue 25).
+    env = {"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "1e-12"}
     with running_sandbox(HANDLER, receiver, env=env) as sandbox:
         assert sandbox.wait_init(30).status == "done"
         result = sandbox.invoke({"n": 1}, timeout=30)

@@ -82,7 +82,9 @@ def test_errors_on_a_warm_invocation_are_recorded_as_a_live_span_records_them(
 def test_an_unsampled_warm_invocation_exports_nothing_and_its_children_follow(
     receiver: OtlpReceiver,
 ) -> None:
-    env = {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0"}
+    # A ratio that (almost) never samples, so INIT is still exported (a ratio of 0 exports
+    # nothing at all: tests/e2e/test_safety_e2e.py).
+    env = {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "1e-12"}
     with running_sandbox(HANDLER, receiver, env=env) as sandbox:
         assert sandbox.wait_init(30).ok
         sandbox.invoke({"n": 1}, timeout=30)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, TraceIdRatioBased
 
 from otel_lambda_init import _compat
 from otel_lambda_init._probes.runtime_hooks import CLIENT_CLASSES, RuntimeHooks
@@ -26,10 +26,12 @@ RIC = version("awslambdaric")
 
 
 def test_a_tracer_copy_takes_another_sampler_and_leaves_the_original_alone() -> None:
-    tracer = TracerProvider(sampler=ALWAYS_OFF).get_tracer("drift")
+    # A ratio that (almost) never samples: always_off would turn INIT off too (issue 25).
+    dropping = TraceIdRatioBased(1e-12)
+    tracer = TracerProvider(sampler=dropping).get_tracer("drift")
     copied = _compat.tracer_with_sampler(tracer, InitSpanSampler)
     assert copied is not None, f"opentelemetry-sdk {SDK}: Tracer has no public 'sampler'"
-    assert isinstance(copied.sampler, InitSpanSampler) and tracer.sampler is ALWAYS_OFF
+    assert isinstance(copied.sampler, InitSpanSampler) and tracer.sampler is dropping
     attrs = {"lambda_init.start_source": "proc"}  # what the init span starts with
     assert copied.start_span("init fn", attributes=attrs).is_recording(), (
         f"opentelemetry-sdk {SDK}: a copied Tracer no longer uses its own 'sampler'"
@@ -179,3 +181,23 @@ def test_the_otlp_exporter_still_takes_a_urllib3_transport() -> None:
     )
     exporter = OTLPSpanExporter(endpoint="http://127.0.0.1:9/v1/traces", **options)
     exporter.shutdown()
+
+
+def test_an_instrumentors_distribution_is_checked_as_opentelemetry_instrument_does() -> None:
+    from importlib.metadata import entry_points
+
+    (found,) = [
+        ep for ep in entry_points(group="opentelemetry_instrumentor") if ep.name == "requests"
+    ]
+    checked, conflict = _compat.dist_dependency_conflict(found.dist)
+    instrumentation = version("opentelemetry-instrumentation")
+    if not checked:  # the pkg_resources era: the instrumentor's own instrument() checks
+        from opentelemetry.instrumentation import dependencies
+
+        assert hasattr(dependencies, "get_distribution"), (
+            f"opentelemetry-instrumentation {instrumentation}: neither check is there"
+        )
+        return
+    assert conflict is None, (
+        f"opentelemetry-instrumentation {instrumentation}: requests is installed, yet {conflict}"
+    )

@@ -99,6 +99,17 @@ meanwhile loses them (at most this many ms of invocations)."""
 OTEL_LAMBDA_INIT_DISABLED = "OTEL_LAMBDA_INIT_DISABLED"
 """Turn the package off: handlers run unwrapped, no spans (default false)."""
 
+OTEL_LAMBDA_INIT_RECORD_EXCEPTION_MESSAGES = "OTEL_LAMBDA_INIT_RECORD_EXCEPTION_MESSAGES"
+"""Record an exception's message on our spans (default true, as the SDK does; cut at 256
+characters). ``false`` keeps the exception's type and stack and leaves the message out, for
+functions whose errors quote personal data from their events (a validation error's
+``input_value=...``)."""
+
+OTEL_SDK_DISABLED = "OTEL_SDK_DISABLED"
+"""OpenTelemetry's standard off switch: ``true`` (the SDK's only accepted value) turns this
+package off as ``OTEL_LAMBDA_INIT_DISABLED`` does: no extension, thread, hook or import
+tracer, and the exec wrapper starts the runtime untouched."""
+
 OTEL_LAMBDA_INIT_PRICE_X86_64 = "OTEL_LAMBDA_INIT_PRICE_X86_64"
 """USD per GB-second used for ``lambda_init.estimated_cost_usd`` on x86_64 (default
 0.0000166667, the first-tier on-demand list price)."""
@@ -134,6 +145,7 @@ class Config(NamedTuple):
     auto_instrument: bool = False
     instrumentors: tuple[str, ...] = ()  # ("all",) or entry-point names; () loads none
     disabled: bool = False
+    record_exception_messages: bool = True
     init_span_outside_lambda: bool = False
     deferred_init: bool = True
     export_interval_ms: float = 0.0
@@ -269,7 +281,11 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         ),
         auto_instrument=_flag(env, OTEL_LAMBDA_INIT_AUTO_INSTRUMENT, defaults.auto_instrument),
         instrumentors=_names(env, OTEL_LAMBDA_INIT_INSTRUMENTORS),
-        disabled=_flag(env, OTEL_LAMBDA_INIT_DISABLED, defaults.disabled),
+        disabled=_flag(env, OTEL_LAMBDA_INIT_DISABLED, defaults.disabled)
+        or (env.get(OTEL_SDK_DISABLED) or "").strip().lower() == "true",
+        record_exception_messages=_flag(
+            env, OTEL_LAMBDA_INIT_RECORD_EXCEPTION_MESSAGES, defaults.record_exception_messages
+        ),
         init_span_outside_lambda=_flag(
             env, OTEL_LAMBDA_INIT_SPAN_OUTSIDE_LAMBDA, defaults.init_span_outside_lambda
         ),

@@ -36,15 +36,19 @@ def message_of(error: BaseException) -> str:
     return text if isinstance(text, str) else ""
 
 
-def exception_attributes(type_name: str, message: str, frames: str) -> dict[str, str]:
-    """The ``exception`` event's attributes, every one bounded."""
-    return {
+def exception_attributes(type_name: str, message: str | None, frames: str) -> dict[str, str]:
+    """The ``exception`` event's attributes, every one bounded; no message when ``None``
+    (``OTEL_LAMBDA_INIT_RECORD_EXCEPTION_MESSAGES=false``)."""
+    attributes = {
         EXCEPTION_TYPE: cut_head(type_name, MAX_TYPE),
-        EXCEPTION_MESSAGE: cut_head(message, MAX_MESSAGE),
         EXCEPTION_STACKTRACE: cut_tail(frames, MAX_STACKTRACE),
     }
+    if message is not None:
+        attributes[EXCEPTION_MESSAGE] = cut_head(message, MAX_MESSAGE)
+    return attributes
 
 
-def status_description(type_name: str, message: str) -> str:
-    """The span status line: ``Type: message``, cut like a message."""
-    return cut_head(f"{type_name}: {message}", MAX_MESSAGE)
+def status_description(type_name: str, message: str | None) -> str:
+    """The span status line: ``Type: message`` (the type alone without a message), cut like
+    a message."""
+    return cut_head(type_name if message is None else f"{type_name}: {message}", MAX_MESSAGE)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from typing import Any
 
 from .._core.report import report_once
+from .._probes.native_thread import start_native_thread
 from .local_http import LocalHTTPConnection
 
 EXTENSION_NAME = "otel-lambda-init"
@@ -35,7 +35,7 @@ class ShutdownSignalExtension:
     def __init__(self, runtime_api: str) -> None:
         self.runtime_api = runtime_api
         self.extension_id: str | None = None
-        self._thread: threading.Thread | None = None
+        self.started = False
 
     def register(self) -> None:
         """Register; raises if Lambda refuses (e.g. INIT is already over)."""
@@ -60,8 +60,9 @@ class ShutdownSignalExtension:
         os.environ[_OWNER_ENV] = str(os.getpid())
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="otel-lambda-init-ext", daemon=True)
-        self._thread.start()
+        # An operating-system thread even under gevent or eventlet (probes/native_thread.py).
+        start_native_thread(self._run)
+        self.started = True
 
     def _run(self) -> None:
         """Call next at once (INIT cannot end until every extension has), then again whenever

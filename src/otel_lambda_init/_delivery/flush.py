@@ -58,15 +58,17 @@ class BoundedFlusher:
 
         While an earlier flush is still stuck, a new one is not queued behind it: the caller
         gets False at once instead of another full wait. Unless the earlier one was a kick,
-        or ``wait_for_earlier`` (shutdown: the last chance for what is queued), when it is
-        waited for within the same bound and then the flush runs.
+        waited for within the same bound before the flush runs, or ``wait_for_earlier``
+        (shutdown: the last chance for what is queued), when the flush runs beside it at once.
         """
         force_flush = getattr(provider, "force_flush", None)
         if force_flush is None:
             return True
         deadline = time.monotonic() + timeout_s
         with self._lock:
-            if not self._finished.is_set() and (wait_for_earlier or self._kicked):
+            if not self._finished.is_set() and wait_for_earlier:
+                return self._flush_beside(force_flush, timeout_s)
+            if not self._finished.is_set() and self._kicked:
                 self._finished.wait(timeout_s)
             if not self._finished.is_set():
                 report_once("flush-stuck", "an earlier flush is still running; skipping this one")
@@ -82,6 +84,22 @@ class BoundedFlusher:
                 exc_info=False,
             )
         return done
+
+    def _flush_beside(self, force_flush: Any, timeout_s: float) -> bool:
+        """The last chance while an earlier flush is stuck on a slow collector: flush now on a
+        thread of its own, so what is queued behind the stuck export still gets the budget."""
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                force_flush(int(timeout_s * 1000))
+            except Exception:
+                report_once("flush-error", "force_flush raised")
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="otel-lambda-init-last-flush", daemon=True).start()
+        return done.wait(timeout_s)
 
     def _ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():

@@ -33,6 +33,9 @@ def install_sigterm(on_shutdown: Callable[[float], None]) -> bool:
         if handling.is_set():
             return
         handling.set()
+        # A process the handler forked (a multiprocessing pool ends its workers with SIGTERM)
+        # inherits this handler: its owner is inert there (probes/fork_guard.py), so only the
+        # default disposition acts.
         try:
             on_shutdown(SHUTDOWN_EXPORT_S)
         except Exception:

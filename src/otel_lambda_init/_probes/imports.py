@@ -147,6 +147,17 @@ class _ExecTimer:
         records.add_overhead(time.perf_counter_ns() - t0, bookkeeping=True)
 
 
+# The interpreter trims importlib's own frames from the traceback of an error raised by a
+# module's code (its import machinery, up to ``_call_with_frames_removed``); a frame of ours
+# in the middle would stop that and show five frames the function never has. Timing is one
+# step of the import machinery: its frame carries importlib's name, and is trimmed with it.
+_ExecTimer.exec_module.__code__ = _ExecTimer.exec_module.__code__.replace(
+    co_filename="<frozen importlib._bootstrap_external>"
+)
+TIMER_CODE = _ExecTimer.exec_module.__code__
+"""The timer's code: a report built from a traceback by hand leaves its frame out too."""
+
+
 class ImportTracer:
     """The ``sys.meta_path`` finder, writing slow imports into ``records``; at most one per
     process (the owner's)."""

@@ -1,14 +1,6 @@
-"""Emits the init span: where it goes, what it says, and the link from the first invocation.
-
-The init span is created back-dated at the first invocation (ours or another instrumentor's
-invocation span exists by then), then linked with ``Span.add_link``, so one code path serves
-both. Every span lies within its parent: when the init span joins the first invocation's
-trace without a remote parent, a root ``cold start {faas.name}`` (``first invocation ...``
-when nobody waited) covers INIT start to invocation end, with the init span and the
-invocation span as its children; under a remote parent they are siblings. Each span carries
-the other's ids as attributes for backends that drop links. The emitter never flushes: the
-owner hands what it emitted to the delivery policy.
-"""
+"""Emits the init span and links it from the first invocation; where it goes and why each
+span lies within its parent: docs/init-anatomy.md and docs/index.md ("What you get"). The
+emitter never flushes: the owner hands what it emitted to the delivery policy."""
 
 from __future__ import annotations
 
@@ -36,6 +28,7 @@ from .spans import (
     init_tracer,
     record_runtime_error,
 )
+from .verdict import first_invocation_verdict
 
 ProviderGetter = Callable[[], TracerProvider]
 
@@ -111,25 +104,14 @@ class InitSpanEmitter:
     # -- first invocation -----------------------------------------------------------------
     def verdict(self, first_invocation_start_ns: int) -> classify.InitVerdict:
         """The decision table applied to this sandbox's INIT and its first invocation."""
-        init, env = self.timeline.init, self.env
-        present = self._external_extensions()
-        return classify.classify_record(
-            init,
-            first_invocation_start_ns,
-            env.initialization_type,
+        return first_invocation_verdict(
             self._config(),
-            present,
+            self.env,
+            self.timeline.init,
+            first_invocation_start_ns,
+            self._extensions_present,
             self._span_start_ns(),  # an INIT re-run after the cap: the first attempt's start
         )
-
-    def _external_extensions(self) -> bool:
-        if self._extensions_present is None:
-            return False
-        try:
-            return self._extensions_present()
-        except Exception:
-            report_once("extensions-probe", "could not tell whether extensions are present")
-            return False
 
     def reports_init(self, config: Config) -> bool:
         """Inside a Lambda sandbox; outside one only when asked for (unit tests, scripts)."""
@@ -327,7 +309,7 @@ class InitSpanEmitter:
             self._emitted = span.get_span_context()
         detach_quietly(token)
         if error is not None:
-            record_runtime_error(span, error, end_ns)
+            record_runtime_error(span, error, end_ns, self._config().record_exception_messages)
         self._end_span(provider, span, end_ns)
         return True
 

@@ -171,6 +171,8 @@ class HandlerInstrumentation:
         """End the span, then hand it to delivery; delivery always hears that the handler
         finished, even when the span could not be created. A deferred first invocation,
         built after the fact, passes its end time and is already being delivered."""
+        if self.host.forked:
+            return  # a child the function forked leaves the handler: the span is the parent's
         provider = None
         try:
             if invocation is not None and not invocation.owned:
@@ -181,7 +183,8 @@ class HandlerInstrumentation:
                 self.host.invocation_closed(invocation.span)
                 try:
                     if error is not None:
-                        record_error(invocation.span, error, end_ns)
+                        with_message = self.host.config.record_exception_messages
+                        record_error(invocation.span, error, end_ns, with_message)
                 finally:  # whatever recording did, the span ends and the context goes back
                     try:
                         invocation.span.end(end_time=end_ns)

@@ -78,14 +78,18 @@ class InvocationSpanDecorator(SpanProcessor):
             or host.claims.in_invocation()
         ):
             return
-        if decorate_invocation_span(host, span, ctx, adopt_into_root=True) is Decoration.ADOPTED:
+        decoration = decorate_invocation_span(host, span, ctx, adopt_into_root=True)
+        if decoration is Decoration.NOT_OURS:
+            return
+        if decoration is Decoration.ADOPTED:
             self._adopted = span.get_span_context().span_id  # its end ends the root
+        host.invocation_opened(span)  # a function timeout (SIGTERM) ends it, as our wrapper's
 
     def on_end(self, span: ReadableSpan) -> None:
         try:
             context = span.get_span_context()
             if context is not None:
-                self._host.claims.release(context.span_id)
+                self._host.invocation_closed(span)  # type: ignore[arg-type] # the SDK's Span
                 if self._adopted is not None and context.span_id == self._adopted:
                     self._adopted = None
                     self._host.close_root(span.end_time or time.time_ns())

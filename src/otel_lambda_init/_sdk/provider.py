@@ -51,10 +51,13 @@ class BuiltProvider:
         self.exporters = exporters
 
 
-def configure_tracer_provider(env: SandboxEnvironment, lazy_export: bool) -> BuiltProvider:
+def configure_tracer_provider(
+    env: SandboxEnvironment, lazy_export: bool, held: bool = False
+) -> BuiltProvider:
     """The global TracerProvider, created from the environment if nobody set one. Ours
     samples as ``OTEL_TRACES_SAMPLER`` says, inside ``InitSpanSampler`` so init spans are
-    always recorded; with ``lazy_export`` the OTLP exporter is built on its first export."""
+    always recorded; with ``lazy_export`` the OTLP exporter is built on its first export;
+    ``held`` (``sync``) keeps spans for delivery's flush, as after-response does."""
     current = trace.get_tracer_provider()
     if not isinstance(current, trace.ProxyTracerProvider):
         return BuiltProvider(current, [])
@@ -73,7 +76,7 @@ def configure_tracer_provider(env: SandboxEnvironment, lazy_export: bool) -> Bui
     names = os.environ.get("OTEL_TRACES_EXPORTER") or "otlp"
     for name in (n.strip().lower() for n in names.split(",")):
         try:
-            _add_exporter(provider, built.exporters, name, lazy_export)
+            _add_exporter(provider, built.exporters, name, lazy_export, held)
         except Exception:
             report_once(f"exporter-{name}", f"could not set up the {name!r} span exporter")
     trace.set_tracer_provider(provider)
@@ -82,7 +85,7 @@ def configure_tracer_provider(env: SandboxEnvironment, lazy_export: bool) -> Bui
 
 
 def _add_exporter(
-    provider: Any, exporters: list[LazySpanExporter], name: str, lazy_export: bool
+    provider: Any, exporters: list[LazySpanExporter], name: str, lazy_export: bool, held: bool
 ) -> None:
     """Add the exporter ``name`` to our SDK ``provider``; built lazy ones go to ``exporters``."""
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
@@ -113,8 +116,10 @@ def _add_exporter(
     if not lazy_export:
         exporter.build()
     exporters.append(exporter)
-    if lazy_export:
-        # After-response: exports only when delivery flushes, on its thread (no batch worker).
+    if lazy_export or held:
+        # After-response and sync: exports only when delivery flushes, on its thread. No
+        # batch worker thread during INIT: one alive when the function calls gevent's
+        # patch_all() fails its import (docs/safety.md).
         from .window_processor import AfterResponseSpanProcessor
 
         provider.add_span_processor(AfterResponseSpanProcessor(exporter))

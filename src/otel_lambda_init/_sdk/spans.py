@@ -40,16 +40,18 @@ def init_tracer(provider: TracerProvider, record_unsampled: bool) -> trace.Trace
     return copied if copied is not None else tracer
 
 
-def record_error(span: Span, error: BaseException, timestamp: int | None = None) -> None:
+def record_error(
+    span: Span, error: BaseException, timestamp: int | None = None, with_message: bool = True
+) -> None:
     """Record an exception on a span without changing the exception; every string bounded
-    (see ``_core.exceptions``). Never raises."""
+    (see ``_core.exceptions``), the message left out unless ``with_message``. Never raises."""
     try:
         import traceback  # error path only: neither is paid for by a call that succeeds
 
         from .._core.exceptions import exception_attributes, message_of, status_description
 
         type_name = type(error).__name__
-        message = message_of(error)
+        message = message_of(error) if with_message else None
         frames = "".join(traceback.format_tb(error.__traceback__))
         span.add_event(
             "exception", exception_attributes(type_name, message, frames), timestamp=timestamp
@@ -67,12 +69,14 @@ def end_timed_out(span: Span, end_ns: int) -> None:
     span.end(end_time=end_ns)
 
 
-def record_runtime_error(span: Span, error: Mapping[str, Any], timestamp: int) -> None:
+def record_runtime_error(
+    span: Span, error: Mapping[str, Any], timestamp: int, with_message: bool = True
+) -> None:
     """The runtime's view of an INIT error (its JSON: type, message, stack) on the span."""
     from .._core.exceptions import exception_attributes, status_description
 
     error_type = str(error.get("errorType") or "Runtime.Unknown")
-    message = str(error.get("errorMessage") or "")
+    message = str(error.get("errorMessage") or "") if with_message else None
     stack = error.get("stackTrace")
     stacktrace = "".join(map(str, stack)) if isinstance(stack, list) else str(stack or "")
     span.add_event(

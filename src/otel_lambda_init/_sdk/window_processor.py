@@ -45,7 +45,6 @@ class AfterResponseSpanProcessor(SpanProcessor):
         self._batch = _env_int("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", DEFAULT_MAX_EXPORT_BATCH_SIZE)
         self._spans: list[ReadableSpan] = []
         self._lock = threading.Lock()
-        self._export_lock = threading.Lock()
         self._closed = False
         self.dropped = 0
 
@@ -72,10 +71,11 @@ class AfterResponseSpanProcessor(SpanProcessor):
         """Export what waits, batch by batch, while ``timeout_millis`` lasts; what the time
         left no room for waits for the next flush (False then, as for a failed export)."""
         deadline = _monotonic() + timeout_millis / 1000.0
-        with self._export_lock:
-            with self._lock:
-                waiting, self._spans = self._spans, []
-            return self._export(waiting, deadline)
+        # Not serialised behind an export in flight: at SIGTERM the spans queued behind an
+        # export stuck on a slow collector leave beside it (each batch is taken once).
+        with self._lock:
+            waiting, self._spans = self._spans, []
+        return self._export(waiting, deadline)
 
     def _export(self, spans: Sequence[ReadableSpan], deadline: float) -> bool:
         ok = True

@@ -61,10 +61,16 @@ def _as_reported_without_us(error: Exception, fault: Any) -> Exception:
     hand it the report it would have built without us: same type, message and frames."""
     import traceback
 
+    from .._probes.imports import TIMER_CODE
+
+    walked = [
+        (frame, line)
+        for frame, line in traceback.walk_tb(error.__traceback__)
+        if frame.f_code is not TIMER_CODE
+        and not os.path.abspath(frame.f_code.co_filename).startswith(_OUR_DIR)
+    ]
     frames: list[Any] = [
-        (f.filename, f.lineno, f.name, f.line)
-        for f in traceback.extract_tb(error.__traceback__)
-        if not os.path.abspath(f.filename).startswith(_OUR_DIR)
+        (f.filename, f.lineno, f.name, f.line) for f in traceback.StackSummary.extract(walked)
     ]
     while frames and "/bootstrap.py" in frames[0][0]:  # the runtime strips its own
         frames.pop(0)
@@ -119,10 +125,12 @@ def _load_our_modules() -> None:
 def _install_instrumentors() -> None:
     """``OTEL_LAMBDA_INIT_INSTRUMENTORS``: each loads when the function imports its library."""
     owner = sandbox()
-    if owner.config.instrumentors and not owner.config.disabled:
+    config = owner.config
+    # Under OTEL_LAMBDA_INIT_AUTO_INSTRUMENT, opentelemetry-instrument loaded them already.
+    if config.instrumentors and not config.disabled and not config.auto_instrument:
         from .instrumentors import install
 
-        owner.timed_setup(lambda: install(owner.config.instrumentors))
+        owner.timed_setup(lambda: install(config.instrumentors))
 
 
 def _instrument(fn: Callable[..., Any], provider: TracerProvider) -> Callable[..., Any]:

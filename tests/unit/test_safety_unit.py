@@ -1,0 +1,82 @@
+"""Settings real functions have (issue 25), read the way the SDK reads them."""
+
+from __future__ import annotations
+
+import pytest
+
+from otel_lambda_init._core.config import load_config
+
+
+@pytest.mark.parametrize("value", ["true", "TRUE", " True "])
+def test_otel_sdk_disabled_turns_the_package_off(value: str) -> None:
+    assert load_config({"OTEL_SDK_DISABLED": value}).disabled is True
+
+
+@pytest.mark.parametrize("value", ["false", "1", "yes", ""])
+def test_otel_sdk_disabled_accepts_only_true_as_the_sdk_does(value: str) -> None:
+    assert load_config({"OTEL_SDK_DISABLED": value}).disabled is False
+
+
+def _init_span_kept(delegate: object) -> bool:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from otel_lambda_init import InitSpanSampler
+    from otel_lambda_init._core import vocabulary as v
+
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(sampler=InitSpanSampler(delegate))  # type: ignore[arg-type]
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    tracer = provider.get_tracer("t")
+    with tracer.start_as_current_span("init fn", attributes={v.START_SOURCE: "proc"}):
+        tracer.start_span("import x", attributes={v.CHILD: "import"}).end()
+    return [s.name for s in memory.get_finished_spans()] == ["import x", "init fn"]
+
+
+def test_which_samplers_keep_the_init_span() -> None:
+    from opentelemetry.sdk.trace.sampling import (
+        ALWAYS_OFF,
+        ALWAYS_ON,
+        ParentBased,
+        TraceIdRatioBased,
+    )
+
+    assert _init_span_kept(ParentBased(ALWAYS_ON))
+    assert _init_span_kept(TraceIdRatioBased(1e-12))
+    assert _init_span_kept(ParentBased(TraceIdRatioBased(0.1)))
+    assert not _init_span_kept(ALWAYS_OFF)
+    assert not _init_span_kept(ParentBased(ALWAYS_OFF))
+    assert not _init_span_kept(TraceIdRatioBased(0))
+
+
+def test_the_exception_message_switch_is_a_boolean_defaulting_to_the_sdks_behaviour() -> None:
+    assert load_config({}).record_exception_messages is True
+    off = {"OTEL_LAMBDA_INIT_RECORD_EXCEPTION_MESSAGES": "false"}
+    assert load_config(off).record_exception_messages is False
+
+
+def test_a_phase_that_raises_after_init_keeps_only_the_type_when_messages_are_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from in_process import provider_for
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from otel_lambda_init import init_phase
+    from otel_lambda_init._owner import reset_sandbox_for_tests
+
+    monkeypatch.setenv("OTEL_LAMBDA_INIT_RECORD_EXCEPTION_MESSAGES", "false")
+    owner = reset_sandbox_for_tests()
+    memory = InMemorySpanExporter()
+    owner.use_provider(provider_for(memory))
+    try:
+        with pytest.raises(ValueError), init_phase("load config"):
+            raise ValueError("input_value='jane.doe@example.com'")
+    finally:
+        monkeypatch.delenv("OTEL_LAMBDA_INIT_RECORD_EXCEPTION_MESSAGES")
+        reset_sandbox_for_tests()
+    (span,) = memory.get_finished_spans()
+    assert span.status.description == "ValueError"
+    (event,) = span.events
+    assert event.attributes is not None and "exception.message" not in event.attributes
+    assert event.attributes["exception.type"] == "ValueError"

@@ -65,7 +65,7 @@ class Fleet:
         """stop_on_init_failure: raise InitFailed at the first failed INIT (after stopping
         every sandbox and keeping the logs) instead of replaying the rest as Lambda would."""
         self.scenario = scenario
-        self.front_end = front_end  # stamps each event at arrival (None: events as given)
+        self.front_end = front_end or FrontEnd.of(scenario)  # None: events as given
         self.stop_on_init_failure = stop_on_init_failure
         self.log_dir = log_dir
         self.function = scenario.function_config(handler, code_dir, env, layers)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .front_end import TRIGGERS
+
 __all__ = ["INITIALIZATION_TYPES", "SCENARIO_KEYS", "check_values", "keys_table"]
 
 INITIALIZATION_TYPES = ("on-demand", "provisioned-concurrency", "snap-start")
@@ -34,6 +36,11 @@ SCENARIO_KEYS: dict[str, str] = {
     "extension_init_ms": "an external extension (in /opt/extensions) whose INIT takes this "
     "long and may end after the runtime's first next: a real cold start's idle gap then "
     "includes its tail (the OpenTelemetry collector layer and the Datadog extension do this)",
+    "trigger": "the trigger in front of the function: api-gateway-rest, http-api, function-url "
+    "or sqs. It stamps each event when the request arrives (requestTimeEpoch, timeEpoch, "
+    "SentTimestamp), so lambda_init.caller_wait_ms shows how long users waited for INIT",
+    "front_end_skew_ms": "how far the trigger's clock runs ahead of the sandboxes' (negative: "
+    "behind), in ms",
     "init_ms": "sets SIM_INIT_MS in each sandbox, when given. The simulator does not sleep for "
     "you: only a handler that reads SIM_INIT_MS (the demo does) spends that long in INIT",
     "handler_ms": "sets SIM_HANDLER_MS in each sandbox, when given. Only a handler that reads "
@@ -55,6 +62,8 @@ SCENARIO_KEYS: dict[str, str] = {
     "env": "the function's environment variables (e.g. OTEL_LAMBDA_INIT_PROACTIVE_THRESHOLD_MS, "
     "AWS_LAMBDA_EXEC_WRAPPER); --env and your shell's OTEL_* variables win",
     "drain_s": "seconds to wait after the last response before spinning sandboxes down",
+    "web_adapter": "a web app behind the Lambda Web Adapter: the adapter binary, or LWA_BIN for "
+    "that variable's; the handler is then the app's run.sh (docs/web-apps.md)",
 }
 
 
@@ -87,6 +96,13 @@ def _boolean(key: str, value: Any) -> bool:
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
     raise ValueError(f"{key}: expected true or false, got {_text(value)}")
+
+
+def _trigger(key: str, value: Any) -> str:
+    text = _string(key, value)
+    if text not in TRIGGERS:
+        raise ValueError(f"{key}: expected one of {', '.join(TRIGGERS)}, got {_text(value)}")
+    return text
 
 
 def _string(key: str, value: Any) -> str:
@@ -130,6 +146,8 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "execution_env": _string,
     "memory_mb": lambda k, v: _integer(k, v, minimum=128),
     "extension_init_ms": _number,
+    "trigger": _trigger,
+    "front_end_skew_ms": lambda k, v: _number(k, v, minimum=-60_000.0),
     "init_ms": _number,
     "handler_ms": _number,
     "init_timeout_s": lambda k, v: _number(k, v, minimum=0.001),
@@ -146,6 +164,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "rotations": _times,
     "env": _env,
     "drain_s": _number,
+    "web_adapter": _string,
 }
 
 

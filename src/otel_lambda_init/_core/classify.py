@@ -73,6 +73,7 @@ class InitTimeline(NamedTuple):
     ready_ns: int | None = None  # the runtime's ``next`` left the process (>= end_ns)
     received_ns: int | None = None  # that ``next`` returned with the first event
     platform_end_ns: int | None = None  # the platform's INIT end, extensions included, if known
+    first_attempt_ns: int | None = None  # INIT re-run after the cap: when the first try began
 
 
 class InitVerdict(NamedTuple):
@@ -90,13 +91,10 @@ class InitVerdict(NamedTuple):
 
 
 DEFAULT_IDLE_GAP_MS = 50.0
-"""A request pending at INIT end is handed to the runtime at its first ``next``: AWS's own
-Runtime API (the emulator's) does it in 1-2 ms on a quiet host, 11 ms median and 30 ms at most
-on our 2-core host at load 7, and the simulator now within the same range
-(benchmarks/handover_latency.py, docs/platform-facts.md). Bref's PHP runtime, in production,
-calls an INIT proactive after 50 ms idle (it lowered this from 100 ms in May 2026). 50 ms is
-25 times Lambda's hand-over and the field's value; only a sandbox with no event time depends
-on it (docs/verdicts.md)."""
+"""A request pending at INIT end is handed over at the runtime's first ``next``: in 1-2 ms by
+AWS's Runtime API on a quiet host (tens of ms only on a saturated one), and Bref calls an INIT
+proactive after 50 ms idle in production; 50 ms is both (docs/verdicts.md, measurements in
+docs/platform-facts.md)."""
 
 DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS = 2_000.0
 """With external extensions INIT ends when the last of them calls ``next``, which can be
@@ -138,9 +136,11 @@ def _event_time_verdict(
     """(waited, caller wait in ms) from the trigger's time of receipt; waited is None inside
     the tolerance (the sandbox-local rules decide). None when the time is not believable."""
     tol = tolerance_ms * NS_PER_MS
+    # A caller whose INIT was re-run after the cap waited through both attempts.
+    start = min(timeline.start_ns, timeline.first_attempt_ns or timeline.start_ns)
     if received_ns > handed_over_ns + MAX_RECEIVED_AFTER_HAND_OVER_MS * NS_PER_MS:
         return None
-    if received_ns < timeline.start_ns - MAX_RECEIVED_BEFORE_INIT_MS * NS_PER_MS:
+    if received_ns < start - MAX_RECEIVED_BEFORE_INIT_MS * NS_PER_MS:
         return None
     received = min(received_ns, handed_over_ns)  # no request is received after its hand-over
     if not end_known:
@@ -148,14 +148,14 @@ def _event_time_verdict(
         # runtime's INIT end and the hand-over: a request that sat waiting longer than a
         # hand-over takes waited for it; one that started as it arrived found the sandbox ready.
         if received < runtime_end_ns - tol:
-            return True, caller_wait_ms(received, timeline.start_ns, handed_over_ns)
+            return True, caller_wait_ms(received, start, handed_over_ns)
         waited = handed_over_ns - received > tol + handover_ms * NS_PER_MS
-        wait = caller_wait_ms(received, timeline.start_ns, handed_over_ns) if waited else 0.0
+        wait = caller_wait_ms(received, start, handed_over_ns) if waited else 0.0
         return waited, wait
     end = runtime_end_ns
     if timeline.platform_end_ns is not None:
         end = max(end, min(timeline.platform_end_ns, handed_over_ns))
-    wait = caller_wait_ms(received, timeline.start_ns, end)
+    wait = caller_wait_ms(received, start, end)
     if received < end - tol:
         return True, wait
     if received > end + tol:
@@ -225,12 +225,19 @@ def classify_record(
     initialization_type: str,
     config: Config,
     external_extensions: bool,
+    first_attempt_ns: int | None = None,
 ) -> InitVerdict:
     """The decision table applied to what the probes recorded of INIT and the configuration:
     the idle threshold for external extensions only while the platform's INIT end is unknown."""
     end_ns = init.end_ns if init.end_ns is not None else first_invocation_start_ns
     timeline = InitTimeline(
-        init.start_ns, end_ns, init.phase, init.ready_ns, init.received_ns, init.platform_end_ns
+        init.start_ns,
+        end_ns,
+        init.phase,
+        init.ready_ns,
+        init.received_ns,
+        init.platform_end_ns,
+        first_attempt_ns,
     )
     unknown_end = external_extensions and init.platform_end_ns is None
     return classify_first_invocation(

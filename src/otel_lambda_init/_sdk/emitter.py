@@ -110,6 +110,7 @@ class InitSpanEmitter:
             self.timeline.init,
             first_invocation_start_ns,
             self._extensions_present,
+            self._span_start_ns(),  # an INIT re-run after the cap: the first attempt's start
         )
 
     def reports_init(self, config: Config) -> bool:

@@ -18,12 +18,13 @@ def first_invocation_verdict(
     init: InitRecord,
     first_invocation_start_ns: int,
     extensions_present: Callable[[], bool] | None,
+    first_attempt_ns: int | None = None,
 ) -> classify.InitVerdict:
     """The verdict for an INIT whose first invocation starts at ``first_invocation_start_ns``
-    (INIT not seen ending: it ended then)."""
+    (INIT not seen ending: it ended then); ``first_attempt_ns`` when INIT re-ran after the cap."""
     present = _external_extensions(extensions_present)
     return classify.classify_record(
-        init, first_invocation_start_ns, env.initialization_type, config, present
+        init, first_invocation_start_ns, env.initialization_type, config, present, first_attempt_ns
     )
 
 

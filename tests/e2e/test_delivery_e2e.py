@@ -6,6 +6,7 @@ INVOKE extension called next).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 
@@ -93,16 +94,21 @@ def test_exporter_fault_never_reaches_the_handler_and_is_logged_once(
         if "behaviour" in spec:
             # The collector comes back: the next invocation's spans arrive.
             receiver.behaviour = Behaviour()
-            time.sleep(2.5)  # a hanging export times out (OTEL_EXPORTER_OTLP_TIMEOUT=2)
             assert sandbox.invoke({"n": 99}, timeout=30).status == "success"
-            receiver.wait_for(
-                lambda s: any(
-                    x.attributes.get("faas.invocation_id")
-                    for x in s
-                    if x.attributes.get("lambda_init.sandbox_invocation") == 5
-                ),
-                timeout=20,
-            )
+
+            def fifth_arrived(spans: list) -> bool:  # type: ignore[type-arg]
+                return any(x.attributes.get("lambda_init.sandbox_invocation") == 5 for x in spans)
+
+            # Until the hanging export times out (OTEL_EXPORTER_OTLP_TIMEOUT=2) a flush is not
+            # queued behind it; the fifth invocation's spans leave with a later one. Waits on
+            # their arrival (bounded at 60 s), not on a guess of when the export gives up.
+            deadline = time.monotonic() + 60
+            while not fifth_arrived(receiver.spans()) and time.monotonic() < deadline:
+                with contextlib.suppress(TimeoutError):
+                    receiver.wait_for(fifth_arrived, timeout=1.0)
+                    break
+                assert sandbox.invoke({"n": 100}, timeout=30).status == "success"
+            assert fifth_arrived(receiver.spans())
         logs = sandbox.logs()
     export_lines = [
         ln for ln in logs.splitlines() if "Failed to export" in ln or "Transient error" in ln

@@ -300,3 +300,18 @@ def test_a_timed_out_invocation_on_the_processor_route_ends_the_upstream_span(
     first = [s for s in invocation_spans(receiver.spans()) if s.start_ns < retried.served_ns]
     assert len(first) == 1, [s.name for s in receiver.spans()]
     assert first[0].status_code == "ERROR" and first[0].attributes["error.type"] == "timeout"
+
+
+# Item 9: the wrapper route builds tracing after the first response; a handler that changed
+# the process's world by then (its environment, the recursion limit) must not lose its spans.
+@pytest.mark.parametrize("attack", ["environ-clear", "recursion-limit"])
+def test_a_handler_changing_the_process_before_the_deferred_build_keeps_its_spans(
+    receiver: OtlpReceiver, attack: str
+) -> None:
+    env = {"AWS_LAMBDA_EXEC_WRAPPER": installed_wrapper(), "ATTACK": attack}
+    with running_sandbox("attack_app.handler", receiver, code_dir=SAFETY, env=env) as sandbox:
+        assert sandbox.wait_init(30).status == "done"
+        results = [sandbox.invoke({"n": n}, timeout=30) for n in range(3)]
+    assert [r.status for r in results] == ["success"] * 3
+    spans = receiver.spans()  # the sandbox has exited: every export has arrived
+    assert len(invocation_spans(spans)) == 3 and len(init_spans(spans)) == 1

@@ -9,6 +9,7 @@ its first call) gets the provider built at that moment, as without deferral.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from .._core.deferred import why_not_defer
@@ -33,6 +34,8 @@ class DeferredInit:
         self.provider: Any = None
         self.handler: DeferredHandler | None = None
         self.watch = OpenTelemetryImportWatch(self._opentelemetry_imported)
+        # The configuration as INIT saw it: the build may come after a handler changed it.
+        self._otel_env = {k: v for k, v in os.environ.items() if k.startswith("OTEL_")}
 
     def _opentelemetry_imported(self) -> None:
         """Something imported ``opentelemetry.trace``: it may start spans from now on."""
@@ -48,7 +51,11 @@ class DeferredInit:
         """The wrapper route's provider, built now (once)."""
         self.watch.stop()
         if self.provider is None:
-            self.provider = self.owner.configure_from_environment()
+            with _as_at_init(self._otel_env):
+                self.provider = self.owner.configure_from_environment()
+                if self.owner.timeline.init_over:  # the export is next: its exporter too
+                    for exporter in self.owner.exporters:
+                        exporter.build()
         return self.provider
 
     def materialize(self) -> Any:
@@ -74,6 +81,38 @@ class DeferredInit:
 
         instrumentation = HandlerInstrumentation(self.owner)
         return instrumentation, wrap_handler(fn, instrumentation), provider
+
+
+class _as_at_init:  # noqa: N801 - used like a function: ``with _as_at_init(env):``
+    """Build as INIT would have: the ``OTEL_*`` variables INIT saw (a handler may have cleared
+    or changed ``os.environ`` by the first response) and room to import the SDK (a handler may
+    have lowered the recursion limit); the process gets its own values back afterwards."""
+
+    _ROOM = 1000  # Python's default; importing the SDK and the exporter needs less
+
+    def __init__(self, otel_env: dict[str, str]) -> None:
+        self._otel_env = otel_env
+        self._changed: dict[str, str | None] = {}
+        self._limit = 0
+
+    def __enter__(self) -> None:
+        for name, value in self._otel_env.items():
+            now = os.environ.get(name)
+            if now != value:
+                self._changed[name] = now
+                os.environ[name] = value
+        self._limit = sys.getrecursionlimit()
+        if self._limit < self._ROOM:
+            sys.setrecursionlimit(self._ROOM)
+
+    def __exit__(self, *exc: object) -> None:
+        for name, value in self._changed.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        if self._limit < self._ROOM:
+            sys.setrecursionlimit(self._limit)
 
 
 def plan(owner: SandboxInstrumentation) -> DeferredInit | None:

@@ -1,0 +1,48 @@
+"""A function with one habit chosen by ATTACK, for the attack table of issue 25 (item 9)."""
+
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+
+ATTACK = os.environ.get("ATTACK", "")
+
+if ATTACK == "own-sigterm":
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+if ATTACK == "chdir":
+    os.chdir("/")
+if ATTACK == "logging-off":
+    logging.disable(logging.CRITICAL)
+    logging.getLogger().handlers.clear()
+
+
+def _attack(event):
+    if ATTACK == "replace-provider":
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+
+        trace._TRACER_PROVIDER_SET_ONCE._done = False  # what some test helpers do
+        trace.set_tracer_provider(TracerProvider())
+    elif ATTACK == "thread-sys-exit":
+        worker = threading.Thread(target=sys.exit, args=(3,))
+        worker.start()
+        worker.join()
+    elif ATTACK == "close-stdio":
+        sys.stdout.close()
+        sys.stderr.close()
+    elif ATTACK == "frozen-clock":
+        time.time_ns = lambda: 1_000_000_000_000_000_000
+        time.time = lambda: 1_000_000_000.0
+    elif ATTACK == "environ-clear":
+        os.environ.clear()
+    elif ATTACK == "recursion-limit":
+        sys.setrecursionlimit(60)
+    elif ATTACK == "keyboard-interrupt" and event.get("n") == 1:
+        raise KeyboardInterrupt
+
+
+def handler(event, context):
+    _attack(event)
+    return {"ok": True, "n": event.get("n")}

@@ -74,6 +74,18 @@ def test_client_spans_of_botocore_and_requests_are_exported_under_the_invocation
             assert client.trace_id == invocation.trace_id
             assert invocation.start_ns <= client.start_ns <= client.end_ns <= invocation.end_ns
             assert not children(spans, client)
+    # loading the instrumentors is our setup, not the libraries' imports: each `import
+    # opentelemetry...` recorded during INIT sits under one of our setup spans
+    by_id = {s.span_id: s for s in spans}
+    setups = [s for s in spans if s.name == "otel-lambda-init setup"]
+    assert len(setups) >= 4, [s.name for s in setups]  # the lookup, then one per instrumentor
+    for imported in (s for s in spans if s.name.startswith("import opentelemetry")):
+        ancestors = []
+        parent = by_id.get(imported.parent_span_id or "")
+        while parent is not None:
+            ancestors.append(parent.name)
+            parent = by_id.get(parent.parent_span_id or "")
+        assert "otel-lambda-init setup" in ancestors, (imported.name, ancestors)
     # the exports themselves are not traced (no POST to the receiver among the spans)
     assert not [s for s in spans if s.kind == "CLIENT" and s.name not in ("GET", "S3.GetObject")]
     assert "Traceback" not in logs and "could not" not in logs

@@ -17,8 +17,11 @@ from .._probes.import_watch import ImportWatch
 
 TYPE_CHECKING = False  # typing costs ms at import; this module is on the INIT path
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from importlib.metadata import Distribution, EntryPoint
+
+    Timed = Callable[[Callable[[], None]], None]
+    """Runs a load and accounts for it as our setup (the owner's ``timed_setup``)."""
 
 GROUP = "opentelemetry_instrumentor"
 SKIPPED = ("aws-lambda", "otel_lambda_init")
@@ -30,12 +33,13 @@ DISTRIBUTION_PREFIX = "opentelemetry-instrumentation-"
 class Instrumentor:
     """One entry point, loaded once: when a library it instruments has been imported."""
 
-    __slots__ = ("entry_point", "watches", "loaded")
+    __slots__ = ("entry_point", "watches", "loaded", "timed")
 
-    def __init__(self, entry_point: EntryPoint) -> None:
+    def __init__(self, entry_point: EntryPoint, timed: Timed | None = None) -> None:
         self.entry_point = entry_point
         self.watches: list[ImportWatch] = []
         self.loaded = False
+        self.timed = timed
 
     @property
     def name(self) -> str:
@@ -49,6 +53,15 @@ class Instrumentor:
         self.loaded = True
         for watch in self.watches:
             watch.stop()
+        if self.timed is None:
+            self._load()
+            return
+        try:
+            self.timed(self._load)
+        except Exception:
+            report_once("instrumentor-timing", "could not time an instrumentor's loading")
+
+    def _load(self) -> None:
         try:
             checked, conflict = dist_dependency_conflict(self.entry_point.dist)
             if conflict is not None:
@@ -137,13 +150,16 @@ def find_entry_points(names: Sequence[str], environ: Mapping[str, str]) -> list[
     return found
 
 
-def install(names: Sequence[str], environ: Mapping[str, str] | None = None) -> list[Instrumentor]:
+def install(
+    names: Sequence[str], environ: Mapping[str, str] | None = None, timed: Timed | None = None
+) -> list[Instrumentor]:
     """Load each instrumentor when its library is first imported, or now when the library is
-    imported already or installed under a module name its distribution does not tell."""
+    imported already or installed under a module name its distribution does not tell; each
+    load runs through ``timed`` (our setup, not the library's import)."""
     from importlib.machinery import PathFinder
 
     env = os.environ if environ is None else environ
-    instrumentors = [Instrumentor(ep) for ep in find_entry_points(names, env)]
+    instrumentors = [Instrumentor(ep, timed) for ep in find_entry_points(names, env)]
     now: list[Instrumentor] = []
     for instrumentor in instrumentors:
         libraries = instrumented_libraries(instrumentor.entry_point.dist)

@@ -130,7 +130,14 @@ def _install_instrumentors() -> None:
     if config.instrumentors and not config.disabled and not config.auto_instrument:
         from .instrumentors import install
 
-        owner.timed_setup(lambda: install(config.instrumentors))
+        def timed(load: Callable[[], None]) -> None:
+            """During INIT an instrumentor's loading is our setup, not the library's import."""
+            if owner.init_in_progress:
+                owner.timed_setup(load)
+            else:
+                load()
+
+        owner.timed_setup(lambda: install(config.instrumentors, timed=timed))
 
 
 def _instrument(fn: Callable[..., Any], provider: TracerProvider) -> Callable[..., Any]:

@@ -147,6 +147,7 @@ class Sample:
     classified_by: str = ""
     caller_wait_ms: float | None = None
     gap_ms: float = 0.0  # INIT end -> first invocation start, as the span says
+    sim_handover_ms: float | None = None  # waited: INIT end -> the simulator served the event
 
     @property
     def http(self) -> bool:
@@ -189,6 +190,17 @@ def judge(sample: Sample, span: ReceivedSpan, extensions: bool) -> Sample:
     return sample
 
 
+MISSING = [0]  # served first invocations whose span never arrived (or were not served)
+
+
+def wait_spans(receiver: OtlpReceiver, served: int) -> list[ReceivedSpan]:
+    """Every served sandbox's first invocation span, or what came within 30 s."""
+    try:
+        return receiver.wait_for(lambda s: len(_first_invocations(s)) >= served, 30)
+    except TimeoutError:
+        return receiver.spans()
+
+
 def truth_wait_ms(arrival_ns: int, init_start_ns: int, init_end_ns: int) -> float:
     return max(0, init_end_ns - max(arrival_ns, init_start_ns)) / 1e6
 
@@ -203,7 +215,7 @@ def run_fleet(family: str, seed: int, skew_ms: float, trigger: str) -> list[Samp
         front = FrontEnd(trigger, skew_ms)
         result = Fleet(scenario, code_dir=DEMO_DIR, env=env, front_end=front).run()
         served = [s for s in result.sandboxes if s.invocations]
-        spans = receiver.wait_for(lambda s: len(_first_invocations(s)) >= len(served), 20)
+        spans = wait_spans(receiver, len(served))
     firsts = _first_invocations(spans)
     samples = []
     for sandbox in served:
@@ -213,6 +225,7 @@ def run_fleet(family: str, seed: int, skew_ms: float, trigger: str) -> list[Samp
         )
         span = firsts.get(str(sandbox.log_stream))
         if span is None:
+            MISSING[0] += 1
             continue
         sample = Sample(
             family,
@@ -225,6 +238,8 @@ def run_fleet(family: str, seed: int, skew_ms: float, trigger: str) -> list[Samp
             else 0.0,
             (first.arrival_ns - sandbox.init_end_ns) / 1e6,
         )
+        if sandbox.waited_for and first.served_ns:
+            sample.sim_handover_ms = (first.served_ns - sandbox.init_end_ns) / 1e6
         samples.append(judge(sample, span, scenario.extension_init_ms is not None))
     return samples
 
@@ -239,7 +254,10 @@ def run_driven(family: str, seed: int, skew_ms: float, trigger: str, n: int = 4)
     front = FrontEnd(trigger, skew_ms)
     with OtlpReceiver() as receiver:
         env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "50"}
-        scenario = Scenario(name=family, handler="app.handler", init_ms=init_ms)
+        # A host at load 20 can stretch INIT past 10 s; the cap is not what this family tests.
+        scenario = Scenario(
+            name=family, handler="app.handler", init_ms=init_ms, init_timeout_s=60.0
+        )
         function = scenario.function_config(code_dir=DEMO_DIR, env=env)
         sandboxes = [Sandbox(function, name=f"{family[:5]}{seed}{i}") for i in range(n)]
         arrivals: list[int] = [0] * n
@@ -256,21 +274,26 @@ def run_driven(family: str, seed: int, skew_ms: float, trigger: str, n: int = 4)
             time.sleep(max(0.0, (target_ns - time.time_ns()) / 1e9))
             arrivals[i] = time.time_ns()
             event = front.stamp(scenario.event_for(i), arrivals[i])
-            api.enqueue(event, start_ns=arrivals[i]).wait(60)
+            try:
+                api.enqueue(event, start_ns=arrivals[i]).wait(90)
+            except TimeoutError:
+                arrivals[i] = 0  # not served: left out, and said so
 
         threads = [threading.Thread(target=drive, args=(i,)) for i in range(n)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        spans = receiver.wait_for(lambda s: len(_first_invocations(s)) >= n, 20)
+        served = sum(1 for a in arrivals if a)
+        spans = wait_spans(receiver, served)
         for box in sandboxes:
             box.shutdown("spindown")
     firsts = _first_invocations(spans)
     samples = []
     for box, arrival in zip(sandboxes, arrivals, strict=True):
         span = firsts.get(str(box.log_stream_name))
-        if span is None:
+        if span is None or not arrival:
+            MISSING[0] += 1
             continue
         end, start = box.api.init_done_ns, box.api.init_start_ns
         waited = arrival <= end
@@ -338,10 +361,17 @@ def report(samples: list[Sample], markdown: bool) -> None:
         picked = [s for s in samples if (s.family == "slow-extension") == ext]
         cold = sorted(s.gap_ms for s in picked if s.waited)
         idle = sorted(s.gap_ms for s in picked if not s.waited)
+        served = [s.sim_handover_ms for s in picked if s.sim_handover_ms is not None]
         print(
             f"\n{label}: gap (INIT end -> first invocation) of first invocations someone waited "
-            f"for: {spread(cold)}; nobody waited for: {spread(idle)}"
+            f"for: {spread(cold)}; nobody waited for: {spread(idle)}; the simulator's API "
+            f"served the waited-for event after INIT end: {spread(served)}"
         )
+    ties = [s for s in samples if abs(s.arrived_after_init_ms) <= 1.0]
+    print(
+        f"\nties: {len(ties)} first requests arrived within 1 ms of INIT end (below the "
+        f"trigger's ms resolution); ours agreed on {sum(s.cold['ours'] == s.waited for s in ties)}"
+    )
     print("\n### ours, per lambda_init.classified_by (all skews)\n")
     print(f"{bar} classified_by {bar} first invocations {bar} agree with the truth {bar}")
     if markdown:
@@ -408,7 +438,10 @@ def main(argv: list[str] | None = None) -> int:
                               f"{s.gap_ms:.1f} ms, by "
                               f"{s.classified_by}, caller_wait {s.caller_wait_ms}")  # fmt: skip
     report(samples, args.markdown)
-    print(f"\n{len(samples)} first invocations, {time.monotonic() - t0:.0f} s")
+    print(
+        f"\n{len(samples)} first invocations ({MISSING[0]} left out: not served or no span), "
+        f"{time.monotonic() - t0:.0f} s"
+    )
     return 0
 
 

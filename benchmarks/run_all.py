@@ -45,6 +45,7 @@ REAL_OURS = "ours, zero-code (exec wrapper)"
 REAL_UPSTREAM = "upstream opentelemetry-instrument"
 REAL_MANUAL = "ours, manual (user's SDK setup)"
 REAL_DATADOG = "datadog-lambda (library, no extension)"
+REAL_FLOOR = "floor: SDK, exporter, 3 instrumentors, no package (not a route)"
 LWA_OURS = "FastAPI + ours, after-response"
 LWA_NONE = "FastAPI, no instrumentation"
 
@@ -137,6 +138,14 @@ def main() -> int:
         ),
         realistic("CPU time of the cold start added, manual route (ms)", "cpu_ms", REAL_MANUAL),
         realistic("peak RSS added, manual route (MB)", "rss_mb", REAL_MANUAL),
+        realistic(
+            "sandbox time added, floor: SDK + exporter + instrumentors only",
+            "sandbox_ms",
+            REAL_FLOOR,
+        ),
+        realistic(
+            "CPU time added, floor: SDK + exporter + instrumentors only", "cpu_ms", REAL_FLOOR
+        ),
         (
             "INIT added, exec-wrapper route (ms)",
             init_added(WRAPPER),

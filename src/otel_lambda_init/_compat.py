@@ -89,10 +89,28 @@ def entry_points_of(group: str, name: str) -> list[Any]:
     return list(entry_points(group=group, name=name))
 
 
+def dist_dependency_conflict(dist: Any) -> tuple[bool, Any]:
+    """opentelemetry-instrumentation's check of an instrumentor's distribution against the
+    installed libraries, as ``opentelemetry-instrument`` runs it: ``(True, conflict or None)``.
+    ``(False, None)`` where the installed version cannot check an ``importlib.metadata``
+    distribution (0.48b0 and earlier took a ``pkg_resources`` one; 0.66b1 takes ours): the
+    instrumentor's own ``instrument()`` checks then."""
+    if dist is None:
+        return True, None
+    try:
+        from opentelemetry.instrumentation import dependencies
+    except ImportError:
+        return False, None
+    kind = getattr(getattr(dependencies, "Distribution", None), "__module__", "")
+    if not kind.startswith("importlib"):
+        return False, None
+    return True, dependencies.get_dist_dependency_conflicts(dist)
+
+
 def suppress_instrumentation_key() -> Any:
     """The context key under which instrumentors make no spans (the SDK's batch processor
     exports with it set); private in the API (``opentelemetry.context``) since 1.0, checked
-    against 1.27 to 1.45. None when gone: exports are then traced like any request."""
+    against 1.24 to 1.45. None when gone: exports are then traced like any request."""
     from opentelemetry import context
 
     return getattr(context, "_SUPPRESS_INSTRUMENTATION_KEY", None)

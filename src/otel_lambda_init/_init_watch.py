@@ -17,7 +17,6 @@ from ._core.timeline import InitRecord, SandboxTimeline
 from ._core.vocabulary import (
     END_RESTORE_NEXT,
     END_RUNTIME_NEXT,
-    MANAGED_INSTANCES,
     PHASE_INVOKE,
     PHASE_RESTORE,
     SNAP_START,
@@ -30,13 +29,29 @@ from ._probes.process import forked_worker, lineage, parent_start_ns, process_st
 
 TYPE_CHECKING = False  # typing costs ms at import; this module is on the INIT path
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from typing import Protocol
 
     from ._core.config import Config
     from ._core.environment import SandboxEnvironment
     from ._core.events import Event, LifecycleEvents
     from ._core.records import ChildRecords
     from ._core.vocabulary import EndSource
+
+    class WatchHost(Protocol):
+        """What the INIT watch needs of the sandbox's owner."""
+
+        config: Config
+        env: SandboxEnvironment
+        timeline: SandboxTimeline
+        records: ChildRecords
+
+        @property
+        def managed_instances(self) -> bool: ...
+        def end_init(self, end_ns: int, source: EndSource) -> None: ...
+        def window_exported(self) -> bool:
+            """Whether the response window that just ended exported (an export cadence
+            skips some): the counter is written with the exports."""
+
     from ._probes.imports import ImportTracer
     from ._probes.state_file import StateFile
 
@@ -57,23 +72,8 @@ def init_start(managed_instances: bool, now_ns: int | None = None) -> InitRecord
 class InitWatch:
     """The import tracer and the state file of this process, and their reactions."""
 
-    def __init__(
-        self,
-        config: Callable[[], Config],
-        env: SandboxEnvironment,
-        timeline: SandboxTimeline,
-        records: ChildRecords,
-        exported: Callable[[], bool],
-        end_init: Callable[[int, EndSource], None],
-    ) -> None:
-        self._config = config
-        self.env = env
-        self.timeline = timeline
-        self.records = records
-        # Whether the window that just ended exported (an export cadence skips some): the
-        # counter is written with the exports.
-        self._exported = exported
-        self._end_init = end_init
+    def __init__(self, host: WatchHost) -> None:
+        self._host = host
         self.import_tracer: ImportTracer | None = None
         self.state_file: StateFile | None = None
 
@@ -87,23 +87,21 @@ class InitWatch:
         events.subscribe(ev.RESTORED, self._on_restored)
         events.subscribe(ev.SHUTDOWN, self._on_shutdown)
 
-    @property
-    def managed_instances(self) -> bool:
-        return self.env.initialization_type == MANAGED_INSTANCES
-
     def start(self) -> None:
         """Inside a sandbox, at our first line: trace slow imports and read the state file."""
         # Imported here: the probes only run inside a sandbox, and a unit test or a script
         # importing the package must not pay for them.
         from ._probes.imports import ImportTracer
 
-        tracer = ImportTracer(self.records, self._config().import_threshold_ms, self.env.task_root)
+        tracer = ImportTracer(
+            self._host.records, self._host.config.import_threshold_ms, self._host.env.task_root
+        )
         tracer.start()
         self.import_tracer = tracer
-        if self.env.initialization_type != SNAP_START:
+        if self._host.env.initialization_type != SNAP_START:
             # The snapshot would copy per-sandbox state into every restored sandbox.
             self._begin_state_file(self._state_key())
-        if self.managed_instances and hasattr(os, "register_at_fork"):
+        if self._host.managed_instances and hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._forked_as_worker)
 
     def stop(self) -> None:
@@ -117,19 +115,21 @@ class InitWatch:
 
     def _state_key(self) -> str | None:
         # LMI workers share /tmp and their parent: each keeps its own history.
-        worker = self.managed_instances and forked_worker()
+        worker = self._host.managed_instances and forked_worker()
         from ._core.history import sandbox_key
 
-        return sandbox_key(self.env.log_stream_name, self.env.runtime_api, lineage(worker))
+        return sandbox_key(
+            self._host.env.log_stream_name, self._host.env.runtime_api, lineage(worker)
+        )
 
     def _forked_as_worker(self) -> None:
         """This process is an LMI worker forked after we started in the runtime main
         process (the wrapper route): its own state file and its own INIT from here."""
         try:
             self.state_file = None
-            self.timeline.init.history = {}
+            self._host.timeline.init.history = {}
             self._begin_state_file(self._state_key())
-            self.timeline.init.history[WORKER_PID] = os.getpid()
+            self._host.timeline.init.history[WORKER_PID] = os.getpid()
         except Exception:
             report_once("lmi-fork", "could not set up the forked worker's state")
 
@@ -139,40 +139,40 @@ class InitWatch:
         from ._core.history import failed_attempt_record
         from ._probes.state_file import StateFile, state_dir, state_path
 
-        init = self.timeline.init
+        init = self._host.timeline.init
         state = StateFile(state_path(key, state_dir()), os.getpid())
         previous = state.begin(init.start_ns)
         self.state_file = state
         init.history = previous.init_span_attributes()
-        if self.managed_instances and forked_worker():
+        if self._host.managed_instances and forked_worker():
             init.history[WORKER_PID] = os.getpid()
         if previous.reran:
             init.phase = PHASE_INVOKE
-            self.timeline.invocations_before = previous.invocations
+            self._host.timeline.invocations_before = previous.invocations
             record = failed_attempt_record(previous, init.start_ns)
             if record is not None:
-                self.records.add(record)
+                self._host.records.add(record)
 
     # -- reactions ----------------------------------------------------------------------------
     def _on_next_requested(self, event: Event) -> None:
-        init = self.timeline.init
+        init = self._host.timeline.init
         if init.end_ns is None:  # every invocation comes here: INIT ends once
-            self._end_init(event.time_ns, END_RUNTIME_NEXT)
+            self._host.end_init(event.time_ns, END_RUNTIME_NEXT)
         if init.ready_ns is None and init.end_ns is not None:
             init.ready_ns = time.time_ns()  # after what INIT end did here: next leaves now
 
     def _on_invocation_received(self, event: Event) -> None:
-        init = self.timeline.init
+        init = self._host.timeline.init
         if init.received_ns is None and init.ready_ns is not None:
             init.received_ns = event.time_ns  # the first event's hand-over: the idle gap ends
 
     def _on_before_snapshot(self, event: Event) -> None:
-        self._end_init(event.time_ns, END_RESTORE_NEXT)  # the snapshot's INIT is over
+        self._host.end_init(event.time_ns, END_RESTORE_NEXT)  # the snapshot's INIT is over
 
     def _stop_watching_init(self) -> None:
         self.stop()
-        if self.timeline.init.cpu_ns is None:
-            self.timeline.init.cpu_ns = time.process_time_ns()
+        if self._host.timeline.init.cpu_ns is None:
+            self._host.timeline.init.cpu_ns = time.process_time_ns()
 
     def _on_init_end(self, event: Event) -> None:
         self._stop_watching_init()
@@ -187,14 +187,14 @@ class InitWatch:
     def _on_response_posted(self, event: Event) -> None:
         # Under an export cadence the counter is written with the exports (and at SIGTERM):
         # the windows that export nothing write nothing either.
-        self.count_invocation(write=self._exported())
+        self.count_invocation(write=self._host.window_exported())
 
     def _on_restored(self, event: Event) -> None:
         """A restored SnapStart sandbox: its restore is the INIT to watch, with its own state."""
         import random
 
-        self.records.reset()
-        self.timeline.restart(InitRecord(event.time_ns, START_RESTORE, phase=PHASE_RESTORE))
+        self._host.records.reset()
+        self._host.timeline.restart(InitRecord(event.time_ns, START_RESTORE, phase=PHASE_RESTORE))
         self.state_file = None
         self._begin_state_file(f"restore-{random.getrandbits(64):016x}")
 

@@ -85,14 +85,7 @@ class SandboxInstrumentation:
         # the runtime window, the INIT watch, the spans (delivery when it is made).
         self.claims = InvocationClaims()
         self.claims.subscribe(self.events)
-        self.watch = InitWatch(
-            lambda: self.config,
-            self.env,
-            self.timeline,
-            self.records,
-            self._window_exported,
-            self.end_init,
-        )
+        self.watch = InitWatch(self)
         self.watch.subscribe(self.events)
         self.spans = SpanReactions(self, self._make_emitter, self.watch.count_invocation)
         self.spans.subscribe(self.events)
@@ -198,7 +191,7 @@ class SandboxInstrumentation:
         """Hand ``provider``'s finished spans to delivery for ``trigger``."""
         self.delivery.deliver(trigger, provider, budget_s=budget_s)
 
-    def _window_exported(self) -> bool:
+    def window_exported(self) -> bool:
         delivery = self._delivery
         return delivery is None or delivery.window_exported
 

@@ -10,6 +10,7 @@ judged by the rules in ground_truth.
 
 from __future__ import annotations
 
+import functools
 import queue
 import sys
 import threading
@@ -64,7 +65,7 @@ class Fleet:
         """stop_on_init_failure: raise InitFailed at the first failed INIT (after stopping
         every sandbox and keeping the logs) instead of replaying the rest as Lambda would."""
         self.scenario = scenario
-        self.front_end = front_end  # stamps each event at arrival (None: events as given)
+        self.front_end = front_end or FrontEnd.of(scenario)  # None: events as given
         self.stop_on_init_failure = stop_on_init_failure
         self.log_dir = log_dir
         self.function = scenario.function_config(handler, code_dir, env, layers)
@@ -75,6 +76,8 @@ class Fleet:
         self._slots: list[_Slot] = []
         self._bg: list[threading.Thread] = []
         self._t0 = 0.0
+        self._lock = threading.Lock()  # the replay's; an API thread only ever tries it
+        self._replay: Replay | None = None
 
     # helpers ---------------------------------------------------------------------------------
     def _now(self) -> float:
@@ -95,11 +98,26 @@ class Fleet:
         )
         slot = _Slot(sandbox, record, created_at=self._now())
         self._slots.append(slot)
+        sandbox.api.on_ready = functools.partial(self._ready_now, slot)
         sandbox.start()
         record.init_start_ns = sandbox.api.init_start_ns
         record.pid = sandbox.pid
         self._spawn(self._watch_init, slot)
         return slot
+
+    def _ready_now(self, slot: _Slot) -> None:
+        """On the sandbox's API thread, its runtime in next with INIT over: ready, and a pending
+        request handed over now (unless the loop holds the replay: it assigns next pass)."""
+        rp = self._replay
+        if rp is None or slot.state != "init" or not slot.sandbox.api.init_done:
+            return
+        if not self._lock.acquire(blocking=False):
+            return
+        try:  # under the replay lock, on the API thread (its own lock is re-entrant)
+            if slot.state == "init":
+                self._on_ready(slot, slot.sandbox.wait_init(), rp.pending)
+        finally:
+            self._lock.release()
 
     def _watch_init(self, slot: _Slot) -> None:
         try:
@@ -109,10 +127,7 @@ class Fleet:
             self._events.put(("ready", slot, exc))
 
     def _run_invocation(self, slot: _Slot, req: RequestRecord, event: Any) -> None:
-        try:
-            # Queued here, on the loop's thread, so a runtime already waiting in next gets it
-            # without waiting for a new thread to start: Lambda hands a pending request over in
-            # a millisecond or two (benchmarks/handover_latency.py), and so must its model.
+        try:  # queued on this thread: a runtime waiting in next needs no other to start
             inv = slot.sandbox.submit(event, start_ns=req.arrival_ns)
         except Exception as exc:
             self._events.put(("done", slot, (req, exc)))
@@ -135,8 +150,7 @@ class Fleet:
     # the frontend ----------------------------------------------------------------------------
     def run(self) -> FleetResult:
         """Replay the scenario; always shuts every sandbox down (also on errors and Ctrl-C)."""
-        # Many sandboxes' Runtime API threads share this interpreter: a shorter GIL switch
-        # interval keeps a hand-over from waiting 5 ms per thread hop behind the others.
+        # Many sandboxes' API threads share this interpreter: hand-overs wait less for the GIL.
         switch = sys.getswitchinterval()
         sys.setswitchinterval(min(switch, 0.0005))
         try:
@@ -169,19 +183,23 @@ class Fleet:
         )
         started_ns = time.time_ns()
         self._t0 = time.monotonic()
-        for _ in range(sc.prewarm):
-            self._new_sandbox("prewarm")
+        self._replay = rp
+        with self._lock:
+            for _ in range(sc.prewarm):
+                self._new_sandbox("prewarm")
         last_arrival = rp.requests[-1].arrival_s if rp.requests else 0.0
         deadline = last_arrival + self.invocation_timeout_s + 60.0
         while True:
             now = self._now()
             if now > deadline:
                 raise TimeoutError(f"scenario {sc.name!r} did not finish within {deadline:.0f}s")
-            self._admit(rp, now)
-            self._assign(rp.pending)
+            with self._lock:
+                self._admit(rp, now)
+                self._assign(rp.pending)
             self._handle_events(rp)
-            self._assign(rp.pending)
-            self._expire_and_retire()
+            with self._lock:
+                self._assign(rp.pending)
+                self._expire_and_retire()
             if self.progress and now - rp.last_progress >= self.progress_every_s:
                 rp.last_progress = now
                 self.progress(
@@ -220,6 +238,10 @@ class Fleet:
             event = self._events.get(timeout=_TICK_S)
         except queue.Empty:
             return
+        with self._lock:
+            self._take_events(rp, event)
+
+    def _take_events(self, rp: Replay, event: tuple[str, _Slot, Any]) -> None:
         while True:
             kind, slot, data = event
             if kind == "ready":
@@ -263,9 +285,10 @@ class Fleet:
         drain_end = time.monotonic() + self.scenario.drain_s
         while time.monotonic() < drain_end:
             time.sleep(_TICK_S)
-        for slot in self._slots:
-            if slot.state != "gone":
-                self._shutdown(slot, "spindown")
+        with self._lock:
+            for slot in self._slots:
+                if slot.state != "gone":
+                    self._shutdown(slot, "spindown")
         for t in self._bg:
             t.join(timeout=5)
 

@@ -26,18 +26,27 @@ class FrontEnd:
         if self.trigger not in TRIGGERS:
             raise ValueError(f"trigger must be one of {', '.join(TRIGGERS)}; got {self.trigger!r}")
 
+    @classmethod
+    def of(cls, scenario: Any) -> FrontEnd | None:
+        """The scenario's front end (its ``trigger``, ``front_end_skew_ms``), if it names one."""
+        trigger = getattr(scenario, "trigger", None)
+        return cls(trigger, float(getattr(scenario, "front_end_skew_ms", 0.0))) if trigger else None
+
     def stamp(self, event: Any, arrival_ns: int) -> Any:
-        """The event as this trigger delivers it: the payload's keys kept, the time of receipt
-        (API Gateway, Function URL) or of sending (SQS) added in the trigger's own format."""
+        """The event as this trigger delivers it: the payload's keys (and request context) kept,
+        the time of receipt (API Gateway, Function URL) or of sending (SQS) set in its format."""
         stamped_ms = int((arrival_ns + self.skew_ms * 1_000_000) // 1_000_000)
         payload = dict(event) if isinstance(event, dict) else {"payload": event}
         if self.trigger == "sqs":
             record = {"eventSource": "aws:sqs", "attributes": {"SentTimestamp": str(stamped_ms)}}
             return {**payload, "Records": [record]}
+        given = payload.get("requestContext")
+        context: dict[str, Any] = dict(given) if isinstance(given, dict) else {}
         if self.trigger == "api-gateway-rest":
-            context: dict[str, Any] = {"requestTimeEpoch": stamped_ms, "stage": "prod"}
-            return {**payload, "resource": "/", "httpMethod": "GET", "requestContext": context}
-        context = {"timeEpoch": stamped_ms, "http": {"method": "GET", "path": "/"}}
+            context["requestTimeEpoch"] = stamped_ms
+            return {"resource": "/", "httpMethod": "GET", **payload, "requestContext": context}
+        context["timeEpoch"] = stamped_ms
+        context.setdefault("http", {"method": "GET", "path": "/"})
         if self.trigger == "function-url":
-            context["domainName"] = "abc.lambda-url.us-east-1.on.aws"
-        return {**payload, "version": "2.0", "rawPath": "/", "requestContext": context}
+            context.setdefault("domainName", "abc.lambda-url.us-east-1.on.aws")
+        return {"version": "2.0", "rawPath": "/", **payload, "requestContext": context}

@@ -11,6 +11,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from . import extensions_api, fork_channel
@@ -61,6 +62,10 @@ class RuntimeApi(RulesView):
         self._restore_allowed = threading.Event()
         self.served: list[Invocation] = []
         self.faults = PlatformFaults()
+        # Called on this API's thread (its lock held) while the runtime waits in next with INIT
+        # over and nothing queued: the fleet's front end may queue a pending request right
+        # there, so the hand-over takes no other thread, as Lambda's (docs/verdicts.md).
+        self.on_ready: Callable[[], None] | None = None
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> RuntimeApi:
@@ -285,6 +290,10 @@ class RuntimeApi(RulesView):
             while not self.rules.may_deliver(bool(self._queue)):
                 if self._stopped or gen != self.rules.generation:
                     return h.reply(500, {"errorType": "Runtime.Reset"})
+                if self.on_ready is not None and self.rules.may_deliver(True):
+                    self.on_ready()
+                    if self._queue:
+                        continue
                 self._cond.wait(_POLL_S)
             inv = self._queue.popleft()
             self._current = inv

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .front_end import TRIGGERS
+
 __all__ = ["INITIALIZATION_TYPES", "SCENARIO_KEYS", "check_values", "keys_table"]
 
 INITIALIZATION_TYPES = ("on-demand", "provisioned-concurrency", "snap-start")
@@ -34,6 +36,11 @@ SCENARIO_KEYS: dict[str, str] = {
     "extension_init_ms": "an external extension (in /opt/extensions) whose INIT takes this "
     "long and may end after the runtime's first next: a real cold start's idle gap then "
     "includes its tail (the OpenTelemetry collector layer and the Datadog extension do this)",
+    "trigger": "the trigger in front of the function: api-gateway-rest, http-api, function-url "
+    "or sqs. It stamps each event when the request arrives (requestTimeEpoch, timeEpoch, "
+    "SentTimestamp), so lambda_init.caller_wait_ms shows how long users waited for INIT",
+    "front_end_skew_ms": "how far the trigger's clock runs ahead of the sandboxes' (negative: "
+    "behind), in ms",
     "init_ms": "sets SIM_INIT_MS in each sandbox, when given. The simulator does not sleep for "
     "you: only a handler that reads SIM_INIT_MS (the demo does) spends that long in INIT",
     "handler_ms": "sets SIM_HANDLER_MS in each sandbox, when given. Only a handler that reads "
@@ -91,6 +98,13 @@ def _boolean(key: str, value: Any) -> bool:
     raise ValueError(f"{key}: expected true or false, got {_text(value)}")
 
 
+def _trigger(key: str, value: Any) -> str:
+    text = _string(key, value)
+    if text not in TRIGGERS:
+        raise ValueError(f"{key}: expected one of {', '.join(TRIGGERS)}, got {_text(value)}")
+    return text
+
+
 def _string(key: str, value: Any) -> str:
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         return str(value)
@@ -132,6 +146,8 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "execution_env": _string,
     "memory_mb": lambda k, v: _integer(k, v, minimum=128),
     "extension_init_ms": _number,
+    "trigger": _trigger,
+    "front_end_skew_ms": lambda k, v: _number(k, v, minimum=-60_000.0),
     "init_ms": _number,
     "handler_ms": _number,
     "init_timeout_s": lambda k, v: _number(k, v, minimum=0.001),

@@ -68,6 +68,9 @@ class Scenario:
     # A web app behind the Lambda Web Adapter (web_app.py): the adapter binary, or "LWA_BIN"
     # for that variable's; the handler is then the app's run.sh.
     web_adapter: str | None = None
+    # The trigger in front (front_end.py): stamps each event at arrival, its clock skewed.
+    trigger: str | None = None
+    front_end_skew_ms: float = 0.0
 
     def arrival_times(self) -> list[float]:
         """Explicit arrivals, or evenly spaced ones at rate_per_s for duration_s."""

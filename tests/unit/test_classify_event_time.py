@@ -203,3 +203,13 @@ def test_the_configured_default_tolerance_is_the_classifier_default() -> None:
     assert load_config({}).event_time_tolerance_ms == classify.DEFAULT_EVENT_TIME_TOLERANCE_MS
     tolerance = {"OTEL_LAMBDA_INIT_EVENT_TIME_TOLERANCE_MS": "25"}
     assert load_config(tolerance).event_time_tolerance_ms == 25.0
+
+
+def test_a_caller_whose_init_was_re_run_after_the_cap_waited_through_both_attempts() -> None:
+    first_try = T0 - 10 * S  # the first attempt hit the 10 s cap; INIT re-ran from T0
+    timeline = InitTimeline(T0, END, "invoke", END, END + MS, None, first_try)
+    verdict = classify_first_invocation(
+        timeline, END + 2 * MS, "on-demand", 10_000.0, 50.0, received_ns=first_try - 5 * MS
+    )
+    assert (verdict.coldstart, verdict.classified_by) == (True, "phase")
+    assert verdict.caller_wait_ms == pytest.approx(10_600.0)

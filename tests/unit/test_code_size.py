@@ -1,5 +1,6 @@
-"""Code a newcomer can read: no module of the instrumentation over 400 lines, no function over
-60 (measured from the source's syntax tree, decorators and docstrings included)."""
+"""Code a newcomer can read: no module of the instrumentation or the simulator over 400 lines,
+no function over 60 (measured from the source's syntax tree, decorators and docstrings
+included)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import pytest
 SRC = Path(__file__).resolve().parents[2] / "src"
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
-PACKAGES = ["otel_lambda_init"]
-"""The packages held to the limits (the simulator joins when its long functions are split)."""
-EXEMPT = {"otel_lambda_init/cli.py"}
-"""Being split by its own change (issue 22, section 5)."""
+PACKAGES = ["otel_lambda_init", "otel_lambda_sim"]
+"""The packages held to the limits."""
+EXEMPT: set[str] = set()
+"""Modules let off the limits, by path under src/ (none)."""
 
 
 def sources() -> list[Path]:

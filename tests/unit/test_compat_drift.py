@@ -154,6 +154,26 @@ def test_thread_polling_can_be_forced_where_awslambdaric_decides_it() -> None:
         provider._parse_thread_polling = original
 
 
+def test_an_instrumentors_distribution_is_checked_as_opentelemetry_instrument_does() -> None:
+    from importlib.metadata import entry_points
+
+    (found,) = [
+        ep for ep in entry_points(group="opentelemetry_instrumentor") if ep.name == "requests"
+    ]
+    checked, conflict = _compat.dist_dependency_conflict(found.dist)
+    instrumentation = version("opentelemetry-instrumentation")
+    if not checked:  # the pkg_resources era: the instrumentor's own instrument() checks
+        from opentelemetry.instrumentation import dependencies
+
+        assert hasattr(dependencies, "get_distribution"), (
+            f"opentelemetry-instrumentation {instrumentation}: neither check is there"
+        )
+        return
+    assert conflict is None, (
+        f"opentelemetry-instrumentation {instrumentation}: requests is installed, yet {conflict}"
+    )
+
+
 def test_the_suppress_instrumentation_key_is_the_one_the_sdk_batch_worker_sets() -> None:
     from opentelemetry import context
     from opentelemetry.sdk.trace.export import BatchSpanProcessor

@@ -169,3 +169,34 @@ def test_a_loopback_collector_is_reached_without_importing_requests() -> None:
     assert [s.name for s in spans] == ["over urllib3"]
     assert request.headers.get("content-encoding") == "gzip"
     assert request.headers.get("x-team") == "orders"
+
+
+def test_over_the_urllib3_transport_a_503_is_retried_after_its_retry_after() -> None:
+    """The OTLP spec's retry: a retryable status is sent again after the server's
+    Retry-After (the exporter's own client does it, whatever the transport)."""
+    import threading
+    import time
+
+    from otel_lambda_sim.receiver import Behaviour
+
+    pytest.importorskip("opentelemetry.exporter.http.transport")
+    with OtlpReceiver(Behaviour(status=503, retry_after_s=1)) as receiver:
+        lazy = LazySpanExporter(
+            otlp_exporter_factory("http/protobuf", endpoint=receiver.endpoint + "/v1/traces")
+        )
+
+        def recover() -> None:  # answer 200 once the first attempt has been refused
+            deadline = time.monotonic() + 10
+            while not receiver.requests and time.monotonic() < deadline:
+                time.sleep(0.01)
+            receiver.behaviour = Behaviour()
+
+        helper = threading.Thread(target=recover)
+        helper.start()
+        span = TracerProvider().get_tracer("t").start_span("retried")
+        span.end()
+        result = lazy.export([span])
+        helper.join()
+        statuses = [r.status for r in receiver.requests]
+    assert result is SpanExportResult.SUCCESS
+    assert statuses == [503, 200]

@@ -31,6 +31,8 @@ from .vocabulary import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from .config import Config
+    from .timeline import InitRecord
     from .vocabulary import ClassifiedBy, Phase, Placement
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "billed_duration_ms",
     "caller_wait_ms",
     "classify_first_invocation",
+    "classify_record",
     "cost_attributes",
     "estimated_cost_usd",
     "gap_ms",
@@ -70,6 +73,7 @@ class InitTimeline(NamedTuple):
     ready_ns: int | None = None  # the runtime's ``next`` left the process (>= end_ns)
     received_ns: int | None = None  # that ``next`` returned with the first event
     platform_end_ns: int | None = None  # the platform's INIT end, extensions included, if known
+    first_attempt_ns: int | None = None  # INIT re-run after the cap: when the first try began
 
 
 class InitVerdict(NamedTuple):
@@ -87,13 +91,10 @@ class InitVerdict(NamedTuple):
 
 
 DEFAULT_IDLE_GAP_MS = 50.0
-"""A request pending at INIT end is handed to the runtime at its first ``next``: AWS's own
-Runtime API (the emulator's) does it in 1-2 ms on a quiet host, 11 ms median and 30 ms at most
-on our 2-core host at load 7, and the simulator now within the same range
-(benchmarks/handover_latency.py, docs/platform-facts.md). Bref's PHP runtime, in production,
-calls an INIT proactive after 50 ms idle (it lowered this from 100 ms in May 2026). 50 ms is
-25 times Lambda's hand-over and the field's value; only a sandbox with no event time depends
-on it (docs/verdicts.md)."""
+"""A request pending at INIT end is handed over at the runtime's first ``next``: in 1-2 ms by
+AWS's Runtime API on a quiet host (tens of ms only on a saturated one), and Bref calls an INIT
+proactive after 50 ms idle in production; 50 ms is both (docs/verdicts.md, measurements in
+docs/platform-facts.md)."""
 
 DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS = 2_000.0
 """With external extensions INIT ends when the last of them calls ``next``, which can be
@@ -135,9 +136,11 @@ def _event_time_verdict(
     """(waited, caller wait in ms) from the trigger's time of receipt; waited is None inside
     the tolerance (the sandbox-local rules decide). None when the time is not believable."""
     tol = tolerance_ms * NS_PER_MS
+    # A caller whose INIT was re-run after the cap waited through both attempts.
+    start = min(timeline.start_ns, timeline.first_attempt_ns or timeline.start_ns)
     if received_ns > handed_over_ns + MAX_RECEIVED_AFTER_HAND_OVER_MS * NS_PER_MS:
         return None
-    if received_ns < timeline.start_ns - MAX_RECEIVED_BEFORE_INIT_MS * NS_PER_MS:
+    if received_ns < start - MAX_RECEIVED_BEFORE_INIT_MS * NS_PER_MS:
         return None
     received = min(received_ns, handed_over_ns)  # no request is received after its hand-over
     if not end_known:
@@ -145,14 +148,14 @@ def _event_time_verdict(
         # runtime's INIT end and the hand-over: a request that sat waiting longer than a
         # hand-over takes waited for it; one that started as it arrived found the sandbox ready.
         if received < runtime_end_ns - tol:
-            return True, caller_wait_ms(received, timeline.start_ns, handed_over_ns)
+            return True, caller_wait_ms(received, start, handed_over_ns)
         waited = handed_over_ns - received > tol + handover_ms * NS_PER_MS
-        wait = caller_wait_ms(received, timeline.start_ns, handed_over_ns) if waited else 0.0
+        wait = caller_wait_ms(received, start, handed_over_ns) if waited else 0.0
         return waited, wait
     end = runtime_end_ns
     if timeline.platform_end_ns is not None:
         end = max(end, min(timeline.platform_end_ns, handed_over_ns))
-    wait = caller_wait_ms(received, timeline.start_ns, end)
+    wait = caller_wait_ms(received, start, end)
     if received < end - tol:
         return True, wait
     if received > end + tol:
@@ -170,79 +173,109 @@ def classify_first_invocation(
     tolerance_ms: float = DEFAULT_EVENT_TIME_TOLERANCE_MS,
     external_extensions: bool = False,
 ) -> InitVerdict:
-    """Apply the decision table of the design to a sandbox's first invocation.
+    """Apply the decision table (docs/verdicts.md) to a sandbox's first invocation.
 
     Evidence first: a synchronous HTTP trigger's time of receipt (``received_ns``, see
-    ``event_time``) before INIT end means the request waited, after it that nobody did
-    (``event-time``); within ``tolerance_ms`` of INIT end the rules below decide. An
-    on-demand INIT in the init phase is capped at 10 s, so a first invocation that starts
-    more than the threshold after INIT started cannot have waited for it (``threshold``). A
-    request pending when INIT ends is handed over at the runtime's first ``next``; a first
-    invocation that starts more than ``idle_gap_ms`` after INIT end found the sandbox ready
-    with nobody waiting (``idle-gap``); otherwise a request was waiting (``pending-request``).
-    ``idle_gap_ms=None`` (or 0) keeps the 10 s rule alone. Unknown initialization types are
-    judged like on-demand, the only type with a heuristic.
+    ``event_time``) before INIT end means the request waited, after it that nobody did; within
+    ``tolerance_ms`` of INIT end, and without it, the 10 s and idle-gap rules decide.
+    ``idle_gap_ms=None`` (or 0) keeps the 10 s rule alone.
     """
-    since_start_ms = (first_invocation_start_ns - timeline.start_ns) / NS_PER_MS
-    gap = gap_ms(timeline.end_ns, first_invocation_start_ns)
-    # Idle only from when the platform could know the runtime was ready: our own work at
-    # INIT end (an export in separate mode) delays the runtime's ``next``, not the request.
-    ready = timeline.ready_ns if timeline.ready_ns is not None else timeline.end_ns
     handed_over = first_invocation_start_ns
     if timeline.received_ns is not None and timeline.received_ns <= first_invocation_start_ns:
         handed_over = timeline.received_ns  # the platform's hand-over, not our processing
+    # Idle only from when the platform could know the runtime was ready: our own work at
+    # INIT end (an export in separate mode) delays the runtime's ``next``, not the request.
+    ready = timeline.ready_ns if timeline.ready_ns is not None else timeline.end_ns
     runtime_end = max(ready, timeline.end_ns)
     idle_from = runtime_end
     if timeline.platform_end_ns is not None:
         idle_from = max(runtime_end, min(timeline.platform_end_ns, handed_over))
-    idle = gap_ms(idle_from, handed_over)
     evidence = None
     if received_ns is not None:
         end_known = timeline.platform_end_ns is not None or not external_extensions
+        handover = DEFAULT_IDLE_GAP_MS if not idle_gap_ms or external_extensions else idle_gap_ms
         evidence = _event_time_verdict(
-            received_ns,
-            timeline,
-            runtime_end,
-            handed_over,
-            tolerance_ms,
-            end_known,
-            DEFAULT_IDLE_GAP_MS if not idle_gap_ms or external_extensions else idle_gap_ms,
+            received_ns, timeline, runtime_end, handed_over, tolerance_ms, end_known, handover
         )
         if evidence is not None and evidence[0] is None and idle_gap_ms:
             # Inside the tolerance the trigger's clock puts the arrival within it of INIT end;
             # a gap longer than that is the sandbox sitting ready, while a pending request is
             # handed over in a millisecond or two.
             idle_gap_ms = min(idle_gap_ms, tolerance_ms)
-    by: ClassifiedBy
-    if initialization_type in (PROVISIONED, MANAGED_INSTANCES):
-        coldstart, proactive, by = False, False, BY_INITIALIZATION_TYPE
-    elif initialization_type == SNAP_START:
-        coldstart, proactive, by = True, False, BY_INITIALIZATION_TYPE  # restore = cold start
-    elif timeline.phase in (PHASE_INVOKE, PHASE_RESTORE):
-        # A re-run INIT happened inside the invocation, so the caller waited for it whatever
-        # the clock says.
-        coldstart, proactive, by = True, False, BY_PHASE
-    elif evidence is not None and evidence[0] is not None:
-        coldstart, proactive, by = evidence[0], not evidence[0], BY_EVENT_TIME
-    elif since_start_ms > proactive_threshold_ms:
-        coldstart, proactive, by = False, True, BY_THRESHOLD
-    elif idle_gap_ms and idle > idle_gap_ms:
-        coldstart, proactive, by = False, True, BY_IDLE_GAP
-    else:
-        coldstart, proactive = True, False
-        by = BY_PENDING_REQUEST if idle_gap_ms else BY_THRESHOLD
-    threshold = idle_gap_ms if by in (BY_IDLE_GAP, BY_PENDING_REQUEST) else None
+    late = (first_invocation_start_ns - timeline.start_ns) / NS_PER_MS > proactive_threshold_ms
+    idle = gap_ms(idle_from, handed_over)
+    waited = None if evidence is None else evidence[0]
+    coldstart, proactive, by = _row(timeline, initialization_type, waited, late, idle_gap_ms, idle)
     return InitVerdict(
         coldstart=coldstart,
         proactive=proactive,
-        gap_ms=gap,
+        gap_ms=gap_ms(timeline.end_ns, first_invocation_start_ns),
         duration_ms=(timeline.end_ns - timeline.start_ns) / NS_PER_MS,
         initialization_type=initialization_type,
         phase=timeline.phase,
         classified_by=by,
         caller_wait_ms=None if evidence is None else evidence[1],
-        idle_gap_threshold_ms=threshold,
+        idle_gap_threshold_ms=idle_gap_ms if by in (BY_IDLE_GAP, BY_PENDING_REQUEST) else None,
     )
+
+
+def classify_record(
+    init: InitRecord,
+    first_invocation_start_ns: int,
+    initialization_type: str,
+    config: Config,
+    external_extensions: bool,
+    first_attempt_ns: int | None = None,
+) -> InitVerdict:
+    """The decision table applied to what the probes recorded of INIT and the configuration:
+    the idle threshold for external extensions only while the platform's INIT end is unknown."""
+    end_ns = init.end_ns if init.end_ns is not None else first_invocation_start_ns
+    timeline = InitTimeline(
+        init.start_ns,
+        end_ns,
+        init.phase,
+        init.ready_ns,
+        init.received_ns,
+        init.platform_end_ns,
+        first_attempt_ns,
+    )
+    unknown_end = external_extensions and init.platform_end_ns is None
+    return classify_first_invocation(
+        timeline,
+        first_invocation_start_ns,
+        initialization_type,
+        config.proactive_threshold_ms,
+        idle_gap_threshold_ms(config.idle_gap_ms, DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS, unknown_end),
+        init.request_received_ns,
+        config.event_time_tolerance_ms,
+        external_extensions,
+    )
+
+
+def _row(
+    timeline: InitTimeline,
+    initialization_type: str,
+    waited: bool | None,
+    late: bool,
+    idle_gap_ms: float | None,
+    idle_ms: float,
+) -> tuple[bool, bool, ClassifiedBy]:
+    """(coldstart, proactive, classified_by): the first row of the table that applies.
+    Unknown initialization types are judged like on-demand, the only type with a heuristic."""
+    if initialization_type in (PROVISIONED, MANAGED_INSTANCES):
+        return False, False, BY_INITIALIZATION_TYPE
+    if initialization_type == SNAP_START:
+        return True, False, BY_INITIALIZATION_TYPE  # the restore is the cold start
+    if timeline.phase in (PHASE_INVOKE, PHASE_RESTORE):
+        # A re-run INIT happened inside the invocation: the caller waited, whatever the clock.
+        return True, False, BY_PHASE
+    if waited is not None:
+        return waited, not waited, BY_EVENT_TIME
+    if late:
+        return False, True, BY_THRESHOLD
+    if idle_gap_ms and idle_ms > idle_gap_ms:
+        return False, True, BY_IDLE_GAP
+    return True, False, BY_PENDING_REQUEST if idle_gap_ms else BY_THRESHOLD
 
 
 def idle_gap_threshold_ms(

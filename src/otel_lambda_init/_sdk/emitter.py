@@ -28,6 +28,7 @@ from .spans import (
     init_tracer,
     record_runtime_error,
 )
+from .verdict import first_invocation_verdict
 
 ProviderGetter = Callable[[], TracerProvider]
 
@@ -103,36 +104,14 @@ class InitSpanEmitter:
     # -- first invocation -----------------------------------------------------------------
     def verdict(self, first_invocation_start_ns: int) -> classify.InitVerdict:
         """The decision table applied to this sandbox's INIT and its first invocation."""
-        config = self._config()
-        init = self.timeline.init
-        end_ns = init.end_ns if init.end_ns is not None else first_invocation_start_ns
-        timeline = classify.InitTimeline(
-            init.start_ns, end_ns, init.phase, init.ready_ns, init.received_ns, init.platform_end_ns
-        )
-        present = self._external_extensions()
-        return classify.classify_first_invocation(
-            timeline,
+        return first_invocation_verdict(
+            self._config(),
+            self.env,
+            self.timeline.init,
             first_invocation_start_ns,
-            self.env.initialization_type,
-            config.proactive_threshold_ms,
-            classify.idle_gap_threshold_ms(
-                config.idle_gap_ms,
-                classify.DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS,
-                present and init.platform_end_ns is None,
-            ),
-            init.request_received_ns,
-            config.event_time_tolerance_ms,
-            present,
+            self._extensions_present,
+            self._span_start_ns(),  # an INIT re-run after the cap: the first attempt's start
         )
-
-    def _external_extensions(self) -> bool:
-        if self._extensions_present is None:
-            return False
-        try:
-            return self._extensions_present()
-        except Exception:
-            report_once("extensions-probe", "could not tell whether extensions are present")
-            return False
 
     def reports_init(self, config: Config) -> bool:
         """Inside a Lambda sandbox; outside one only when asked for (unit tests, scripts)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 
+from .._compat import dist_dependency_conflict
 from .._core.report import logger, report_once
 from .._probes.import_watch import ImportWatch
 
@@ -49,19 +50,15 @@ class Instrumentor:
         for watch in self.watches:
             watch.stop()
         try:
-            from opentelemetry.instrumentation.dependencies import (
-                get_dist_dependency_conflicts,
-            )
-
-            dist = self.entry_point.dist
-            conflict = None if dist is None else get_dist_dependency_conflicts(dist)
+            checked, conflict = dist_dependency_conflict(self.entry_point.dist)
             if conflict is not None:
                 if conflict.found or conflict.found_any:  # installed, at a version it refuses
                     report_once(f"instrumentor-{self.name}", str(conflict), exc_info=False)
                 else:
                     logger.debug("otel-lambda-init: %s not loaded: %s", self.name, conflict)
                 return
-            self.entry_point.load()().instrument(skip_dep_check=True)
+            # Unchecked (an older opentelemetry-instrumentation): the instrumentor checks itself.
+            self.entry_point.load()().instrument(skip_dep_check=checked)
         except Exception:
             report_once(
                 f"instrumentor-{self.name}",

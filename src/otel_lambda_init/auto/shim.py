@@ -125,10 +125,12 @@ def _load_our_modules() -> None:
 def _install_instrumentors() -> None:
     """``OTEL_LAMBDA_INIT_INSTRUMENTORS``: each loads when the function imports its library."""
     owner = sandbox()
-    if owner.config.instrumentors and not owner.config.disabled:
+    config = owner.config
+    # Under OTEL_LAMBDA_INIT_AUTO_INSTRUMENT, opentelemetry-instrument loaded them already.
+    if config.instrumentors and not config.disabled and not config.auto_instrument:
         from .instrumentors import install
 
-        owner.timed_setup(lambda: install(owner.config.instrumentors))
+        owner.timed_setup(lambda: install(config.instrumentors))
 
 
 def _instrument(fn: Callable[..., Any], provider: TracerProvider) -> Callable[..., Any]:

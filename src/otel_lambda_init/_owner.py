@@ -272,6 +272,9 @@ class SandboxInstrumentation:
             import atexit
 
             atexit.register(self._flush_at_exit, built.provider)
+            # Ours to keep: a handler replacing the global provider later (a test helper's
+            # reset, a framework's own) takes its spans there, not ours.
+            self.use_provider(built.provider)
         return built.provider
 
     def _flush_at_exit(self, provider: TracerProvider) -> None:

@@ -282,7 +282,11 @@ def test_a_second_sigterm_during_the_shutdown_export_does_not_cut_it_short(
     from otel_lambda_sim.receiver import Behaviour
 
     receiver.behaviour = Behaviour(delay_s=0.3)
-    with running_sandbox("manual_app.handler", receiver) as sandbox:
+    # SIGTERM reaches Python only under a python3.12+ managed runtime (awslambdaric's polling
+    # thread); the simulator now defaults to its own interpreter's runtime.
+    with running_sandbox(
+        "manual_app.handler", receiver, execution_env="AWS_Lambda_python3.12"
+    ) as sandbox:
         assert sandbox.wait_init(30).ok
         pid = sandbox.pid
         assert pid is not None

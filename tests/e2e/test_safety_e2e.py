@@ -315,3 +315,15 @@ def test_a_handler_changing_the_process_before_the_deferred_build_keeps_its_span
     assert [r.status for r in results] == ["success"] * 3
     spans = receiver.spans()  # the sandbox has exited: every export has arrived
     assert len(invocation_spans(spans)) == 3 and len(init_spans(spans)) == 1
+
+
+def test_a_handler_replacing_the_global_provider_keeps_the_wrapper_routes_spans(
+    receiver: OtlpReceiver,
+) -> None:
+    env = {"AWS_LAMBDA_EXEC_WRAPPER": installed_wrapper(), "ATTACK": "replace-provider"}
+    with running_sandbox("attack_app.handler", receiver, code_dir=SAFETY, env=env) as sandbox:
+        assert sandbox.wait_init(30).status == "done"
+        results = [sandbox.invoke({"n": n}, timeout=30) for n in range(3)]
+    assert [r.status for r in results] == ["success"] * 3
+    spans = receiver.spans()  # the sandbox has exited: every export has arrived
+    assert len(invocation_spans(spans)) == 3 and len(init_spans(spans)) == 1

@@ -38,7 +38,11 @@ def test_a_request_received_before_init_end_waited_and_says_how_long(
     (init,) = spans(exporter, "init fn")
     assert first.attributes["faas.coldstart"] is True
     assert first.attributes["lambda_init.classified_by"] == "event-time"
-    assert 249 <= first.attributes["lambda_init.caller_wait_ms"] <= 280
+    # INIT ended when the handler was decorated (the init span's end): the wait is measured
+    # from there, however long the host took to get to the decoration.
+    waited_ms = (init.end_time or 0) / 1e6 - received_ms
+    assert waited_ms >= 249
+    assert abs(first.attributes["lambda_init.caller_wait_ms"] - waited_ms) <= 1.0
     assert (
         init.attributes["lambda_init.caller_wait_ms"]
         == first.attributes["lambda_init.caller_wait_ms"]

@@ -29,6 +29,43 @@ _RETRY_MAX_S = 5.0
 """Longest pause between event/next retries after failures (they double from 50 ms)."""
 
 
+def register_extension(runtime_api: str, events: list[str]) -> str:
+    """Register an internal extension for ``events`` and return its identifier; raises when
+    Lambda refuses (INIT over, not a sandbox)."""
+    conn = LocalHTTPConnection(runtime_api, timeout=2.0)
+    try:
+        conn.request(
+            "POST",
+            _REGISTER_PATH,
+            body=json.dumps({"events": events}),
+            headers={"Lambda-Extension-Name": EXTENSION_NAME},
+        )
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"register answered {response.status}: {body[:200]!r}")
+        extension_id = response.getheader("Lambda-Extension-Identifier")
+        if not extension_id:
+            raise RuntimeError("register answered without Lambda-Extension-Identifier")
+        return extension_id
+    finally:
+        conn.close()
+
+
+def next_event(conn: LocalHTTPConnection, extension_id: str | None) -> dict[str, Any]:
+    """One blocking event/next call; raises on a failed call or an answer that is no event."""
+    conn.request("GET", _NEXT_PATH, headers={"Lambda-Extension-Identifier": extension_id or ""})
+    response = conn.getresponse()
+    body = response.read()
+    if response.status != 200:
+        raise RuntimeError(f"event/next answered {response.status}")
+    event = json.loads(body or b"{}")
+    if not isinstance(event, dict):
+        # A 200 with "null" or a list: nothing to act on; next is called again.
+        raise ValueError(f"event/next answered a {type(event).__name__}, not an event")
+    return event
+
+
 class ShutdownSignalExtension:
     """One internal extension per runtime process, registered during INIT for no events."""
 
@@ -39,24 +76,7 @@ class ShutdownSignalExtension:
 
     def register(self) -> None:
         """Register; raises if Lambda refuses (e.g. INIT is already over)."""
-        conn = LocalHTTPConnection(self.runtime_api, timeout=2.0)
-        try:
-            conn.request(
-                "POST",
-                _REGISTER_PATH,
-                body=json.dumps({"events": []}),
-                headers={"Lambda-Extension-Name": EXTENSION_NAME},
-            )
-            response = conn.getresponse()
-            body = response.read()
-            if response.status != 200:
-                raise RuntimeError(f"register answered {response.status}: {body[:200]!r}")
-            extension_id = response.getheader("Lambda-Extension-Identifier")
-            if not extension_id:
-                raise RuntimeError("register answered without Lambda-Extension-Identifier")
-            self.extension_id = extension_id
-        finally:
-            conn.close()
+        self.extension_id = register_extension(self.runtime_api, [])
         os.environ[_OWNER_ENV] = str(os.getpid())
 
     def start(self) -> None:
@@ -72,7 +92,7 @@ class ShutdownSignalExtension:
         unexpected = 0  # answers in a row that were not a blocking wait: failures or events
         while True:
             try:
-                event = self._next(conn)
+                event = next_event(conn, self.extension_id)
             except Exception:
                 report_once("extension-next", "the extension's event/next call failed")
                 conn.close()
@@ -85,20 +105,6 @@ class ShutdownSignalExtension:
                 report_once("extension-event", "the extension was sent an event it never asked for")
             time.sleep(min(_RETRY_MAX_S, 0.05 * 2 ** min(unexpected, 7)))
             unexpected += 1
-
-    def _next(self, conn: LocalHTTPConnection) -> dict[str, Any]:
-        conn.request(
-            "GET", _NEXT_PATH, headers={"Lambda-Extension-Identifier": self.extension_id or ""}
-        )
-        response = conn.getresponse()
-        body = response.read()
-        if response.status != 200:
-            raise RuntimeError(f"event/next answered {response.status}")
-        event = json.loads(body or b"{}")
-        if not isinstance(event, dict):
-            # A 200 with "null" or a list: nothing to act on; next is called again.
-            raise ValueError(f"event/next answered a {type(event).__name__}, not an event")
-        return event
 
 
 def is_foreign_process() -> bool:

@@ -12,7 +12,6 @@ answers when the runtime posts it): the export is billed, not waited for.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -20,11 +19,9 @@ from typing import Any
 
 from .._core.report import report_once
 from .._delivery.deadline import parse_deadline_ms, seconds_left
-from .._delivery.extension import EXTENSION_NAME
+from .._delivery.extension import next_event, register_extension
 from .._delivery.local_http import LocalHTTPConnection
 
-_REGISTER_PATH = "/2020-01-01/extension/register"
-_NEXT_PATH = "/2020-01-01/extension/event/next"
 _RETRY_MAX_S = 5.0
 _NO_ID = ""
 """A finished request whose request id could not be read: still this invocation's (Lambda
@@ -44,23 +41,7 @@ class InvokeExtension:
 
     def register(self) -> None:
         """Register for INVOKE; raises when Lambda refuses (INIT over, not a sandbox)."""
-        conn = LocalHTTPConnection(self.runtime_api, timeout=2.0)
-        try:
-            conn.request(
-                "POST",
-                _REGISTER_PATH,
-                body=json.dumps({"events": ["INVOKE"]}),
-                headers={"Lambda-Extension-Name": EXTENSION_NAME},
-            )
-            response = conn.getresponse()
-            body = response.read()
-            if response.status != 200:
-                raise RuntimeError(f"register answered {response.status}: {body[:200]!r}")
-            self.extension_id = response.getheader("Lambda-Extension-Identifier")
-            if not self.extension_id:
-                raise RuntimeError("register answered without Lambda-Extension-Identifier")
-        finally:
-            conn.close()
+        self.extension_id = register_extension(self.runtime_api, ["INVOKE"])
 
     def start(self) -> None:
         threading.Thread(target=self._run, name="otel-lambda-init-web-ext", daemon=True).start()
@@ -91,7 +72,7 @@ class InvokeExtension:
         failures = 0
         while True:
             try:
-                event = self._next(conn)
+                event = next_event(conn, self.extension_id)
                 failures = 0
             except Exception:
                 report_once("web-extension-next", "the extension's event/next call failed")
@@ -126,16 +107,3 @@ class InvokeExtension:
                 self._export(timeout_s)
         except Exception:
             report_once("web-extension-export", "the export after a response failed")
-
-    def _next(self, conn: LocalHTTPConnection) -> dict[str, Any]:
-        conn.request(
-            "GET", _NEXT_PATH, headers={"Lambda-Extension-Identifier": self.extension_id or ""}
-        )
-        response = conn.getresponse()
-        body = response.read()
-        if response.status != 200:
-            raise RuntimeError(f"event/next answered {response.status}")
-        event = json.loads(body or b"{}")
-        if not isinstance(event, dict):
-            raise ValueError(f"event/next answered a {type(event).__name__}, not an event")
-        return event

@@ -317,3 +317,18 @@ def web_route(
         report_once("web-setup", "setup failed; the app is served uninstrumented")
         return None
     return route
+
+
+class WrappedApp:
+    """What the ASGI and WSGI middlewares share: the app they wrap and this process's route."""
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        tracer_provider: TracerProvider | None = None,
+        flush: str | None = None,
+        trace_mode: str | None = None,
+    ) -> None:
+        self.app = app
+        self._route = web_route(tracer_provider, flush, trace_mode)

@@ -10,29 +10,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from opentelemetry.trace import TracerProvider
-
 from ._headers import LAMBDA_CONTEXT, REQUEST_CONTEXT
-from ._route import web_route
+from ._route import WrappedApp
 
 _LAMBDA_CONTEXT = LAMBDA_CONTEXT.encode()
 _REQUEST_CONTEXT = REQUEST_CONTEXT.encode()
 _MAX_PROPAGATION_BYTES = 8192
 
 
-class OtelLambdaInitMiddleware:
+class OtelLambdaInitMiddleware(WrappedApp):
     """Wraps an ASGI app; every request is passed to it unchanged, exactly once."""
-
-    def __init__(
-        self,
-        app: Any,
-        *,
-        tracer_provider: TracerProvider | None = None,
-        flush: str | None = None,
-        trace_mode: str | None = None,
-    ) -> None:
-        self.app = app
-        self._route = web_route(tracer_provider, flush, trace_mode)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         route = self._route

@@ -13,27 +13,15 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from opentelemetry import context as context_api
-from opentelemetry.trace import TracerProvider
 
-from ._route import Request, WebRoute, web_route
+from ._route import Request, WebRoute, WrappedApp
 
 _PROPAGATION_PREFIX = "HTTP_"
 _MAX_PROPAGATION_CHARS = 8192
 
 
-class OtelLambdaInitWSGIMiddleware:
+class OtelLambdaInitWSGIMiddleware(WrappedApp):
     """Wraps a WSGI app; every request is passed to it unchanged, exactly once."""
-
-    def __init__(
-        self,
-        app: Any,
-        *,
-        tracer_provider: TracerProvider | None = None,
-        flush: str | None = None,
-        trace_mode: str | None = None,
-    ) -> None:
-        self.app = app
-        self._route = web_route(tracer_provider, flush, trace_mode)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         route = self._route

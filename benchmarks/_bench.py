@@ -13,6 +13,10 @@ import statistics
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from otel_lambda_sim.sandbox import Sandbox
 
 HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
@@ -244,3 +248,20 @@ def otlp_env(endpoint: str) -> dict[str, str]:
         "OTEL_LOGS_EXPORTER": "none",
         "OTEL_SERVICE_NAME": "bench-fn",
     }
+
+
+def cold_start(sandbox: Sandbox, failures: list[str], timeout: float) -> float | None:
+    """Start ``sandbox`` and wait for its INIT: INIT in ms (process start to the runtime's
+    first ``next``), or None with the reason added to ``failures``."""
+    sandbox.start()
+    outcome = sandbox.wait_init(timeout)
+    if not outcome.ok:
+        failures.append(f"INIT {outcome.status}: {outcome.message}")
+        return None
+    return (sandbox.api.runtime_ready_ns - sandbox.api.init_start_ns) / 1e6
+
+
+def check_logs(logs: str, failures: list[str]) -> None:
+    """A traceback in the sandbox's log is a failure of the route, even when it answered."""
+    if "Traceback" in logs:
+        failures.append("traceback in the sandbox log:\n" + logs[-2000:])

@@ -30,6 +30,8 @@ from pathlib import Path
 from _bench import (
     HERE,
     alternate,
+    check_logs,
+    cold_start,
     fmt,
     machine_line,
     median,
@@ -129,12 +131,9 @@ def run_once(route: Route, receiver: OtlpReceiver) -> Callable[[], float | None]
             route.handler, HANDLERS, env=env, layer_dirs=route.layer_dirs, function_name="bench-fn"
         )
         try:
-            sandbox.start()
-            outcome = sandbox.wait_init(30)
-            if not outcome.ok:
-                route.failures.append(f"INIT {outcome.status}: {outcome.message}")
+            init_ms = cold_start(sandbox, route.failures, 30)
+            if init_ms is None:
                 return None
-            init_ms = (sandbox.api.runtime_ready_ns - sandbox.api.init_start_ns) / 1e6
             pending = sandbox.submit({"n": 0})
             if not pending.wait_response(30):
                 route.failures.append("first invocation: no response")
@@ -157,8 +156,7 @@ def run_once(route: Route, receiver: OtlpReceiver) -> Callable[[], float | None]
         finally:
             logs = sandbox.logs()
             sandbox.kill()
-        if "Traceback" in logs:
-            route.failures.append("traceback in the sandbox log:\n" + logs[-2000:])
+        check_logs(logs, route.failures)
         route.init_ms.append(init_ms)
         route.first_ms.append(first.duration_ms)
         route.first_done_ms.append((first.completed_ns - first.start_ns) / 1e6)

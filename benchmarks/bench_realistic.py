@@ -38,6 +38,8 @@ from pathlib import Path
 
 from _bench import (
     alternate,
+    check_logs,
+    cold_start,
     fmt,
     machine_line,
     median,
@@ -145,12 +147,9 @@ def run_once(
             route.handler, HANDLERS, env=env, layer_dirs=route.layer_dirs, function_name="bench-fn"
         )
         try:
-            sandbox.start()
-            outcome = sandbox.wait_init(60)
-            if not outcome.ok:
-                route.failures.append(f"INIT {outcome.status}: {outcome.message}")
+            init_ms = cold_start(sandbox, route.failures, 60)
+            if init_ms is None:
                 return None
-            init_ms = (sandbox.api.runtime_ready_ns - sandbox.api.init_start_ns) / 1e6
             first = sandbox.invoke({"n": 0}, timeout=60)
             cpu = cpu_ms(sandbox.pid)  # the runtime has asked for its next event
             for n in range(WARM_INVOCATIONS):
@@ -177,8 +176,7 @@ def run_once(
         finally:
             logs = sandbox.logs()
             sandbox.kill()
-        if "Traceback" in logs:
-            route.failures.append("traceback in the sandbox log:\n" + logs[-2000:])
+        check_logs(logs, route.failures)
         route.init_ms.append(init_ms)
         route.first_ms.append(first.duration_ms)
         route.first_done_ms.append((first.completed_ns - first.start_ns) / 1e6)

@@ -1,19 +1,8 @@
 """A real function's shape, uninstrumented: an S3 client (boto3) and a requests session made
 at INIT, both called on every invocation (against the benchmark's local stub server)."""
 
-import os
-
-import boto3
-import requests
-
-STUB = os.environ["REALISTIC_STUB_URL"]
-
-s3 = boto3.client("s3", endpoint_url=STUB, region_name="us-east-1")
-http = requests.Session()
+from realistic_work import call_services
 
 
 def handler(event, context):
-    obj = s3.get_object(Bucket="orders", Key="latest.json")
-    body = obj["Body"].read()
-    prices = http.get(f"{STUB}/api/prices", timeout=5)
-    return {"ok": True, "s3_bytes": len(body), "prices": prices.status_code}
+    return call_services()

@@ -14,6 +14,7 @@ import pytest
 from lambda_harness import init_spans, invocation_spans, running_sandbox
 
 from otel_lambda_sim.receiver import Behaviour, OtlpReceiver
+from otel_lambda_sim.sandbox import Sandbox
 
 HANDLER = "manual_app.handler"
 S = 1_000_000_000
@@ -30,13 +31,20 @@ def our_extension(sandbox):  # type: ignore[no-untyped-def]
     return extension
 
 
-def test_after_response_caller_is_answered_before_a_slow_export_finishes(
-    receiver: OtlpReceiver,
-) -> None:
+@contextlib.contextmanager
+def slow_receiver_sandbox(receiver: OtlpReceiver) -> Iterator[Sandbox]:
+    """A sandbox past its INIT whose exports wait 2 s for the receiver (flush timeout 5 s)."""
     receiver.behaviour = Behaviour(delay_s=2.0)
     env = {"OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS": "5000"}
     with running_sandbox(HANDLER, receiver, env=env) as sandbox:
         assert sandbox.wait_init(30).status == "done"
+        yield sandbox
+
+
+def test_after_response_caller_is_answered_before_a_slow_export_finishes(
+    receiver: OtlpReceiver,
+) -> None:
+    with slow_receiver_sandbox(receiver) as sandbox:
         extension = our_extension(sandbox)
         assert not extension.external  # registered by the runtime process
         assert extension.events == []  # for SIGTERM only: never part of an invocation
@@ -140,10 +148,7 @@ def test_the_export_after_a_late_response_is_cut_to_the_deadline_and_nothing_is_
 ) -> None:
     # The function timeout covers the time after the response too: an export that ran past
     # the deadline would turn a finished invocation into a timeout.
-    receiver.behaviour = Behaviour(delay_s=2.0)
-    env = {"OTEL_LAMBDA_INIT_FLUSH_TIMEOUT_MS": "5000"}
-    with running_sandbox(HANDLER, receiver, env=env) as sandbox:
-        assert sandbox.wait_init(30).status == "done"
+    with slow_receiver_sandbox(receiver) as sandbox:
         deadline_ms = int(time.time() * 1000) + 1_000
         late = sandbox.invoke({"sleep_s": 0.8}, deadline_ms=deadline_ms, timeout=30)
         assert late.status == "success"

@@ -10,6 +10,7 @@ and end, import tracer, state file), ``SpanReactions`` (the init span, open invo
 
 Parts are made on first use (``_part``): ``import otel_lambda_init`` runs on every cold
 start's path and must not pay for the OpenTelemetry SDK before something needs a span.
+See docs/architecture.md.
 """
 
 from __future__ import annotations

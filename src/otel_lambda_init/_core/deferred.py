@@ -4,7 +4,8 @@ INIT, and what the first invocation must remember so its spans can be built afte
 Most of the wrapper route's INIT cost is importing the OpenTelemetry API and SDK. When nothing
 in the process needs a live span before the first response is posted, INIT and the first
 invocation are kept as plain timestamps here and their spans are built, with the same names,
-attributes, children, link and parentage, once the caller has its answer.
+attributes, children, link and parentage, once the caller has its answer. See
+docs/wrapper.md, "Deferred INIT".
 """
 
 from __future__ import annotations

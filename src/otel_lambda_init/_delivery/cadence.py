@@ -1,17 +1,8 @@
 """Export cadence for busy sandboxes: after-response exports at most every N ms.
 
-Every after-response export keeps the sandbox busy (one OTLP request, a thread hand-off)
-before the runtime's ``next`` lets Lambda hand it the next request. A sandbox serving many
-requests a second can batch the spans of several invocations into one export instead.
-
-What can be lost: spans wait in memory (recorded, or in the span processor's queue) while the
-sandbox is frozen
-(nothing is lost by a freeze: the queue thaws with the process). At shutdown, python3.12+
-runtimes deliver SIGTERM to our handler, which exports what waits. On python3.10/3.11
-awslambdaric does not let a Python SIGTERM handler run, so a sandbox shut down between
-exports loses the spans of the invocations since the last export (at most N ms of them),
-and an idle sandbox keeps its last batch until its next invocation. The default, 0, exports
-after every invocation.
+Spans in between wait in memory; SIGTERM exports them on python3.12+, while on 3.10/3.11 a
+sandbox shut down between exports loses at most N ms of them. The default, 0, exports after
+every invocation. See docs/delivery.md, "Export cadence for busy sandboxes".
 """
 
 from __future__ import annotations

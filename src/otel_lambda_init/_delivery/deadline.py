@@ -1,11 +1,9 @@
 """The invocation's deadline as a bound on our own work after the response.
 
-Lambda's function timeout covers the whole invocation phase, including whatever runs between
-the runtime posting the response and every ``next``. Our export there must end before the
-deadline, with a margin, or it would turn a finished invocation into a timeout. (The
-deadline header is taken by the runtime hooks from the runtime client's request, as text,
-and parsed here after the response; a missing or unreadable one leaves only the flush
-timeout as the bound.)
+Lambda's function timeout covers the time between the runtime's post and every ``next``, so
+our export there ends before the deadline, with a margin. The header is kept as text by the
+runtime hooks and parsed here after the response; without one the flush timeout alone bounds
+the export. See docs/delivery.md.
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
 """The internal Lambda extension: registered only so that Lambda sends SIGTERM at shutdown.
 
-With any extension registered, Lambda sends the runtime SIGTERM (and 500 ms for internal
-extensions) before it shuts the sandbox down: our only chance to export an INIT nobody used.
-This one registers for no events (internal extensions may not register for SHUTDOWN), calls
-``next`` once so that INIT can end, and is never sent an event after that, so Lambda never
-waits for it during an invocation: warm invocations pay nothing for it. (The runtime's own
-thread does the after-response export, policy.py.)
+It registers for no events (internal extensions may not register for SHUTDOWN) and calls
+``next`` once so that INIT can end; Lambda never waits for it during an invocation. SIGTERM is
+the only chance to export an INIT nobody used. See docs/delivery.md, "Shutdown".
 """
 
 from __future__ import annotations

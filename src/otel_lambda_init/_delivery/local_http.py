@@ -1,12 +1,9 @@
 """The few HTTP/1.1 calls the internal extension makes to the Extensions API on localhost.
 
-``http.client`` would do, but importing it pulls in ``email.parser`` and ``ssl`` during INIT
-(about 10-20 ms of a cold start, measured with ``python -X importtime``), and parsing each
-INVOKE event's headers through ``email`` costs about 0.2 ms of the time the sandbox stays
-busy per invocation. This speaks just what the Extensions API needs: one keep-alive
+Not ``http.client``, whose import pulls ``email`` and ``ssl`` into INIT: one keep-alive
 connection, a request with a body, a response with ``Content-Length``, chunked or
-read-to-close framing. It keeps ``http.client.HTTPConnection``'s names for what the
-extension uses (``request``, ``getresponse``, ``sock``, ``close``).
+read-to-close framing, under ``HTTPConnection``'s names (``request``, ``getresponse``,
+``sock``, ``close``).
 """
 
 from __future__ import annotations

@@ -1,21 +1,11 @@
 """One delivery policy: every trigger that must get spans out of the sandbox goes here.
 
-After an invocation the configured mode decides (``after-response``: exported once the
-caller has its response; ``sync``: a bounded flush before the handler returns; ``none``:
-someone else flushes). At INIT end (``separate`` mode), at an INIT error, before a SnapStart
-snapshot and at shutdown the spans are flushed now, bounded, whatever the mode: the process
-may not live to export them later.
-
-``after-response`` runs on the runtime's own thread, right after the runtime client posted
-the response and before its next ``next`` (the runtime hooks see both): Lambda has answered
-the caller and hands this sandbox no other request until that ``next``, so the export is off
-the caller's path and keeps the sandbox busy only as long as the export itself. An internal
-extension registered for no events (extension.py) keeps SIGTERM at shutdown. Where the
-runtime client's post cannot be seen, delivery falls back to ``sync`` (said once).
-
-(The first design held each invocation open with an extension registered for INVOKE. It
-cost more than ``sync``: a thread hand-off per invocation in the handler, the extension's
-thread waking while the handler ran, and one more round trip before the sandbox was free.)
+After an invocation the configured mode decides (``after-response``: exported on the runtime's
+thread between its post of the response and its next ``next``; ``sync``: a bounded flush
+before the handler returns; ``none``: someone else flushes). At INIT end (``separate``), an
+INIT error, before a SnapStart snapshot and at shutdown the spans are flushed now, bounded,
+whatever the mode. Where the runtime client's post cannot be seen, ``sync`` (said once).
+See docs/delivery.md.
 """
 
 from __future__ import annotations

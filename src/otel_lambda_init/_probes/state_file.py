@@ -1,15 +1,11 @@
 """The sandbox-local state file: one small JSON history per sandbox in its temporary
 directory (``/tmp`` in Lambda), read at INIT start and rewritten at each transition.
 
-It is a hint, never trusted: validated field by field (``_core/history.py``), size-capped,
-never following a link, and ignored with one log line when anything is off.
-
-INIT transitions rewrite the whole file (write then rename, ~0.9 ms cold on a disk-backed
-``/tmp``). The invocation counter changes on every invocation, in the sandbox's busy time, so
-it is written in place instead: the file starts with ``{"invocations":`` and a number padded
-with spaces to a fixed width (whitespace is valid JSON), and a 20-byte ``pwrite`` through the
-descriptor of the file we created replaces it (tens of microseconds; a small write is never
-seen half done by a reader).
+A hint, never trusted: validated field by field (``_core/history.py``), size-capped, never
+following a link, ignored with one log line when anything is off. INIT transitions rewrite
+the file (write then rename); the invocation counter, a space-padded number at the start of
+the JSON, is replaced in place by one small ``pwrite``. See docs/delivery.md,
+"Sandbox-local state".
 """
 
 from __future__ import annotations

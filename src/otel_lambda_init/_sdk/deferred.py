@@ -1,15 +1,10 @@
 """The wrapper route's handler while INIT and the first invocation are deferred.
 
-It imports nothing from OpenTelemetry until it must. The first invocation runs the user's
-function between two timestamps; once the runtime has posted the response, delivery asks
-this object to ``force_flush`` (on its flush thread, inside the after-response window) and it
-then builds the provider, replays the first invocation's span with its real start and end
-times through the same ``HandlerInstrumentation`` as live ones (so the init span, children,
-link and parentage are identical), and flushes. From then on it is the live wrapper.
-
-If OpenTelemetry is imported while the first invocation runs (the handler imports it lazily),
-the provider is built at that moment and the invocation's span is started live, back-dated to
-the invocation's start and made current, so the user's spans nest under it as usual.
+It imports nothing from OpenTelemetry until it must: after the first response, delivery's
+``force_flush`` builds the provider and replays the first invocation's span with its real
+times through the same ``HandlerInstrumentation`` as live ones, then it is the live wrapper.
+If OpenTelemetry is imported during that invocation, its span starts live there, back-dated.
+See docs/wrapper.md, "Deferred INIT".
 """
 
 from __future__ import annotations

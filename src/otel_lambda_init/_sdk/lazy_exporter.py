@@ -1,11 +1,8 @@
 """A span exporter that imports and builds the real OTLP exporter on its first export.
 
-Importing the SDK's OTLP/HTTP exporter (protobuf classes, an HTTP client) costs tens of
-milliseconds, and INIT is on the caller's path for every cold start somebody waited for.
-With ``OTEL_LAMBDA_INIT_FLUSH=after-response`` the first export runs after the caller has its
-response, so deferring the import there takes it off the caller's path altogether
-(``benchmarks/`` has the figures). In ``sync`` mode the cost only moves from INIT into the
-first invocation.
+With after-response delivery the first export runs after the caller has its response, so the
+exporter's import leaves INIT and the caller's path; in ``sync`` mode it only moves into the
+first invocation. See docs/performance.md.
 """
 
 from __future__ import annotations

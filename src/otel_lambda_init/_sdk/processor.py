@@ -1,18 +1,11 @@
 """A SpanProcessor that puts the init span beside another instrumentor's invocation span.
 
-With ``opentelemetry-instrumentation-aws-lambda`` (or any instrumentor) creating the
-invocation span, this processor recognises that span in ``on_start`` and does what our own
-handler wrapper does: the first invocation gets the init span (placed per
-``OTEL_LAMBDA_INIT_TRACE``), the link and the attributes; every invocation gets
-``lambda_init.sandbox_invocation``. It never creates an invocation span of its own.
-
-Recognised as an invocation span: kind SERVER or CONSUMER, not a child of a local span, and
-either carrying ``faas.invocation_id``/``faas.trigger`` at start, or made by the upstream
-aws-lambda instrumentation (whose versions before 0.61b0 set their attributes only after
-start), or started while the runtime is serving an invocation and nothing took it yet.
-The SDK's multi-processor lets an exception in ``on_start`` reach the code starting the
-span (the user's handler), so every hook is guarded, and re-entrant calls (the init span we
-start from inside ``on_start``) are ignored.
+It recognises the invocation span (``opentelemetry-instrumentation-aws-lambda``'s or any
+instrumentor's) in ``on_start`` and adds what our own handler wrapper adds: the init span, the
+link and the attributes on the first invocation, ``lambda_init.sandbox_invocation`` on every
+one; it never creates an invocation span. Every hook is guarded (the SDK's multi-processor
+would let an exception reach the handler) and ignores re-entrant calls. What counts as an
+invocation span: docs/upstream.md.
 """
 
 from __future__ import annotations

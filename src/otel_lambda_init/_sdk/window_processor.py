@@ -1,11 +1,9 @@
 """A span processor for after-response delivery: spans wait in memory until a flush.
 
-Under after-response delivery every export is asked for: by the internal extension once the
-caller has its response (every invocation, or at the export cadence), at SIGTERM, before a
-snapshot. The SDK's ``BatchSpanProcessor`` would add a worker thread to each of those flushes
-(one more hand-off, two more thread wake-ups while the sandbox is kept busy) and export on
-its own timer too, in the middle of a later invocation. This processor keeps ended spans in a
-list and exports them on the flushing thread itself, only when flushed.
+Ended spans are kept in a list and exported on the flushing thread itself, only when
+delivery flushes (after the response, at the export cadence, at SIGTERM, before a snapshot):
+no worker thread and no timer firing inside a later invocation, as ``BatchSpanProcessor``
+would have. See docs/delivery.md.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ When nothing in the process needs a live span (``_core.deferred.why_not_defer``)
 builds nothing from the SDK during INIT: INIT and the first invocation are recorded as plain
 facts and built after the first response (``_sdk.deferred.DeferredHandler``). Whoever
 imports ``opentelemetry.trace`` first (the function's module during INIT, the handler during
-its first call) gets the provider built at that moment, as without deferral.
+its first call) gets the provider built at that moment, as without deferral. See
+docs/wrapper.md, "Deferred INIT".
 """
 
 from __future__ import annotations

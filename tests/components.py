@@ -20,7 +20,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,10 +170,23 @@ class RieInvocation:
 class Rie(Process):
     """aws-lambda-rie running one runtime command (INIT starts at the first invoke)."""
 
-    def __init__(self, command: list[str], cwd: Path, env: dict[str, str], log_path: Path):
+    what = "aws-lambda-rie"  # who exited, in the failure message
+    invoke_timeout_s = 60.0
+
+    def __init__(
+        self,
+        command: list[str],
+        cwd: Path,
+        env: dict[str, str],
+        log_path: Path,
+        *,
+        launcher: Sequence[str] = (),
+        listen_s: float = 20,
+    ):
         self.port = free_port()
         self.api_port = free_port()
         args = [
+            *launcher,
             component_bin("RIE_BIN"),
             "--runtime-interface-emulator-address",
             f"127.0.0.1:{self.port}",
@@ -182,19 +195,21 @@ class Rie(Process):
             *command,
         ]
         super().__init__(args, log_path, cwd=cwd, env=env)
-        wait_until(lambda: port_open(self.port) or self._died(), 20, "RIE to listen")
+        wait_until(lambda: port_open(self.port) or self._died(), listen_s, "RIE to listen")
 
     def _died(self) -> bool:
         if self.proc.poll() is not None:
-            raise AssertionError(f"aws-lambda-rie exited {self.proc.returncode}:\n{self.logs()}")
+            raise AssertionError(f"{self.what} exited {self.proc.returncode}:\n{self.logs()}")
         return False
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/2015-03-31/functions/function/invocations"
 
-    def invoke(self, event: Any, timeout: float = 60) -> RieInvocation:
+    def invoke(self, event: Any, timeout: float | None = None) -> RieInvocation:
         start = time.perf_counter()
+        if timeout is None:
+            timeout = self.invoke_timeout_s
         status, payload = http_json("POST", self.url, event, timeout=timeout)
         return RieInvocation(status, payload, time.perf_counter() - start)
 

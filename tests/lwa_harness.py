@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,14 +21,9 @@ from typing import Any
 import pytest
 from components import (
     COMPONENTS_SCRIPT,
-    Process,
-    RieInvocation,
-    component_bin,
+    Rie,
     free_port,
-    http_json,
-    port_open,
     sandbox_env,
-    wait_until,
 )
 
 WEB_APPS = Path(__file__).parent / "web_apps"
@@ -73,15 +67,17 @@ def namespace_command() -> list[str]:
     return ["unshare", "--mount", "--propagation", "private", *user]
 
 
-class LwaSandbox(Process):
+class LwaSandbox(Rie):
     """RIE with the adapter as an external extension and ``run.sh`` as the function."""
+
+    what = "the sandbox"
+    invoke_timeout_s = 90.0
 
     def __init__(
         self, run_script: str, cwd: Path, user_env: dict[str, str], log_path: Path
     ) -> None:
         unshare = namespace_command()
         adapter = lwa_bin()
-        self.port = free_port()
         self.app_port = free_port()
         env = sandbox_env(
             AWS_LWA_PORT=str(self.app_port),
@@ -90,36 +86,8 @@ class LwaSandbox(Process):
             RUST_LOG=os.environ.get("RUST_LOG", "info"),
             **user_env,
         )
-        args = [
-            *unshare,
-            "sh",
-            "-c",
-            NAMESPACE_SCRIPT,
-            "lwa-sandbox",
-            component_bin("RIE_BIN"),
-            "--runtime-interface-emulator-address",
-            f"127.0.0.1:{self.port}",
-            "--runtime-api-address",
-            f"127.0.0.1:{free_port()}",
-            "sh",
-            run_script,
-        ]
-        super().__init__(args, log_path, cwd=cwd, env=env)
-        wait_until(lambda: port_open(self.port) or self._died(), 30, "RIE to listen")
-
-    def _died(self) -> bool:
-        if self.proc.poll() is not None:
-            raise AssertionError(f"the sandbox exited {self.proc.returncode}:\n{self.logs()}")
-        return False
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/2015-03-31/functions/function/invocations"
-
-    def invoke(self, event: Any, timeout: float = 90) -> RieInvocation:
-        start = time.perf_counter()
-        status, payload = http_json("POST", self.url, event, timeout=timeout)
-        return RieInvocation(status, payload, time.perf_counter() - start)
+        launcher = [*unshare, "sh", "-c", NAMESPACE_SCRIPT, "lwa-sandbox"]
+        super().__init__(["sh", run_script], cwd, env, log_path, launcher=launcher, listen_s=30)
 
 
 @contextmanager

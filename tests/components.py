@@ -21,7 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -228,16 +228,23 @@ class Rie(Process):
         return pids
 
 
+R = TypeVar("R", bound=Rie)
+
+
 @contextmanager
-def running_rie(
-    command: list[str], *, cwd: Path, env: dict[str, str], log_path: Path
-) -> Iterator[Rie]:
-    rie = Rie(command, cwd, env, log_path)
+def stopped_after(rie: R, terminate_s: float) -> Iterator[R]:
+    """``rie`` for the block, then stopped: SIGTERM (``terminate_s`` to exit), its group killed."""
     try:
         yield rie
     finally:
-        rie.terminate(timeout=10)
+        rie.terminate(timeout=terminate_s)
         rie.kill_group()
+
+
+def running_rie(
+    command: list[str], *, cwd: Path, env: dict[str, str], log_path: Path
+) -> AbstractContextManager[Rie]:
+    return stopped_after(Rie(command, cwd, env, log_path), 10)
 
 
 # --------------------------------------------------------------------------- collector

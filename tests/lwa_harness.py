@@ -13,8 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from components import (
     Rie,
     free_port,
     sandbox_env,
+    stopped_after,
 )
 
 WEB_APPS = Path(__file__).parent / "web_apps"
@@ -90,16 +90,10 @@ class LwaSandbox(Rie):
         super().__init__(["sh", run_script], cwd, env, log_path, launcher=launcher, listen_s=30)
 
 
-@contextmanager
 def running_lwa(
     run_script: str, *, env: dict[str, str], log_path: Path, cwd: Path = WEB_APPS
-) -> Iterator[LwaSandbox]:
-    sandbox = LwaSandbox(run_script, cwd, env, log_path)
-    try:
-        yield sandbox
-    finally:
-        sandbox.terminate(timeout=15)
-        sandbox.kill_group()
+) -> AbstractContextManager[LwaSandbox]:
+    return stopped_after(LwaSandbox(run_script, cwd, env, log_path), 15)
 
 
 def http_api_event(path: str, time_epoch_ms: int | None = None, **headers: str) -> dict[str, Any]:

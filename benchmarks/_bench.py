@@ -12,6 +12,7 @@ import os
 import statistics
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -248,6 +249,22 @@ def otlp_env(endpoint: str) -> dict[str, str]:
         "OTEL_LOGS_EXPORTER": "none",
         "OTEL_SERVICE_NAME": "bench-fn",
     }
+
+
+@dataclass
+class ColdStartRoute:
+    """One way of running a function in a cold sandbox, and what its rounds measured (ms, MB)."""
+
+    name: str
+    handler: str
+    env: dict[str, str] = field(default_factory=dict)
+    layer_dirs: list[Path] = field(default_factory=list)
+    exports: bool = True
+    init_ms: list[float] = field(default_factory=list)
+    first_ms: list[float] = field(default_factory=list)
+    first_done_ms: list[float] = field(default_factory=list)
+    rss_mb: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
 
 
 def cold_start(sandbox: Sandbox, failures: list[str], timeout: float) -> float | None:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from _bench import (
     HERE,
+    ColdStartRoute,
     alternate,
     check_logs,
     cold_start,
@@ -51,18 +52,8 @@ WARM_INVOCATIONS = 3
 
 
 @dataclass
-class Route:
-    name: str
-    handler: str
-    env: dict[str, str] = field(default_factory=dict)
-    layer_dirs: list[Path] = field(default_factory=list)
-    exports: bool = True
-    init_ms: list[float] = field(default_factory=list)
-    first_ms: list[float] = field(default_factory=list)
-    first_done_ms: list[float] = field(default_factory=list)
+class Route(ColdStartRoute):
     second_ms: list[float] = field(default_factory=list)
-    rss_mb: list[float] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
 
 
 def wrapper_path() -> str | None:

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from _bench import (
+    ColdStartRoute,
     alternate,
     check_logs,
     cold_start,
@@ -69,18 +70,8 @@ DATADOG = "datadog-lambda (library, no extension)"
 
 
 @dataclass
-class Route:
-    name: str
-    handler: str
-    env: dict[str, str] = field(default_factory=dict)
-    layer_dirs: list = field(default_factory=list)  # type: ignore[type-arg]
-    exports: bool = True
-    init_ms: list[float] = field(default_factory=list)
-    first_ms: list[float] = field(default_factory=list)
-    first_done_ms: list[float] = field(default_factory=list)
-    rss_mb: list[float] = field(default_factory=list)
+class Route(ColdStartRoute):
     cpu_ms: list[float] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
 
     def clear(self) -> None:
         for values in (self.init_ms, self.first_ms, self.first_done_ms, self.rss_mb, self.cpu_ms):

@@ -106,21 +106,22 @@ class Scenario:
         handler = handler or self.handler
         if not handler:
             raise ValueError("no handler: give one in the scenario or as --handler")
+        code = Path(code_dir or self.code_dir or ".")
+        settings: dict[str, Any] = {
+            "function_name": self.function_name,
+            "memory_mb": self.memory_mb,
+            "function_timeout_s": self.function_timeout_s,
+            "init_timeout_s": self.init_timeout_s,
+            "initialization_type": self.initialization_type,
+            "execution_env": self.execution_env,
+            "env": {**self.sandbox_env(), **(env or {})},
+            "layer_dirs": unpack_layers([*self.layers, *(layers or [])]),
+        }
         if self.web_adapter:
             from . import web_app
 
-            function = web_app.function_config(
-                handler,
-                Path(code_dir or self.code_dir or "."),
-                None if self.web_adapter == "LWA_BIN" else self.web_adapter,
-                function_name=self.function_name,
-                memory_mb=self.memory_mb,
-                function_timeout_s=self.function_timeout_s,
-                init_timeout_s=self.init_timeout_s,
-                initialization_type=self.initialization_type,
-                execution_env=self.execution_env,
-                env={**self.sandbox_env(), **(env or {})},
-            )
+            adapter = None if self.web_adapter == "LWA_BIN" else self.web_adapter
+            function = web_app.function_config(handler, code, adapter, **settings)
             if self.extension_init_ms is not None and function.extensions_dir is not None:
                 slow_extension.install(function.extensions_dir, self.extension_init_ms)
             return function
@@ -128,19 +129,7 @@ class Scenario:
         if self.extension_init_ms is not None:
             extensions_dir = Path(tempfile.mkdtemp(prefix="otel-lambda-ext-")) / "extensions"
             slow_extension.install(extensions_dir, self.extension_init_ms)
-        return FunctionConfig(
-            handler,
-            Path(code_dir or self.code_dir or "."),
-            function_name=self.function_name,
-            memory_mb=self.memory_mb,
-            function_timeout_s=self.function_timeout_s,
-            init_timeout_s=self.init_timeout_s,
-            initialization_type=self.initialization_type,
-            execution_env=self.execution_env,
-            env={**self.sandbox_env(), **(env or {})},
-            extensions_dir=extensions_dir,
-            layer_dirs=unpack_layers([*self.layers, *(layers or [])]),
-        )
+        return FunctionConfig.of(handler, code, extensions_dir=extensions_dir, **settings)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from otel_lambda_init._core.config import load_config
@@ -80,3 +83,33 @@ def test_a_phase_that_raises_after_init_keeps_only_the_type_when_messages_are_of
     (event,) = span.events
     assert event.attributes is not None and "exception.message" not in event.attributes
     assert event.attributes["exception.type"] == "ValueError"
+
+
+_STEP_ASIDE = """
+import os, signal
+from otel_lambda_init._delivery.shutdown import install_sigterm
+
+def users(signum, frame):
+    pass
+
+signal.signal(signal.SIGTERM, users)
+ours = install_sigterm(lambda budget: None)
+os.register_at_fork(after_in_child=ours.step_aside)
+pid = os.fork()
+if pid == 0:
+    os._exit(0 if signal.getsignal(signal.SIGTERM) is users else 3)
+child = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+mine = signal.getsignal(signal.SIGTERM) is ours
+ours.step_aside()
+ours.resume()
+print(child, mine, signal.getsignal(signal.SIGTERM) is ours)
+"""
+
+
+def test_a_forked_child_gets_back_the_sigterm_disposition_we_found() -> None:
+    """A child the function forks runs the user's SIGTERM disposition (here their handler),
+    the parent keeps ours, and a restore that forks takes it back."""
+    out = subprocess.run(
+        [sys.executable, "-c", _STEP_ASIDE], capture_output=True, text=True, timeout=60
+    )
+    assert out.stdout.split() == ["0", "True", "True"], out.stderr

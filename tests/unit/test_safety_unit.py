@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
+from typing import Any
 
 import pytest
 
@@ -113,3 +116,36 @@ def test_a_forked_child_gets_back_the_sigterm_disposition_we_found() -> None:
         [sys.executable, "-c", _STEP_ASIDE], capture_output=True, text=True, timeout=60
     )
     assert out.stdout.split() == ["0", "True", "True"], out.stderr
+
+
+class _Provider:
+    """A provider whose force_flush takes its spans at once and exports them when released."""
+
+    def __init__(self, spans: list[str], exported: list[str], release: Any = None) -> None:
+        self.spans, self.exported, self.release = spans, exported, release
+        self.started = threading.Event()
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        taken, self.spans = self.spans, []
+        self.started.set()
+        if self.release is not None:
+            self.release.wait(30)
+            time.sleep(0.05)  # the export's own round trip, after the collector answered
+        self.exported.extend(taken)
+        return True
+
+
+def test_the_shutdown_flush_waits_for_what_an_earlier_flush_took() -> None:
+    """Issue 25 item 6: under load the earlier (stuck) flush took the last invocation's span
+    too, the flush beside it found nothing and the process ended under that export."""
+    from otel_lambda_init._delivery.flush import BoundedFlusher
+
+    exported: list[str] = []
+    release = threading.Event()
+    earlier = _Provider(["init", "invocation 1", "invocation 2"], exported, release)
+    flusher = BoundedFlusher()
+    assert flusher.flush(earlier, 0.01) is False  # the after-response bound ran out
+    assert earlier.started.wait(30)
+    release.set()  # the collector answers now; the export is still on its way
+    assert flusher.flush(_Provider([], exported), 10.0, wait_for_earlier=True) is True
+    assert exported == ["init", "invocation 1", "invocation 2"]

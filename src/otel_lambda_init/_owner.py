@@ -68,6 +68,7 @@ class SandboxInstrumentation:
         self.runtime_client_was_loaded: bool | None = None
         self.exporters: list[LazySpanExporter] = []  # built by us: renewed after a restore
         self._provider: TracerProvider | None = None
+        self._trace_api: Any = None  # the opentelemetry.trace module the provider came from
         self._processor_providers: weakref.WeakSet[Any] = weakref.WeakSet()
         # The wrapper route's deferred INIT (auto/deferred.py), while the SDK is left out.
         self.deferred: Any = None
@@ -119,10 +120,12 @@ class SandboxInstrumentation:
         if self._provider is not None:
             return self._provider
         # Asked on every invocation: an import statement here costs the caller ~10 us with
-        # the cold caches of an idle sandbox; the module is looked up instead, once loaded.
-        loaded: Any = sys.modules.get("opentelemetry.trace")
+        # the cold caches of an idle sandbox; the module is looked up instead, once loaded,
+        # and kept: a handler that drops it from sys.modules still holds (and sets) this one.
+        loaded: Any = self._trace_api or sys.modules.get("opentelemetry.trace")
         if loaded is None:
             from opentelemetry import trace as loaded
+        self._trace_api = loaded
         return loaded.get_tracer_provider()
 
     def use_provider(self, provider: TracerProvider | None) -> None:

@@ -120,31 +120,28 @@ class _ExecTimer:
         if start_ns is None or not self._tracer.active:
             real(self._loader, module)
             return
-        record = self._open(module, name, start_ns)  # type: ignore[arg-type]
+        record = self._tracer.records.open(f"import {name}", CHILD_IMPORT, start_ns)
         try:
             real(self._loader, module)
         except BaseException:
-            self._close(record, failed=True)
+            self._close(record, module, failed=True)
             raise
-        self._close(record, failed=False)
+        self._close(record, module, failed=False)
 
-    def _open(self, module: Any, name: str, start_ns: int) -> Any:
-        tracer = self._tracer
-        spec = getattr(module, "__spec__", None)
-        origin = getattr(spec, "origin", None)
-        attrs = {v.IMPORT_ORIGIN: import_origin(origin, tracer.task_root, tracer.runtime_roots)}
-        return tracer.records.open(f"import {name}", CHILD_IMPORT, start_ns, attrs)
-
-    def _close(self, record: Any, *, failed: bool) -> None:
+    def _close(self, record: Any, module: Any, *, failed: bool) -> None:
         end_ns = time.time_ns()
         t0 = time.perf_counter_ns()
-        records = self._tracer.records
-        if record is not None:
-            slow = end_ns - record.start_ns >= self._tracer.threshold_ns
-            if failed:
-                record.error = "the import raised"
-            records.close(record, end_ns, keep=slow)
-        records.add_overhead(time.perf_counter_ns() - t0, bookkeeping=True)
+        tracer = self._tracer
+        slow = end_ns - record.start_ns >= tracer.threshold_ns
+        if slow:  # only a kept record needs its origin: most imports are fast
+            origin = getattr(getattr(module, "__spec__", None), "origin", None)
+            record.attributes[v.IMPORT_ORIGIN] = import_origin(
+                origin, tracer.task_root, tracer.runtime_roots
+            )
+        if failed:
+            record.error = "the import raised"
+        tracer.records.close(record, end_ns, keep=slow)
+        tracer.records.add_overhead(time.perf_counter_ns() - t0, bookkeeping=True)
 
 
 # The interpreter trims importlib's own frames from the traceback of an error raised by a

@@ -5,7 +5,9 @@ the module's execution on the real loader (the spec and loader are left as they 
 imports nest because they run inside the outer module's execution. Imports slower than
 ``OTEL_LAMBDA_INIT_IMPORT_THRESHOLD_MS`` become ``import {module}`` children of the init span.
 The finder is removed when INIT ends: invocations pay nothing, and imports made lazily inside
-a handler are not traced.
+a handler are not traced. While our own setup runs (``ChildRecords.setup_depth``: loading an
+instrumentor, building the provider) it steps aside: those imports are our cost, timed as the
+setup span, not the function's slow imports.
 """
 
 from __future__ import annotations
@@ -170,7 +172,9 @@ class ImportTracer:
         self._local = threading.local()
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
-        if not self.active or getattr(self._local, "busy", False):
+        # Our own setup's imports (the instrumentors, OpenTelemetry, our modules) are our
+        # cost, already timed as such: not the function's slow imports, and not traced.
+        if not self.active or self.records.setup_depth or getattr(self._local, "busy", False):
             return None
         start_ns = time.time_ns()
         self._local.busy = True

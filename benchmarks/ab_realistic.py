@@ -93,7 +93,7 @@ def main() -> int:
             added = f[key] - base[key]
             ratio = (
                 ""
-                if up is None or route is all_routes[-1]
+                if up is None or route in (all_routes[0], all_routes[-1])
                 else f" ({br.ratio(added, up[key] - base[key])})"
             )
             cells.append(f"{added:+.1f}{ratio}")

@@ -47,8 +47,8 @@ class Instrumentor:
         return self.entry_point.name
 
     def load(self) -> None:
-        """Check the installed library's version as ``opentelemetry-instrument`` does, then
-        instrument; a failure is said once and the library runs uninstrumented."""
+        """Instrument after the instrumentor's own check of the installed library's version;
+        a refused version or a failure is said once and the library runs uninstrumented."""
         if self.loaded:
             return
         self.loaded = True
@@ -66,7 +66,7 @@ class Instrumentor:
         try:
             try:
                 from opentelemetry.instrumentation.dependencies import DependencyConflictError
-            except ImportError:  # before 0.55b0: the distribution's check, as the CLI ran it
+            except ImportError:  # before 0.53b0 (which added it with raise_exception_on_conflict)
                 self._load_checked_by_distribution()
                 return
             try:

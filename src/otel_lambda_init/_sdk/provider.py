@@ -9,7 +9,6 @@ function name, and the exporters ``OTEL_TRACES_EXPORTER`` names (``otlp`` by def
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
 from opentelemetry import trace
@@ -37,54 +36,8 @@ def sandbox_resource(env: SandboxEnvironment) -> Any:
     ours: dict[str, Any] = dict(env.resource_attributes())
     if not user_named_service():
         ours["service.name"] = env.function_name
-        return create_resource(ours)
-    return Resource(ours).merge(create_resource({}))
-
-
-DEFAULT_DETECTORS_SINCE = (1, 45)
-"""The SDK release from which ``Resource.create`` runs exactly the service-instance and OTEL
-detectors when ``OTEL_EXPERIMENTAL_RESOURCE_DETECTORS`` names none (checked against 1.45.1;
-1.40 looked the ``otel`` detector up among the entry points). test_provider_unit.py compares
-``create_resource`` with ``Resource.create`` on the installed SDK."""
-
-
-def create_resource(attributes: dict[str, Any]) -> Any:
-    """``Resource.create(attributes)``, built from the same public detectors one after the
-    other: the SDK runs them on a thread pool (two threads started and joined during INIT,
-    ~0.7 ms of CPU). Any other configuration, or another SDK, goes through the SDK."""
-    from opentelemetry.sdk import resources
-    from opentelemetry.sdk.version import __version__
-
-    try:
-        release = tuple(int(part) for part in __version__.split(".")[:2])
-    except ValueError:
-        release = (0, 0)
-    if release < DEFAULT_DETECTORS_SINCE or os.environ.get(
-        "OTEL_EXPERIMENTAL_RESOURCE_DETECTORS", ""
-    ).strip(" ,"):
-        return resources.Resource.create(attributes)
-    try:
-        resource = resources.Resource(
-            {
-                resources.TELEMETRY_SDK_LANGUAGE: "python",
-                resources.TELEMETRY_SDK_NAME: "opentelemetry",
-                resources.TELEMETRY_SDK_VERSION: __version__,
-            }
-        )
-        for detector in (
-            resources.ServiceInstanceIdResourceDetector(),
-            resources.OTELResourceDetector(),
-        ):
-            resource = resource.merge(detector.detect())
-        resource = resource.merge(resources.Resource(attributes))
-        if not resource.attributes.get(resources.SERVICE_NAME):
-            default = "unknown_service"
-            if sys.executable:
-                default += f":{os.path.basename(sys.executable)}"
-            resource = resource.merge(resources.Resource({resources.SERVICE_NAME: default}))
-        return resource
-    except Exception:  # a detector the SDK changed: its own way
-        return resources.Resource.create(attributes)
+        return Resource.create(ours)
+    return Resource(ours).merge(Resource.create())
 
 
 class BuiltProvider:

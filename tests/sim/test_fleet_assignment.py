@@ -194,7 +194,7 @@ class SlowSecondSandbox(TimedSandbox):
         return self
 
 
-def test_without_eager_assignment_a_request_queued_behind_one_bound_to_an_initializing_sandbox_takes_the_sandbox_that_frees(
+def test_a_request_bound_to_an_initializing_sandbox_holds_up_no_queued_request(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Prewarmed P serves the first request; the second starts B (INIT 1.5 s) and is bound to

@@ -190,6 +190,22 @@ def judge(sample: Sample, span: ReceivedSpan, extensions: bool) -> Sample:
     return sample
 
 
+def _print_misses(wrong: list[Sample], got: list[Sample]) -> None:
+    """Every wrong verdict, and every caller wait beyond its bound, with what explains it."""
+    for s in wrong:
+        print(f"#   truth {'cold' if s.waited else 'proactive'}, arrived "
+              f"{s.arrived_after_init_ms:+.1f} ms after INIT end, gap {s.gap_ms:.1f} ms "
+              f"(simulator served it {s.sim_handover_ms} ms after INIT end), by "
+              f"{s.classified_by}, caller_wait {s.caller_wait_ms}")  # fmt: skip
+    for s in got:
+        if s.caller_wait_ms is not None and s.http:
+            error = s.caller_wait_ms - s.truth_wait_ms
+            if abs(error) > wait_bound_ms(s):
+                print(f"#   caller_wait {s.caller_wait_ms:.1f} ms, truth {s.truth_wait_ms:.1f} "
+                      f"ms, arrived {s.arrived_after_init_ms:+.1f} ms after INIT end, simulator "
+                      f"served it {s.sim_handover_ms} ms after INIT end")  # fmt: skip
+
+
 MISSING = [0]  # served first invocations whose span never arrived (or were not served)
 
 
@@ -432,11 +448,7 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
                 if args.verbose:
-                    for s in wrong:
-                        print(f"#   truth {'cold' if s.waited else 'proactive'}, arrived "
-                              f"{s.arrived_after_init_ms:+.1f} ms after INIT end, gap "
-                              f"{s.gap_ms:.1f} ms, by "
-                              f"{s.classified_by}, caller_wait {s.caller_wait_ms}")  # fmt: skip
+                    _print_misses(wrong, got)
     report(samples, args.markdown)
     print(
         f"\n{len(samples)} first invocations ({MISSING[0]} left out: not served or no span), "

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
     from ._core.vocabulary import DeliveryTrigger, EndSource
     from ._delivery.policy import Delivery
+    from ._delivery.shutdown import SigtermHandler
     from ._probes.imports import ImportTracer
     from ._probes.runtime_hooks import RuntimeHooks
     from ._sdk.emitter import InitSpanEmitter
@@ -67,6 +68,7 @@ class SandboxInstrumentation:
         self.runtime_client_was_loaded: bool | None = None
         self.exporters: list[LazySpanExporter] = []  # built by us: renewed after a restore
         self._provider: TracerProvider | None = None
+        self._trace_api: Any = None  # the opentelemetry.trace module the provider came from
         self._processor_providers: weakref.WeakSet[Any] = weakref.WeakSet()
         # The wrapper route's deferred INIT (auto/deferred.py), while the SDK is left out.
         self.deferred: Any = None
@@ -80,6 +82,7 @@ class SandboxInstrumentation:
         self._delivery: Delivery | None = None
         self._metrics: Any = None
         self.forked = False  # this process is one the function forked: nothing of ours runs
+        self._sigterm: SigtermHandler | None = None
         # A restore that forks (the simulator's) is the runtime itself: first, before the rest.
         self.events.subscribe(ev.RESTORED, self._on_restored)
         # The parts that react to lifecycle events subscribe themselves, in this order:
@@ -117,10 +120,12 @@ class SandboxInstrumentation:
         if self._provider is not None:
             return self._provider
         # Asked on every invocation: an import statement here costs the caller ~10 us with
-        # the cold caches of an idle sandbox; the module is looked up instead, once loaded.
-        loaded: Any = sys.modules.get("opentelemetry.trace")
+        # the cold caches of an idle sandbox; the module is looked up instead, once loaded,
+        # and kept: a handler that drops it from sys.modules still holds (and sets) this one.
+        loaded: Any = self._trace_api or sys.modules.get("opentelemetry.trace")
         if loaded is None:
             from opentelemetry import trace as loaded
+        self._trace_api = loaded
         return loaded.get_tracer_provider()
 
     def use_provider(self, provider: TracerProvider | None) -> None:
@@ -257,7 +262,7 @@ class SandboxInstrumentation:
         if mode == FLUSH_AFTER_RESPONSE and not self.managed_instances:
             from ._delivery.shutdown import install_sigterm
 
-            install_sigterm(self.shutdown)
+            self._sigterm = install_sigterm(self.shutdown)
 
     def configure_from_environment(self) -> TracerProvider:
         """The wrapper route: a TracerProvider from the standard ``OTEL_*`` variables (kept
@@ -289,11 +294,15 @@ class SandboxInstrumentation:
     def _forked_by_the_function(self) -> None:
         """A process the function forked (a multiprocessing pool, ``os.fork``) inherits this
         owner: like the SDK's processors, which drop their inherited queue, it exports
-        nothing of ours, writes no state and runs no shutdown of ours."""
+        nothing of ours, writes no state and leaves SIGTERM as it found it."""
         self.forked = True
+        if self._sigterm is not None:
+            self._sigterm.step_aside()
 
     def _on_restored(self, event: Event) -> None:
         self.forked = False
+        if self._sigterm is not None:
+            self._sigterm.resume()
 
     def adopt_processor_provider(self, provider: TracerProvider) -> bool:
         """A processor goes on ``provider`` (once per provider); it becomes our provider

@@ -272,7 +272,9 @@ class Fleet:
     def _on_done(self, slot: _Slot, data: Any) -> None:
         """An invocation completed: record it; the sandbox is idle again, or gone if broken."""
         req, result = data
-        self._record_result(slot, req, result)
+        req.take_result(result)
+        if getattr(result, "init_rerun", False):
+            slot.record.init_end_ns = slot.sandbox.api.init_done_ns
         slot.state = "idle"
         slot.idle_since = self._now()
         if slot.record.init_status != "done" and slot.sandbox.init_outcome is not None:
@@ -298,6 +300,19 @@ class Fleet:
     def _active_count(self) -> int:
         return sum(1 for s in self._slots if s.state in ("init", "idle", "busy") and not s.retire)
 
+    def _bound_match(self, pending: deque[RequestRecord]) -> tuple[RequestRecord, _Slot] | None:
+        """Without eager assignment: the first pending request with a sandbox to run on, the one
+        started for it or else an idle one nobody waits for. A request whose own sandbox is still
+        initializing does not hold up those queued behind it (Lambda has no such line)."""
+        free = [s for s in self._idle_slots() if not s.pending_for]
+        for req in pending:
+            owner = next((s for s in self._slots if req.index in s.pending_for), None)
+            if owner is None and free:
+                return req, free[0]
+            if owner is not None and owner.state == "idle" and not owner.retire:
+                return req, owner
+        return None
+
     def _assign(self, pending: deque[RequestRecord], just_ready: _Slot | None = None) -> None:
         sc = self.scenario
         while pending:
@@ -310,17 +325,11 @@ class Fleet:
                 slot = idle[0]
                 req = pending.popleft()
             else:
-                # Without eager assignment a request is bound to the sandbox started for it.
-                head = pending[0].index
-                owner = next((s for s in self._slots if head in s.pending_for), None)
-                candidates = [owner] if owner is not None else []
-                if owner is None:
-                    candidates = [s for s in self._idle_slots() if not s.pending_for]
-                match = next((s for s in candidates if s.state == "idle" and not s.retire), None)
-                if match is None:
+                found = self._bound_match(pending)
+                if found is None:
                     return
-                slot = match
-                req = pending.popleft()
+                req, slot = found
+                pending.remove(req)
                 if req.index in slot.pending_for:
                     slot.pending_for.remove(req.index)
             prior = slot.record.invocations
@@ -348,25 +357,6 @@ class Fleet:
                 self._run_invocation(slot, req, event)
             else:  # submit re-runs INIT first: never on the loop's thread
                 self._spawn(self._run_invocation, slot, req, event)
-
-    def _record_result(
-        self, slot: _Slot, req: RequestRecord, result: InvocationResult | Exception
-    ) -> None:
-        if isinstance(result, Exception):
-            req.status = "error"
-            req.error_type = type(result).__name__
-            req.payload = str(result)
-            return
-        req.request_id = result.request_id
-        req.status = result.status
-        req.error_type = result.error_type
-        req.payload = result.payload
-        req.served_ns = result.served_ns
-        req.responded_ns = result.responded_ns
-        req.completed_ns = result.completed_ns
-        req.init_rerun = result.init_rerun
-        if result.init_rerun:
-            slot.record.init_end_ns = slot.sandbox.api.init_done_ns
 
     def _control(self, kind: str) -> None:
         live = [s for s in self._slots if s.state in ("init", "idle", "busy") and not s.retire]

@@ -46,6 +46,18 @@ class RequestRecord:
     def latency_ms(self) -> float:
         return (self.responded_ns - self.arrival_ns) / 1e6 if self.responded_ns else 0.0
 
+    def take_result(self, result: Any) -> None:
+        """What the sandbox said of this request (an InvocationResult), or the exception that
+        stopped the fleet from getting one."""
+        if isinstance(result, Exception):
+            self.status, self.error_type = "error", type(result).__name__
+            self.payload = str(result)
+            return
+        self.request_id, self.status = result.request_id, result.status
+        self.error_type, self.payload = result.error_type, result.payload
+        self.served_ns, self.responded_ns = result.served_ns, result.responded_ns
+        self.completed_ns, self.init_rerun = result.completed_ns, result.init_rerun
+
 
 @dataclass
 class SandboxRecord:

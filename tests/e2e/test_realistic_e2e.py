@@ -74,18 +74,14 @@ def test_client_spans_of_botocore_and_requests_are_exported_under_the_invocation
             assert client.trace_id == invocation.trace_id
             assert invocation.start_ns <= client.start_ns <= client.end_ns <= invocation.end_ns
             assert not children(spans, client)
-    # loading the instrumentors is our setup, not the libraries' imports: each `import
-    # opentelemetry...` recorded during INIT sits under one of our setup spans
-    by_id = {s.span_id: s for s in spans}
+    # loading the instrumentors is our setup, not the libraries' imports: timed as setup
+    # spans, and the import tracer does not run over it (no `import opentelemetry...`,
+    # `wrapt` or `packaging` child: those are our cost, not the function's slow imports;
+    # the shim's own import stays a child, test_attribution_e2e.py)
     setups = [s for s in spans if s.name == "otel-lambda-init setup"]
     assert len(setups) >= 4, [s.name for s in setups]  # the lookup, then one per instrumentor
-    for imported in (s for s in spans if s.name.startswith("import opentelemetry")):
-        ancestors = []
-        parent = by_id.get(imported.parent_span_id or "")
-        while parent is not None:
-            ancestors.append(parent.name)
-            parent = by_id.get(parent.parent_span_id or "")
-        assert "otel-lambda-init setup" in ancestors, (imported.name, ancestors)
+    ours = ("import opentelemetry", "import wrapt", "import packaging", "import google")
+    assert not [s.name for s in spans if s.name.startswith(ours)]
     # the exports themselves are not traced (no POST to the receiver among the spans)
     assert not [s for s in spans if s.kind == "CLIENT" and s.name not in ("GET", "S3.GetObject")]
     assert "Traceback" not in logs and "could not" not in logs

@@ -56,4 +56,4 @@ def test_spans_queued_behind_a_stuck_export_leave_at_sigterm(
     numbers = sorted(
         s.attributes["lambda_init.sandbox_invocation"] for s in invocation_spans(spans)
     )
-    assert 2 in numbers, (numbers, outcome)
+    assert 2 in numbers, (numbers, outcome, sandbox.logs()[-4000:])

@@ -41,6 +41,22 @@ def _attack(event):
         sys.setrecursionlimit(60)
     elif ATTACK == "keyboard-interrupt" and event.get("n") == 1:
         raise KeyboardInterrupt
+    elif ATTACK == "sigterm-ignored":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    elif ATTACK == "modules-deleted":  # a hot-reload habit: drop a package to import it anew
+        for name in [m for m in sys.modules if m.split(".")[0] == "opentelemetry"]:
+            del sys.modules[name]
+    elif ATTACK == "socket-patched":  # what mocking and proxy libraries do
+        import socket
+
+        class CountingSocket(socket.socket):
+            opened = 0
+
+            def __init__(self, *args, **kwargs):
+                CountingSocket.opened += 1
+                super().__init__(*args, **kwargs)
+
+        socket.socket = CountingSocket
 
 
 def handler(event, context):

@@ -179,3 +179,39 @@ def test_a_request_while_the_only_sandbox_is_busy_starts_another_and_eager_assig
     result = Fleet(scenario).run()
     assert [r.sandbox for r in result.requests] == ["sbx001", "sbx002"]
     assert [r.verdict for r in result.requests] == ["cold", "cold"]
+
+
+class SlowSecondSandbox(TimedSandbox):
+    """The first sandbox initializes in 0.1 s, every later one in 1.5 s."""
+
+    started = 0
+
+    def start(self) -> TimedSandbox:
+        self.api.init_start_ns = time.time_ns()
+        SlowSecondSandbox.started += 1
+        init_s = _INIT_S if SlowSecondSandbox.started == 1 else 1.5
+        threading.Timer(init_s, self._init_done).start()
+        return self
+
+
+def test_a_request_bound_to_an_initializing_sandbox_holds_up_no_queued_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Prewarmed P serves the first request; the second starts B (INIT 1.5 s) and is bound to
+    it; the third finds the concurrency cap. When P frees (0.6 s), the third request takes it,
+    not after B's INIT: the request bound to B is no line for the others."""
+    SlowSecondSandbox.started = 0
+    monkeypatch.setattr(fleet_module, "Sandbox", SlowSecondSandbox)
+    scenario = Scenario(
+        handler="app.handler",
+        prewarm=1,
+        concurrency=2,
+        eager_assignment=False,
+        arrivals=[0.3, 0.35, 0.4],
+        drain_s=0.0,
+    )
+    result = Fleet(scenario).run()
+    first, bound, queued = result.requests
+    assert (first.sandbox, bound.sandbox, queued.sandbox) == ("sbx001", "sbx002", "sbx001")
+    assert queued.assigned_ns < bound.assigned_ns
+    assert (queued.assigned_ns - queued.arrival_ns) / 1e9 < 1.2  # P frees ~0.5 s after it came

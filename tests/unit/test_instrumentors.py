@@ -9,11 +9,17 @@ import subprocess
 import sys
 import textwrap
 from importlib.metadata import EntryPoint
+from pathlib import Path
 
 import pytest
 
 from otel_lambda_init._core.config import load_config
-from otel_lambda_init.auto.instrumentors import GROUP, Instrumentor, instrumented_libraries
+from otel_lambda_init.auto.instrumentors import (
+    GROUP,
+    Instrumentor,
+    instrumented_libraries,
+    requirements,
+)
 
 pytest.importorskip("opentelemetry.instrumentation.botocore")
 pytest.importorskip("opentelemetry.instrumentation.requests")
@@ -116,6 +122,44 @@ def test_an_instrumentor_that_fails_to_load_is_said_once_and_raises_nothing(
         instrumentor.load()
     said = [r for r in caplog.records if "'broken' instrumentor" in r.getMessage()]
     assert len(said) == 1
+
+
+def test_a_version_the_instrumentor_refuses_is_said_once_and_left_uninstrumented(
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "refusing_instrumentor.py").write_text(
+        textwrap.dedent(
+            """
+            from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
+            CALLS = []
+            class Refusing(BaseInstrumentor):
+                def instrumentation_dependencies(self):
+                    return ("requests < 0.1",)
+                def _instrument(self, **kwargs):
+                    CALLS.append(kwargs)
+                def _uninstrument(self, **kwargs):
+                    pass
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    ep = EntryPoint(name="refusing", value="refusing_instrumentor:Refusing", group=GROUP)
+    with caplog.at_level(logging.DEBUG):
+        Instrumentor(ep).load()
+        Instrumentor(ep).load()
+    said = [r.getMessage() for r in caplog.records if "requests < 0.1" in r.getMessage()]
+    assert len(said) == 1 and "requests 2." in said[0], said
+    assert sys.modules["refusing_instrumentor"].CALLS == []
+
+
+def test_the_requirements_read_from_the_header_are_the_distributions() -> None:
+    from importlib.metadata import distribution
+
+    for name in ("botocore", "requests", "urllib3"):
+        dist = distribution(f"opentelemetry-instrumentation-{name}")
+        assert requirements(dist) == list(dist.requires or ())
 
 
 def test_the_libraries_an_instrumentor_declares_are_read_from_its_extras() -> None:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
 import pytest
 
 from otel_lambda_init._core.config import load_config
@@ -80,3 +86,66 @@ def test_a_phase_that_raises_after_init_keeps_only_the_type_when_messages_are_of
     (event,) = span.events
     assert event.attributes is not None and "exception.message" not in event.attributes
     assert event.attributes["exception.type"] == "ValueError"
+
+
+_STEP_ASIDE = """
+import os, signal
+from otel_lambda_init._delivery.shutdown import install_sigterm
+
+def users(signum, frame):
+    pass
+
+signal.signal(signal.SIGTERM, users)
+ours = install_sigterm(lambda budget: None)
+os.register_at_fork(after_in_child=ours.step_aside)
+pid = os.fork()
+if pid == 0:
+    os._exit(0 if signal.getsignal(signal.SIGTERM) is users else 3)
+child = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+mine = signal.getsignal(signal.SIGTERM) is ours
+ours.step_aside()
+ours.resume()
+print(child, mine, signal.getsignal(signal.SIGTERM) is ours)
+"""
+
+
+def test_a_forked_child_gets_back_the_sigterm_disposition_we_found() -> None:
+    """A child the function forks runs the user's SIGTERM disposition (here their handler),
+    the parent keeps ours, and a restore that forks takes it back."""
+    out = subprocess.run(
+        [sys.executable, "-c", _STEP_ASIDE], capture_output=True, text=True, timeout=60
+    )
+    assert out.stdout.split() == ["0", "True", "True"], out.stderr
+
+
+class _Provider:
+    """A provider whose force_flush takes its spans at once and exports them when released."""
+
+    def __init__(self, spans: list[str], exported: list[str], release: Any = None) -> None:
+        self.spans, self.exported, self.release = spans, exported, release
+        self.started = threading.Event()
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        taken, self.spans = self.spans, []
+        self.started.set()
+        if self.release is not None:
+            self.release.wait(30)
+            time.sleep(0.05)  # the export's own round trip, after the collector answered
+        self.exported.extend(taken)
+        return True
+
+
+def test_the_shutdown_flush_waits_for_what_an_earlier_flush_took() -> None:
+    """Issue 25 item 6: under load the earlier (stuck) flush took the last invocation's span
+    too, the flush beside it found nothing and the process ended under that export."""
+    from otel_lambda_init._delivery.flush import BoundedFlusher
+
+    exported: list[str] = []
+    release = threading.Event()
+    earlier = _Provider(["init", "invocation 1", "invocation 2"], exported, release)
+    flusher = BoundedFlusher()
+    assert flusher.flush(earlier, 0.01) is False  # the after-response bound ran out
+    assert earlier.started.wait(30)
+    release.set()  # the collector answers now; the export is still on its way
+    assert flusher.flush(_Provider([], exported), 10.0, wait_for_earlier=True) is True
+    assert exported == ["init", "invocation 1", "invocation 2"]

@@ -87,7 +87,9 @@ class BoundedFlusher:
 
     def _flush_beside(self, force_flush: Any, timeout_s: float) -> bool:
         """The last chance while an earlier flush is stuck on a slow collector: flush now on a
-        thread of its own, so what is queued behind the stuck export still gets the budget."""
+        thread of its own, so what is queued behind the stuck export still gets the budget;
+        then what the earlier flush took gets the rest of it (the process ends after this)."""
+        deadline = time.monotonic() + timeout_s
         done = threading.Event()
 
         def run() -> None:
@@ -99,7 +101,12 @@ class BoundedFlusher:
                 done.set()
 
         threading.Thread(target=run, name="otel-lambda-init-last-flush", daemon=True).start()
-        return done.wait(timeout_s)
+        beside = done.wait(timeout_s)
+        # The earlier flush may hold the last spans: on a loaded host it can take the queue
+        # after the last invocation ended (a slow first build of the exporter), leaving the
+        # flush beside it nothing; returning now would end the process under its export.
+        earlier = self._finished.wait(max(0.0, deadline - time.monotonic()))
+        return beside and earlier
 
     def _ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():

@@ -19,32 +19,58 @@ SHUTDOWN_EXPORT_S = 0.4
 """Of Lambda's 500 ms SIGTERM grace period for internal extensions, what we spend exporting."""
 
 
-def install_sigterm(on_shutdown: Callable[[float], None]) -> bool:
-    """On SIGTERM, run ``on_shutdown(seconds)`` then let the previous disposition act."""
-    if threading.current_thread() is not threading.main_thread():
-        return False
-    previous = signal.getsignal(signal.SIGTERM)
-    handling = threading.Event()
+class SigtermHandler:
+    """Ours on SIGTERM: ``on_shutdown(seconds)``, then the disposition we found acts."""
 
-    def on_sigterm(signum: int, frame: Any) -> None:
+    def __init__(self, on_shutdown: Callable[[float], None], previous: Any) -> None:
+        self._on_shutdown = on_shutdown
+        # None: a disposition set outside Python; the kernel's default is the nearest.
+        self.previous = signal.SIG_DFL if previous is None else previous
+        self._handling = threading.Event()
+
+    def __call__(self, signum: int, frame: Any) -> None:
         # A repeated SIGTERM runs this handler again inside the first one (same thread):
         # re-entering the export would deadlock on its locks or cut it short by exiting.
         # The first one finishes and then lets the default disposition end the process.
-        if handling.is_set():
+        if self._handling.is_set():
             return
-        handling.set()
-        # A process the handler forked (a multiprocessing pool ends its workers with SIGTERM)
-        # inherits this handler: its owner is inert there (probes/fork_guard.py), so only the
-        # default disposition acts.
+        self._handling.set()
         try:
-            on_shutdown(SHUTDOWN_EXPORT_S)
+            self._on_shutdown(SHUTDOWN_EXPORT_S)
         except Exception:
             report_once("shutdown-export", "export at shutdown failed")
+        previous = self.previous
         if callable(previous):
             previous(signum, frame)
         elif previous != signal.SIG_IGN:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)
 
-    signal.signal(signal.SIGTERM, on_sigterm)
-    return True
+    def step_aside(self) -> None:
+        """In a process the function forked: the disposition we found, as if we were absent.
+
+        A Python-level handler only runs when the main thread next runs bytecode: a pool
+        worker that gets SIGTERM just before it blocks in a semaphore, or while it runs C
+        code, would outlive ``Pool.terminate`` (a hang, docs/safety.md); the default kills it.
+        """
+        previous = self.previous
+        if signal.getsignal(signal.SIGTERM) is self:
+            signal.signal(signal.SIGTERM, previous)
+
+    def resume(self) -> None:
+        """A forked process that is the runtime after all (a SnapStart restore): ours again."""
+        if signal.getsignal(signal.SIGTERM) is self.previous:
+            self._handling.clear()
+            try:
+                signal.signal(signal.SIGTERM, self)
+            except ValueError:  # not on the main thread: left as the restore found it
+                report_once("sigterm-restore", "could not take SIGTERM again after a restore")
+
+
+def install_sigterm(on_shutdown: Callable[[float], None]) -> SigtermHandler | None:
+    """On SIGTERM, run ``on_shutdown(seconds)`` then let the previous disposition act."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    handler = SigtermHandler(on_shutdown, signal.getsignal(signal.SIGTERM))
+    signal.signal(signal.SIGTERM, handler)
+    return handler

@@ -5,7 +5,9 @@ the module's execution on the real loader (the spec and loader are left as they 
 imports nest because they run inside the outer module's execution. Imports slower than
 ``OTEL_LAMBDA_INIT_IMPORT_THRESHOLD_MS`` become ``import {module}`` children of the init span.
 The finder is removed when INIT ends: invocations pay nothing, and imports made lazily inside
-a handler are not traced.
+a handler are not traced. While our own setup runs (``ChildRecords.setup_depth``: loading an
+instrumentor, building the provider) it steps aside: those imports are our cost, timed as the
+setup span, not the function's slow imports.
 """
 
 from __future__ import annotations
@@ -120,31 +122,28 @@ class _ExecTimer:
         if start_ns is None or not self._tracer.active:
             real(self._loader, module)
             return
-        record = self._open(module, name, start_ns)  # type: ignore[arg-type]
+        record = self._tracer.records.open(f"import {name}", CHILD_IMPORT, start_ns)
         try:
             real(self._loader, module)
         except BaseException:
-            self._close(record, failed=True)
+            self._close(record, module, failed=True)
             raise
-        self._close(record, failed=False)
+        self._close(record, module, failed=False)
 
-    def _open(self, module: Any, name: str, start_ns: int) -> Any:
-        tracer = self._tracer
-        spec = getattr(module, "__spec__", None)
-        origin = getattr(spec, "origin", None)
-        attrs = {v.IMPORT_ORIGIN: import_origin(origin, tracer.task_root, tracer.runtime_roots)}
-        return tracer.records.open(f"import {name}", CHILD_IMPORT, start_ns, attrs)
-
-    def _close(self, record: Any, *, failed: bool) -> None:
+    def _close(self, record: Any, module: Any, *, failed: bool) -> None:
         end_ns = time.time_ns()
         t0 = time.perf_counter_ns()
-        records = self._tracer.records
-        if record is not None:
-            slow = end_ns - record.start_ns >= self._tracer.threshold_ns
-            if failed:
-                record.error = "the import raised"
-            records.close(record, end_ns, keep=slow)
-        records.add_overhead(time.perf_counter_ns() - t0, bookkeeping=True)
+        tracer = self._tracer
+        slow = end_ns - record.start_ns >= tracer.threshold_ns
+        if slow:  # only a kept record needs its origin: most imports are fast
+            origin = getattr(getattr(module, "__spec__", None), "origin", None)
+            record.attributes[v.IMPORT_ORIGIN] = import_origin(
+                origin, tracer.task_root, tracer.runtime_roots
+            )
+        if failed:
+            record.error = "the import raised"
+        tracer.records.close(record, end_ns, keep=slow)
+        tracer.records.add_overhead(time.perf_counter_ns() - t0, bookkeeping=True)
 
 
 # The interpreter trims importlib's own frames from the traceback of an error raised by a
@@ -173,7 +172,9 @@ class ImportTracer:
         self._local = threading.local()
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
-        if not self.active or getattr(self._local, "busy", False):
+        # Our own setup's imports (the instrumentors, OpenTelemetry, our modules) are our
+        # cost, already timed as such: not the function's slow imports, and not traced.
+        if not self.active or self.records.setup_depth or getattr(self._local, "busy", False):
             return None
         start_ns = time.time_ns()
         self._local.busy = True

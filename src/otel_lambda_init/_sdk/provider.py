@@ -63,15 +63,13 @@ def configure_tracer_provider(
         return BuiltProvider(current, [])
     from opentelemetry.sdk.trace import TracerProvider
 
-    resource = sandbox_resource(env)
-    # The SDK reads OTEL_TRACES_SAMPLER when no sampler is given: ask it, then wrap that.
-    from_env = TracerProvider(resource=resource, shutdown_on_exit=False).sampler
     # No shutdown at interpreter exit: the SDK's would export without a bound (a handler
     # raising SystemExit with a hung collector held the caller's error for the exporter's
     # timeout and retries); the owner flushes at exit within the flush timeout instead.
-    provider = TracerProvider(
-        resource=resource, sampler=InitSpanSampler(from_env), shutdown_on_exit=False
-    )
+    provider = TracerProvider(resource=sandbox_resource(env), shutdown_on_exit=False)
+    # The SDK read OTEL_TRACES_SAMPLER (no sampler given): wrap that one. Its tracers take
+    # the provider's public ``sampler`` when made, and none is made yet.
+    provider.sampler = InitSpanSampler(provider.sampler)
     built = BuiltProvider(provider, [])
     names = os.environ.get("OTEL_TRACES_EXPORTER") or "otlp"
     for name in (n.strip().lower() for n in names.split(",")):

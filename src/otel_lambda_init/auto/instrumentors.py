@@ -1,8 +1,8 @@
 """The exec wrapper's instrumentors (``OTEL_LAMBDA_INIT_INSTRUMENTORS``), in this process.
 
 Each instrumentor is imported and applied the moment its library finishes importing (a library
-the function never imports costs nothing), with the dependency check
-``opentelemetry-instrument`` runs; named instrumentors are found without an entry-point scan.
+the function never imports costs nothing), with its own dependency check (a manual
+``instrument()``'s); named instrumentors are found without an entry-point scan.
 See docs/performance.md.
 """
 
@@ -19,6 +19,7 @@ TYPE_CHECKING = False  # typing costs ms at import; this module is on the INIT p
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from importlib.metadata import Distribution, EntryPoint
+    from typing import Any
 
     Timed = Callable[[Callable[[], None]], None]
     """Runs a load and accounts for it as our setup (the owner's ``timed_setup``)."""
@@ -46,8 +47,8 @@ class Instrumentor:
         return self.entry_point.name
 
     def load(self) -> None:
-        """Check the installed library's version as ``opentelemetry-instrument`` does, then
-        instrument; a failure is said once and the library runs uninstrumented."""
+        """Instrument after the instrumentor's own check of the installed library's version;
+        a refused version or a failure is said once and the library runs uninstrumented."""
         if self.loaded:
             return
         self.loaded = True
@@ -63,27 +64,57 @@ class Instrumentor:
 
     def _load(self) -> None:
         try:
-            checked, conflict = dist_dependency_conflict(self.entry_point.dist)
-            if conflict is not None:
-                if conflict.found or conflict.found_any:  # installed, at a version it refuses
-                    report_once(f"instrumentor-{self.name}", str(conflict), exc_info=False)
-                else:
-                    logger.debug("otel-lambda-init: %s not loaded: %s", self.name, conflict)
+            try:
+                from opentelemetry.instrumentation.dependencies import DependencyConflictError
+            except ImportError:  # before 0.53b0 (which added it with raise_exception_on_conflict)
+                self._load_checked_by_distribution()
                 return
-            # Unchecked (an older opentelemetry-instrumentation): the instrumentor checks itself.
-            self.entry_point.load()().instrument(skip_dep_check=checked)
+            try:
+                # The instrumentor's own check (its instrumentation_dependencies(), what a
+                # manual instrument() runs): no second parse of its distribution's metadata.
+                self.entry_point.load()().instrument(raise_exception_on_conflict=True)
+            except DependencyConflictError as error:
+                self._said(error.conflict)
         except Exception:
             report_once(
                 f"instrumentor-{self.name}",
                 f"could not load the {self.name!r} instrumentor; its library runs uninstrumented",
             )
 
+    def _load_checked_by_distribution(self) -> None:
+        checked, conflict = dist_dependency_conflict(self.entry_point.dist)
+        if conflict is not None:
+            self._said(conflict)
+            return
+        # Unchecked (an older opentelemetry-instrumentation): the instrumentor checks itself.
+        self.entry_point.load()().instrument(skip_dep_check=checked)
+
+    def _said(self, conflict: Any) -> None:
+        if conflict.found or conflict.found_any:  # installed, at a version it refuses
+            report_once(f"instrumentor-{self.name}", str(conflict), exc_info=False)
+        else:
+            logger.debug("otel-lambda-init: %s not loaded: %s", self.name, conflict)
+
+
+def requirements(dist: Distribution) -> list[str]:
+    """``Requires-Dist`` of a distribution: read from its metadata's header lines, not
+    through ``dist.requires``'s full e-mail parse (a few hundred us each on a cold start)."""
+    text = dist.read_text("METADATA")
+    if text is None:  # an egg-info or an unusual layout: the general way
+        return list(dist.requires or ())
+    head = text.split("\n\n", 1)[0]
+    return [
+        line[len("Requires-Dist:") :].strip()
+        for line in head.splitlines()
+        if line.startswith("Requires-Dist:")
+    ]
+
 
 def instrumented_libraries(dist: Distribution | None) -> list[str]:
     """Distribution names of the libraries an instrumentor says it instruments (its
     ``instruments`` and ``instruments-any`` extras)."""
     names: list[str] = []
-    for requirement in (dist.requires if dist is not None else None) or ():
+    for requirement in requirements(dist) if dist is not None else ():
         spec, _, marker = requirement.partition(";")
         if "instruments" not in marker:
             continue

@@ -5,10 +5,21 @@ from __future__ import annotations
 
 import platform
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from in_process import exporter, own_once_reports  # noqa: F401 - fixtures for in-process tests
+
+from otel_lambda_sim.receiver import OtlpReceiver
+
+
+@pytest.fixture
+def receiver() -> Iterator[OtlpReceiver]:
+    """A real OTLP/HTTP receiver on loopback for one test, stopped after it."""
+    with OtlpReceiver() as r:
+        yield r
+
 
 COMPONENT_MARKERS = ("rie", "otelcol", "jaeger", "lwa")
 _outcomes: dict[str, Counter[str]] = {m: Counter() for m in COMPONENT_MARKERS}

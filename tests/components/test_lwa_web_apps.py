@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,12 +28,6 @@ pytestmark = [pytest.mark.lwa, pytest.mark.rie, pytest.mark.timeout(240)]
 
 EXECUTION_ENV = f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}"
 PROBE_LOG = "readiness probe served"
-
-
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as r:
-        yield r
 
 
 def user_env(receiver: OtlpReceiver, **extra: str) -> dict[str, str]:

@@ -4,7 +4,6 @@ resets the runtime with SIGTERM) and two RIE runs sharing TMPDIR and the log str
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -19,12 +18,6 @@ HANDLER = "manual_app.handler"
 # Lambda names the interpreter that really runs; never a newer one than this (awslambdaric lets
 # a Python SIGTERM handler run only in its 3.12+ helper-thread mode).
 EXECUTION_ENV = f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}"
-
-
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as r:
-        yield r
 
 
 def user_env(receiver: OtlpReceiver, tmp: Path, **extra: str) -> dict[str, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -152,9 +151,3 @@ def test_cost_attributes_for_1769_mb_arm64() -> None:
     assert run.init.attributes["lambda_init.estimated_cost_usd"] == pytest.approx(
         expected, rel=1e-9
     )
-
-
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as r:
-        yield r

@@ -8,9 +8,7 @@ collector would receive.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
-import pytest
 from lambda_harness import (
     assert_cold_start_shape,
     init_spans,
@@ -24,12 +22,6 @@ from otel_lambda_sim.receiver import OtlpReceiver, ReceivedSpan
 HANDLER = "manual_app.handler"
 REMOTE_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 REMOTE_PARENT = "00f067aa0ba902b7"
-
-
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as r:
-        yield r
 
 
 def wait_first_invocation(receiver: OtlpReceiver, count: int = 1) -> list[ReceivedSpan]:

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from lambda_harness import init_spans, invocation_spans, running_sandbox
 
 from otel_lambda_sim.receiver import OtlpReceiver, ReceivedSpan
@@ -25,12 +23,6 @@ def wrapper_env(**extra: str) -> dict[str, str]:
     path = shutil.which("otel-lambda-init-wrapper", path=str(Path(sys.executable).parent))
     assert path, "otel-lambda-init-wrapper is not installed next to the interpreter"
     return {"AWS_LAMBDA_EXEC_WRAPPER": path, **extra}
-
-
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as r:
-        yield r
 
 
 def wait_invocations(receiver: OtlpReceiver, count: int) -> list[ReceivedSpan]:

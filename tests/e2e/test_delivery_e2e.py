@@ -20,12 +20,6 @@ HANDLER = "manual_app.handler"
 S = 1_000_000_000
 
 
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as r:
-        yield r
-
-
 def our_extension(sandbox):  # type: ignore[no-untyped-def]
     (extension,) = [e for e in sandbox.api.extensions if e.name == "otel-lambda-init"]
     return extension

@@ -4,21 +4,13 @@ invocations between exports wait, and leave when Lambda sends SIGTERM."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
-import pytest
 from lambda_harness import HANDLERS, init_spans, invocation_spans, running_sandbox
 
 from otel_lambda_init._delivery.cadence import ExportCadence
 from otel_lambda_sim.receiver import OtlpReceiver
 
 MS = 1_000_000
-
-
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as r:
-        yield r
 
 
 def test_cadence_exports_the_first_time_then_once_per_interval() -> None:

@@ -4,20 +4,11 @@ invocation's span is ended with ERROR and exported with the INIT span. Real awsl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from lambda_harness import init_spans, invocation_spans, running_sandbox
 
 from otel_lambda_sim.receiver import OtlpReceiver, ReceivedSpan
 
 HANDLER = "manual_app.handler"
-
-
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as r:
-        yield r
 
 
 def orphans(spans: list[ReceivedSpan]) -> list[ReceivedSpan]:

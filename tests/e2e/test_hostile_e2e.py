@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,6 @@ def installed_wrapper() -> str:
     path = shutil.which("otel-lambda-init-wrapper", path=str(Path(sys.executable).parent))
     assert path, "otel-lambda-init-wrapper is not installed next to the interpreter"
     return path
-
-
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as r:
-        yield r
 
 
 def test_a_package_that_inspects_its_loader_imports_unchanged_on_the_wrapper_route(

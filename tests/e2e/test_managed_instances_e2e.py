@@ -4,7 +4,6 @@ simulator, which sends extensions no INVOKE events in this mode."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,12 +14,6 @@ from otel_lambda_sim.receiver import OtlpReceiver
 S = 1_000_000_000
 LMI = "lambda-managed-instances"
 WAYS_IN = Path(__file__).parents[1] / "ways_in_handlers"
-
-
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as r:
-        yield r
 
 
 @pytest.mark.parametrize("workers", [1, 4])

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +15,6 @@ from lambda_harness import init_spans, invocation_spans, running_sandbox
 from otel_lambda_sim.receiver import OtlpReceiver
 
 S = 1_000_000_000
-
-
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as r:
-        yield r
 
 
 # -- item 2: an invocation that never reaches the decorated function -----------------------

@@ -4,21 +4,12 @@ exceptions and name, times), through real awslambdaric and OTLP/HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from lambda_harness import by_name, invocation_spans, running_sandbox
 
 from otel_lambda_sim.receiver import OtlpReceiver, ReceivedSpan
 
 HANDLER = "recorded_app.handler"
 S = 1_000_000_000
-
-
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as r:
-        yield r
 
 
 def by_invocation(spans: list[ReceivedSpan], n: int) -> ReceivedSpan:

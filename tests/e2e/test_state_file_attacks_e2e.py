@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,6 @@ from otel_lambda_sim.sandbox import Sandbox
 
 HANDLER = "manual_app.handler"
 RIE_STREAM = "$LATEST"  # what RIE sets for every run
-
-
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as r:
-        yield r
 
 
 def serve_once(receiver: OtlpReceiver, tmp: Path, prepare: Any = None) -> tuple[Sandbox, Any]:

@@ -8,10 +8,8 @@ bootstrap.py``) with real awslambdaric and real OTLP/HTTP. The function module
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from lambda_harness import (
     HANDLERS,
     assert_cold_start_shape,
@@ -64,12 +62,6 @@ def dev_layer(tmp_path: Path) -> Path:
     shutil.copy(SRC / "otel_lambda_init" / "auto" / "otel-lambda-init-wrapper", layer / "w")
     (layer / "w").rename(layer / "otel-lambda-init")
     return layer
-
-
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as r:
-        yield r
 
 
 def wait_spans(receiver: OtlpReceiver, invocations: int = 1) -> list[ReceivedSpan]:

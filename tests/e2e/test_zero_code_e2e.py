@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from lambda_harness import init_spans, invocation_spans
 
 from otel_lambda_sim.receiver import OtlpReceiver
@@ -16,12 +14,6 @@ from otel_lambda_sim.sandbox import Sandbox
 
 WAYS_IN = Path(__file__).parents[1] / "ways_in_handlers"
 UPSTREAM_SCOPE = "opentelemetry.instrumentation.aws_lambda"
-
-
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as r:
-        yield r
 
 
 def installed_wrapper() -> str:

@@ -5,7 +5,6 @@ simulator can hold a finished sandbox idle, so a web app's proactive INIT shows 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,12 +14,6 @@ from lwa_harness import WEB_APPS, lwa_bin
 from otel_lambda_sim import OtlpReceiver, Sandbox, web_app
 
 pytestmark = [pytest.mark.lwa, pytest.mark.timeout(180)]
-
-
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as r:
-        yield r
 
 
 def web_sandbox(receiver: OtlpReceiver, run_script: str = "run_uvicorn.sh", **env: str) -> Sandbox:

@@ -61,8 +61,12 @@ def test_extension_survives_an_event_next_answered_with_null(receiver: OtlpRecei
         assert sandbox.wait_init(30).ok
         results = [sandbox.invoke({"n": n}, timeout=30) for n in (1, 2, 3)]
         spans = receiver.wait_for(lambda s: len(invocation_spans(s)) >= 3, timeout=20)
-        time.sleep(0.5)  # the retries' pauses: 50, 100, 200 ms
         (extension,) = [e for e in sandbox.api.extensions if e.name == "otel-lambda-init"]
+        # The fourth call, after the retries' pauses (50, 100, 200 ms): waited for, bounded
+        # generously (a busy host pauses longer, never fewer times).
+        deadline = time.monotonic() + 30
+        while len(extension.next_ns) < 4 and time.monotonic() < deadline:
+            sandbox.api.wait_event(0.05)
         calls = len(extension.next_ns)
     assert [r.status for r in results] == ["success"] * 3
     for result in results:

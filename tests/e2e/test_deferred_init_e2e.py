@@ -12,7 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from lambda_harness import init_spans, invocation_spans, running_sandbox
+from lambda_harness import init_spans, invocation_spans, running_sandbox, sent_for_this_sandbox
 
 from otel_lambda_sim.receiver import OtlpReceiver, ReceivedSpan
 
@@ -37,7 +37,8 @@ def test_first_invocation_runs_without_opentelemetry_and_its_spans_match_live_on
     with running_sandbox(
         "deferred_app.handler", receiver, code_dir=WAYS_IN, env=wrapper_env()
     ) as sandbox:
-        first = sandbox.invoke({}, request_id="req-1", timeout=30)
+        # The request that created the sandbox, stamped by its trigger: event-time decides.
+        first = sandbox.invoke(sent_for_this_sandbox(sandbox), request_id="req-1", timeout=30)
         second = sandbox.invoke({}, request_id="req-2", timeout=30)
         spans = wait_invocations(receiver, 2)
     assert first.payload == {"otel_at_import": False, "otel_when_called": False}
@@ -54,6 +55,7 @@ def test_first_invocation_runs_without_opentelemetry_and_its_spans_match_live_on
     assert root.start_ns <= init.start_ns and inv1.end_ns <= root.end_ns
     assert [link.span_id for link in inv1.links] == [init.span_id]
     assert inv1.attributes["faas.coldstart"] is True
+    assert inv1.attributes["lambda_init.classified_by"] == "event-time"
     assert inv1.attributes["lambda_init.sandbox_invocation"] == 1
     assert inv2.attributes["faas.coldstart"] is False
     assert inv2.attributes["lambda_init.sandbox_invocation"] == 2
@@ -72,7 +74,7 @@ def test_a_handler_importing_opentelemetry_lazily_gets_live_spans_in_its_first_c
     with running_sandbox(
         "deferred_app.handler", receiver, code_dir=WAYS_IN, env=wrapper_env()
     ) as sandbox:
-        first = sandbox.invoke({"lazy": True}, timeout=30)
+        first = sandbox.invoke(sent_for_this_sandbox(sandbox, {"lazy": True}), timeout=30)
         spans = receiver.wait_for(
             lambda s: any(x.name == "user work" for x in s) and init_spans(s), timeout=20
         )

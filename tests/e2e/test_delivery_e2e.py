@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from lambda_harness import init_spans, invocation_spans, running_sandbox
+from lambda_harness import init_spans, invocation_spans, running_sandbox, sent_for_this_sandbox
 
 from otel_lambda_sim.receiver import Behaviour, OtlpReceiver
 from otel_lambda_sim.sandbox import Sandbox
@@ -160,10 +160,9 @@ def test_unsampled_first_invocation_still_exports_the_init_span(receiver: OtlpRe
     # A ratio that (almost) never samples; always_off turns INIT off too (issue 25).
     env = {"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "1e-12"}
     with running_sandbox(HANDLER, receiver, env=env) as sandbox:
-        assert sandbox.wait_init(30).status == "done"
-        result = sandbox.invoke({"n": 1}, timeout=30)
+        result = sandbox.invoke(sent_for_this_sandbox(sandbox, {"n": 1}), timeout=30)
         assert result.status == "success"
-        spans = receiver.wait_for(lambda s: bool(init_spans(s)), timeout=10)
+        spans = receiver.wait_for(lambda s: bool(init_spans(s)), timeout=60)
         assert len(our_extension(sandbox).next_ns) == 1  # INIT's next; never an event
     (init,) = init_spans(spans)
     assert invocation_spans(spans) == []  # the user's sampling is unchanged

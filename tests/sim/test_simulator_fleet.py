@@ -290,6 +290,10 @@ def test_simulate_reports_init_failures_and_exits_non_zero(
     assert "INIT failed in sbx001" in err and expected in err
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.timeout(400)  # the bounds below (180 s to start, 120 s to exit) are the test's
 def test_ctrl_c_stops_every_sandbox(tmp_path: Path, marker: str) -> None:
     scenario = tmp_path / "long.yaml"
@@ -317,6 +321,9 @@ def test_ctrl_c_stops_every_sandbox(tmp_path: Path, marker: str) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # SIGABRT below shows where it hangs
+        # Ctrl-C as a terminal delivers it: a suite started in the background (CI scripts,
+        # `cmd &`) inherits SIGINT ignored, and Python then installs no KeyboardInterrupt.
+        preexec_fn=_sigint_default,
     )
     try:
         # Waits on the event itself (every handler running), bounded generously: a busy

@@ -1,5 +1,5 @@
 """Issue 25 item 7: on the deferred wrapper route, an INIT no invocation used is exported at
-SIGTERM within the platform's shutdown grace, with both cores busy."""
+SIGTERM within the platform's shutdown grace, with both cores busy (by lower-priority work)."""
 
 from __future__ import annotations
 
@@ -31,8 +31,10 @@ def receiver() -> Iterator[OtlpReceiver]:
 
 @pytest.fixture
 def busy_cores() -> Iterator[None]:
-    """Both cores kept busy, as on a loaded host, for as long as the test runs."""
-    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    """Both cores kept busy for as long as the test runs, by work that yields to the
+    function's (``nice 10``): a loaded host, without the test depending on how loaded."""
+    loop = ["nice", "-n", "10", sys.executable, "-c", "while True: pass"]
+    loops = [subprocess.Popen(loop) for _ in range(2)]
     try:
         yield
     finally:

@@ -16,6 +16,8 @@ from ._core import events as ev
 from ._core.report import report_once
 from ._core.vocabulary import TRACE_SEPARATE
 
+_UNBOUNDED_S = 10.0  # a shutdown with no grace given: the exporter's own default timeout
+
 TYPE_CHECKING = False  # typing and the SDK cost ms at import; this module is on the INIT path
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -93,12 +95,16 @@ class SpanReactions:
         host = self._host
         host.deliver(trigger, host.provider(), budget_s)
 
-    def _materialize_deferred(self) -> None:
-        """Exports that need the provider now: build what the wrapper route deferred."""
+    def _materialize_deferred(self, shutdown_budget_s: float | None = None) -> None:
+        """Exports that need the provider now: build what the wrapper route deferred (at
+        shutdown, only what its export needs)."""
         deferred = self._host.deferred
         if deferred is not None:
             try:
-                deferred.materialize()
+                if shutdown_budget_s is None:
+                    deferred.materialize()
+                else:
+                    deferred.materialize_for_shutdown(shutdown_budget_s)
             except Exception:
                 report_once("deferred-build", "could not build tracing for an export")
 
@@ -137,8 +143,8 @@ class SpanReactions:
         nobody used, then the rest, within what is left of the grace."""
         self._end_timed_out_invocations(event.time_ns)
         t0 = time.monotonic()
-        self._materialize_deferred()
         budget_s = event.budget_s
+        self._materialize_deferred(_UNBOUNDED_S if budget_s is None else budget_s)
         if budget_s is not None:  # building what was deferred spent part of the grace
             budget_s = max(0.05, budget_s - (time.monotonic() - t0))
         # (an open invocation span means OpenTelemetry is loaded: nothing to export otherwise)

@@ -59,6 +59,11 @@ class DeferredHandler:
         """True once the spans are live (the SDK was imported and the provider built)."""
         return self._instrumentation is not None
 
+    @property
+    def taken(self) -> bool:
+        """True once an invocation reached the handler."""
+        return self._first_taken
+
     def __call__(self, event: Any, context: Any) -> Any:
         live = self._live
         if live is not None:

@@ -146,6 +146,7 @@ class LazySpanExporter(SpanExporter):
         self._failed = False
         self._shutdown = False
         self._lock = threading.Lock()
+        self._once: SpanExporter | None = None  # the next export only, while not built
 
     @property
     def built(self) -> bool:
@@ -155,6 +156,12 @@ class LazySpanExporter(SpanExporter):
     def build(self) -> bool:
         """Build the real exporter now (``sync`` delivery: no reason to wait). True if built."""
         return self._real() is not None
+
+    def send_next_with(self, exporter: SpanExporter) -> None:
+        """The next export, if the real exporter is not built by then, goes through
+        ``exporter`` (a shutdown that cannot wait for the real one's import); later ones
+        build the real exporter as usual."""
+        self._once = exporter
 
     def _real(self) -> SpanExporter | None:
         exporter = self._exporter
@@ -188,7 +195,8 @@ class LazySpanExporter(SpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         if self._shutdown:
             return SpanExportResult.FAILURE
-        exporter = self._real()
+        exporter, self._once = self._exporter or self._once, None
+        exporter = exporter or self._real()
         if exporter is None:
             return SpanExportResult.FAILURE
         # The SDK's batch worker exports with instrumentation suppressed; the after-response

@@ -55,10 +55,11 @@ class ShutdownSpanSender(SpanExporter):
         self._deadline = deadline
         from opentelemetry.util.re import parse_env_headers
 
-        self._headers = {
-            "Content-Type": "application/x-protobuf",
-            **parse_env_headers(_setting("HEADERS") or "", liberal=True),
-        }
+        try:
+            user_headers = parse_env_headers(_setting("HEADERS") or "", liberal=True)
+        except TypeError:  # before SDK 1.26 (no liberal parsing): the exporter's own call then
+            user_headers = parse_env_headers(_setting("HEADERS") or "")
+        self._headers = {"Content-Type": "application/x-protobuf", **user_headers}
         self._compression = (_setting("COMPRESSION") or "none").lower()
         if self._compression in ("gzip", "deflate"):
             self._headers["Content-Encoding"] = self._compression

@@ -106,3 +106,13 @@ def run_demo_fleet(env: dict[str, str], **scenario: Any) -> Any:
 
     demo = Path(otel_lambda_demo.__file__).parent
     return fleet.Fleet(Scenario(**scenario), code_dir=demo, env=env).run()
+
+
+def installed_wrapper() -> str:
+    """The exec wrapper pip put next to this interpreter, as a user's AWS_LAMBDA_EXEC_WRAPPER."""
+    import shutil
+    import sys
+
+    path = shutil.which("otel-lambda-init-wrapper", path=str(Path(sys.executable).parent))
+    assert path, "otel-lambda-init-wrapper is not installed next to the interpreter"
+    return path

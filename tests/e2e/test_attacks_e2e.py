@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,12 +13,6 @@ from lambda_harness import init_spans, invocation_spans, running_sandbox
 from otel_lambda_sim.receiver import OtlpReceiver
 
 SAFETY = Path(__file__).parent.parent / "safety_handlers"
-
-
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as r:
-        yield r
 
 
 @pytest.mark.parametrize("attack", ["sigterm-ignored", "modules-deleted", "socket-patched"])

@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,12 +39,6 @@ def _launcher(tmp_path: Path) -> str:
     if "Read-only file system" not in probe.stderr:
         pytest.skip(f"cannot make a read-only /tmp as another user here: {probe.stderr[-200:]}")
     return str(script)
-
-
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as r:
-        yield r
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root")

@@ -3,30 +3,15 @@ turned off, handlers that fork, concurrency libraries that patch the stdlib."""
 
 from __future__ import annotations
 
-import shutil
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from lambda_harness import init_spans, invocation_spans, running_sandbox
+from lambda_harness import init_spans, installed_wrapper, invocation_spans, running_sandbox
 
 from otel_lambda_sim.receiver import OtlpReceiver
 
 SAFETY = Path(__file__).parent.parent / "safety_handlers"
-
-
-def installed_wrapper() -> str:
-    path = shutil.which("otel-lambda-init-wrapper", path=str(Path(sys.executable).parent))
-    assert path, "otel-lambda-init-wrapper is not installed next to the interpreter"
-    return path
-
-
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as r:
-        yield r
 
 
 def _footprint(receiver: OtlpReceiver, handler: str, env: dict[str, str]) -> tuple[Any, Any]:

@@ -3,30 +3,17 @@ SIGTERM within the platform's shutdown grace, with both cores busy (by lower-pri
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lambda_harness import init_spans, invocation_spans, running_sandbox
+from lambda_harness import init_spans, installed_wrapper, invocation_spans, running_sandbox
 
 from otel_lambda_sim.receiver import OtlpReceiver
 
 WAYS_IN = Path(__file__).parent.parent / "ways_in_handlers"
-
-
-def installed_wrapper() -> str:
-    path = shutil.which("otel-lambda-init-wrapper", path=str(Path(sys.executable).parent))
-    assert path, "otel-lambda-init-wrapper is not installed next to the interpreter"
-    return path
-
-
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as r:
-        yield r
 
 
 @pytest.fixture

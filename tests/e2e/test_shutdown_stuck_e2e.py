@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +22,6 @@ def _route(route: str) -> tuple[str, Path, dict[str, str]]:
     wrapper = shutil.which("otel-lambda-init-wrapper", path=str(Path(sys.executable).parent))
     assert wrapper, "otel-lambda-init-wrapper is not installed next to the interpreter"
     return "plain_app.handler", TESTS / "ways_in_handlers", {"AWS_LAMBDA_EXEC_WRAPPER": wrapper}
-
-
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as r:
-        yield r
 
 
 # The wrapper route's processor (ours) is flushed beside the stuck export. A function's own

@@ -14,6 +14,7 @@ from lambda_harness import (
     HANDLERS,
     assert_cold_start_shape,
     init_spans,
+    installed_wrapper,
     invocation_spans,
     running_sandbox,
     sent_for_this_sandbox,
@@ -26,15 +27,6 @@ PLAIN = "plain_app.handler"
 SHIM = "otel_lambda_init.auto.shim.handler"
 UPSTREAM_SCOPE = "opentelemetry.instrumentation.aws_lambda"
 SRC = Path(__file__).resolve().parents[2] / "src"
-
-
-def installed_wrapper() -> str:
-    """The wrapper pip put on PATH (next to this interpreter's scripts)."""
-    import sys
-
-    path = shutil.which("otel-lambda-init-wrapper", path=str(Path(sys.executable).parent))
-    assert path, "otel-lambda-init-wrapper is not installed next to the interpreter"
-    return path
 
 
 def layer_wrapper(tmp_path: Path) -> Path:

@@ -3,23 +3,15 @@ No protocol, no batch delay, no exporter names: the package must be right withou
 
 from __future__ import annotations
 
-import shutil
-import sys
 from pathlib import Path
 
-from lambda_harness import init_spans, invocation_spans
+from lambda_harness import init_spans, installed_wrapper, invocation_spans
 
 from otel_lambda_sim.receiver import OtlpReceiver
 from otel_lambda_sim.sandbox import Sandbox
 
 WAYS_IN = Path(__file__).parents[1] / "ways_in_handlers"
 UPSTREAM_SCOPE = "opentelemetry.instrumentation.aws_lambda"
-
-
-def installed_wrapper() -> str:
-    path = shutil.which("otel-lambda-init-wrapper", path=str(Path(sys.executable).parent))
-    assert path, "otel-lambda-init-wrapper is not installed next to the interpreter"
-    return path
 
 
 def test_auto_instrumentation_with_only_an_endpoint_runs_the_instrumentors(

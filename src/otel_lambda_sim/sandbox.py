@@ -35,6 +35,7 @@ from .launch import (
 )
 from .outcomes import Attempt, ExtensionProc, InitOutcome, ShutdownOutcome, read_init_outcome
 from .runtime_api import Invocation, InvocationResult, RuntimeApi
+from .stall import watch_init
 from .timeouts import (
     enforce_function_timeout,
     signal_shutdown,
@@ -101,6 +102,7 @@ class Sandbox:
         self.timeouts: list[str] = []  # request ids Lambda timed out
         self._closed = False
         self.cpu: CpuShare | None = None  # FunctionConfig.cpu_share, where the host allows
+        self.stall_records: list[str] = []  # files stall.record_stall wrote
 
     # properties ------------------------------------------------------------------------------
     @property
@@ -203,6 +205,7 @@ class Sandbox:
         timer = threading.Timer(cap_s, self._init_cap_hit, args=(generation,))
         timer.daemon = True
         timer.start()
+        watch_init(self, generation, cap_s)
 
     def _watch_runtime(self, proc: subprocess.Popen[bytes], attempt: Attempt) -> None:
         code = proc.wait()
@@ -240,11 +243,14 @@ class Sandbox:
         while True:
             outcome = self._init_state()
             if outcome is not None:
+                if not outcome.ok and self.stall_records:
+                    outcome.evidence = " ".join(self.stall_records)
                 self.init_outcome = outcome
                 return outcome
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError(f"{self.name}: INIT still running after {limit}s")
+                seen = f" (stacks in {' '.join(self.stall_records)})" if self.stall_records else ""
+                raise TimeoutError(f"{self.name}: INIT still running after {limit}s{seen}")
             self.api.wait_event(min(remaining, 0.05))
 
     def _init_state(self) -> InitOutcome | None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from .launch import send_signal, wait_for
 from .outcomes import ExtensionProc, ShutdownOutcome
+from .stall import watch_invocation
 
 if TYPE_CHECKING:
     from .invocation import Invocation
@@ -41,6 +42,7 @@ def enforce_function_timeout(sandbox: Sandbox, inv: Invocation, generation: int)
         sandbox.api.wait_event(0.05)
     if not inv.served_ns or inv.done:
         return
+    watch_invocation(sandbox, inv)
     # The function timeout counts from when the runtime received the event; a deadline
     # the caller forced (deadline_ms) only changes the header the runtime sees.
     timeout_s = sandbox.function.function_timeout_s

@@ -245,6 +245,35 @@ def test_register_refused_still_exports_after_the_response_and_says_why_once(
     assert sandbox.logs().count("could not register the internal extension") == 1
 
 
+def test_a_register_answered_after_inits_wait_still_ends_init_and_gets_sigterm(
+    receiver: OtlpReceiver,
+) -> None:
+    """A busy host answered register after the 2 s INIT waits for it. Lambda had registered
+    the extension, so it waited for its first next until the 10 s INIT cap: the INIT stall
+    of loaded test runs. The late answer is read on the extension's thread instead."""
+    from lambda_harness import HANDLERS, otel_env
+
+    from otel_lambda_init._delivery.extension import _REGISTER_WAIT_S
+    from otel_lambda_sim.sandbox import Sandbox
+
+    def late(status: int, body: Any, headers: dict[str, str]) -> Any:
+        time.sleep(_REGISTER_WAIT_S + 1.0)  # forces the order: the package stopped waiting
+        return status, body, headers
+
+    with Sandbox("manual_app.handler", HANDLERS, env=otel_env(receiver)) as sandbox:
+        sandbox.api.start()
+        sandbox.api.faults.register = late
+        sandbox.start()
+        outcome = sandbox.wait_init(30)
+        result = sandbox.invoke({"n": 1}, timeout=30)
+        registered = [e.name for e in sandbox.api.extensions]
+    assert outcome.status == "done", outcome  # was "timeout": the cap ended it
+    assert result.status == "success"
+    assert registered == ["otel-lambda-init"] and sandbox.api.faults.touched == ["register"]
+    assert sandbox.shutdown_outcome is not None and sandbox.shutdown_outcome.sigterm_sent
+    assert "could not register" not in sandbox.logs()
+
+
 # Deadlines awslambdaric's native client lets through (a non-numeric, zero or overflowing
 # header aborts the runtime before any of our code runs): long past, negative, exponent.
 @pytest.mark.parametrize("deadline", ["1000", "-5", "1e400"])

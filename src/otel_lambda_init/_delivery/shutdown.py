@@ -7,9 +7,12 @@ python3.10/3.11 runtimes the handler is installed but the process is killed firs
 
 from __future__ import annotations
 
+import _thread
 import os
 import signal
+import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +20,24 @@ from .._core.report import report_once
 
 SHUTDOWN_EXPORT_S = 0.4
 """Of Lambda's 500 ms SIGTERM grace period for internal extensions, what we spend exporting."""
+DEFER_AT_MOST_S = 0.1
+"""How long the export may wait for the interrupted code to let go of a lock it needs."""
+
+
+def _held_stdlib_lock() -> bool:
+    """Whether a non-reentrant stdlib lock the export needs is held, most likely by the code
+    the signal interrupted: awslambdaric waits for the next event by starting a thread inside
+    ``ThreadPoolExecutor.submit``, which holds ``concurrent.futures``' global lock, and the
+    SDK's ``Resource.create`` submits to a pool of its own (a deadlock until SIGKILL)."""
+    futures = sys.modules.get("concurrent.futures.thread")
+    pool_lock = getattr(futures, "_global_shutdown_lock", None)
+    # Thread.start holds this one; a plain lock before 3.11 (reentrant, without locked(), since)
+    limbo_lock = getattr(threading, "_active_limbo_lock", None)
+    for lock in (pool_lock, limbo_lock):
+        locked = getattr(lock, "locked", None)
+        if callable(locked) and locked():
+            return True
+    return False
 
 
 class SigtermHandler:
@@ -28,12 +49,15 @@ class SigtermHandler:
         self.previous = signal.SIG_DFL if previous is None else previous
         self._handling = threading.Event()
         self._held = threading.local()  # the forking thread blocked SIGTERM for its fork
+        self._deferred_at: float | None = None
 
     def __call__(self, signum: int, frame: Any) -> None:
         # A repeated SIGTERM runs this handler again inside the first one (same thread):
         # re-entering the export would deadlock on its locks or cut it short by exiting.
         # The first one finishes and then lets the default disposition end the process.
         if self._handling.is_set():
+            return
+        if self._defer():
             return
         self._handling.set()
         try:
@@ -46,6 +70,29 @@ class SigtermHandler:
         elif previous != signal.SIG_IGN:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)
+
+    def _defer(self) -> bool:
+        """With a lock the export needs held, let the interrupted code go on and release it:
+        a thread of the low-level kind (no ``threading`` lock to take) signals the main
+        thread again once it is free, for at most ``DEFER_AT_MOST_S`` in all."""
+        now = time.monotonic()
+        if self._deferred_at is not None and now - self._deferred_at > DEFER_AT_MOST_S:
+            return False
+        if not _held_stdlib_lock():
+            return False
+        if self._deferred_at is None:
+            self._deferred_at = now
+        try:
+            _thread.start_new_thread(self._signal_when_free, (self._deferred_at,))
+        except RuntimeError:  # no thread to be had: export here, as without the deferral
+            return False
+        return True
+
+    @staticmethod
+    def _signal_when_free(since: float) -> None:
+        while _held_stdlib_lock() and time.monotonic() - since < DEFER_AT_MOST_S:
+            time.sleep(0.001)
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGTERM)
 
     def step_aside(self) -> None:
         """In a process the function forked: the disposition we found, as if we were absent.
@@ -90,6 +137,7 @@ class SigtermHandler:
         """A forked process that is the runtime after all (a SnapStart restore): ours again."""
         if signal.getsignal(signal.SIGTERM) is self.previous:
             self._handling.clear()
+            self._deferred_at = None
             try:
                 signal.signal(signal.SIGTERM, self)
             except ValueError:  # not on the main thread: left as the restore found it

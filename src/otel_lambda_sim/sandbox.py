@@ -26,6 +26,7 @@ from typing import IO, Any
 from .function import FunctionConfig
 from .launch import (
     BOOTSTRAP_SH,
+    group_members,
     lambda_environment,
     log_stream_name,
     prepare_runtime_dir,
@@ -338,7 +339,9 @@ class Sandbox:
             proc = self._proc
             outcome = signal_shutdown(self.api, proc, self._ext_procs, reason, t0)
             if proc is not None and (
-                proc.poll() is None or any(e.proc.poll() is None for e in self._ext_procs)
+                proc.poll() is None
+                or any(e.proc.poll() is None for e in self._ext_procs)
+                or (self.function.managed_instances and group_members(proc.pid))
             ):
                 outcome.sigkill_sent = True
             self.kill()

@@ -71,10 +71,12 @@ class ShutdownSignalExtension:
         self.extension_id: str | None = None
         self.started = False
 
-    def register(self) -> None:
-        """Register; raises if Lambda refuses (e.g. INIT is already over)."""
+    def register(self, claim: bool = True) -> None:
+        """Register; raises if Lambda refuses (e.g. INIT is already over). With ``claim``,
+        child processes are told they are not the runtime (LMI's forked workers are)."""
         self.extension_id = register_extension(self.runtime_api, [])
-        os.environ[_OWNER_ENV] = str(os.getpid())
+        if claim:
+            os.environ[_OWNER_ENV] = str(os.getpid())
 
     def start(self) -> None:
         # An operating-system thread even under gevent or eventlet (probes/native_thread.py).
@@ -111,11 +113,11 @@ def is_foreign_process() -> bool:
     return bool(owner) and owner != str(os.getpid())
 
 
-def start_shutdown_signal(runtime_api: str) -> ShutdownSignalExtension | None:
+def start_shutdown_signal(runtime_api: str, claim: bool = True) -> ShutdownSignalExtension | None:
     """Register and start the extension; None (logged once) when Lambda refuses."""
     extension = ShutdownSignalExtension(runtime_api)
     try:
-        extension.register()
+        extension.register(claim)
     except Exception as error:
         report_once(
             "extension-register",

@@ -14,9 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 from .._core.report import report_once
+from .._probes.process import forked_worker, wait_for_forked_children
 
 SHUTDOWN_EXPORT_S = 0.4
 """Of Lambda's 500 ms SIGTERM grace period for internal extensions, what we spend exporting."""
+
+MANAGED_INSTANCES_WAIT_S = 0.55
+"""Lambda Managed Instances: how long the runtime main process waits for its workers' exports
+at SIGTERM, of the platform's 600 ms before SIGKILL (docs/safety.md)."""
 
 
 class SigtermHandler:
@@ -74,3 +79,17 @@ def install_sigterm(on_shutdown: Callable[[float], None]) -> SigtermHandler | No
     handler = SigtermHandler(on_shutdown, signal.getsignal(signal.SIGTERM))
     signal.signal(signal.SIGTERM, handler)
     return handler
+
+
+def for_workers(on_worker_shutdown: Callable[[float], None]) -> Callable[[float], None]:
+    """Lambda Managed Instances' SIGTERM, which reaches the whole process group: a forked
+    worker exports its own; the runtime main process has nothing to export and waits for its
+    workers, as the platform ends the sandbox when it exits."""
+
+    def on_shutdown(budget_s: float) -> None:
+        if forked_worker():
+            on_worker_shutdown(budget_s)
+        elif not wait_for_forked_children(MANAGED_INSTANCES_WAIT_S):
+            report_once("lmi-workers", "workers still exporting when the grace ran out")
+
+    return on_shutdown

@@ -118,6 +118,9 @@ def test_lmi_workers_that_never_served_export_their_init_as_unused_at_shutdown(
     inits = init_spans(spans)
     assert len(inits) == workers, [s.attributes for s in inits]  # the main process: none
     assert len({s.attributes["lambda_init.worker.pid"] for s in inits}) == workers
+    # Each worker's own first INIT: no worker takes another's for an earlier failed attempt.
+    assert all(s.attributes["lambda_init.init_attempt"] == 1 for s in inits)
+    assert not [s for s in spans if s.name.startswith("failed attempt")]
     unused = [s for s in inits if s.attributes.get("lambda_init.unused") is True]
     assert len(unused) == workers - 1
     (invocation,) = invocation_spans(spans)

@@ -25,9 +25,10 @@ from .extension import ShutdownSignalExtension, is_foreign_process, start_shutdo
 from .flush import BoundedFlusher, Flushable
 from .shutdown import SigtermHandler, for_workers, install_sigterm
 
-# Our first line in a runtime main process (sitecustomize, opentelemetry-instrument's hook):
-# the wrapper route. The decorator's module is imported in LMI's workers only.
-_RUNTIME_MAIN_SOURCES = ("sitecustomize", "opentelemetry-instrument")
+# Our first line in LMI's runtime main process: the wrapper route's early hook. The
+# decorator's module is imported in the workers only; under opentelemetry-instrument delivery
+# falls back to sync, which registers no extension (as outside LMI).
+_RUNTIME_MAIN_SOURCES = ("sitecustomize",)
 
 
 class Delivery:

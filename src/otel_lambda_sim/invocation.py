@@ -72,6 +72,7 @@ class InvocationResult:
     start_ns: int = 0
     error_type: str | None = None
     init_rerun: bool = False
+    evidence: str | None = None  # a stall record's path (stall.py), when it stalled
 
     @property
     def duration_ms(self) -> float:
@@ -108,6 +109,7 @@ class Invocation:
         self.error_type: str | None = None
         self.init_rerun = False
         self.state: InvocationState | None = None  # the rules' view, once served
+        self.evidence: str | None = None  # a stall record's path (stall.py)
         self._responded = threading.Event()
         self._done = threading.Event()
 
@@ -135,6 +137,7 @@ class Invocation:
             start_ns=self.start_ns or self.enqueued_ns,
             error_type=self.error_type,
             init_rerun=self.init_rerun,
+            evidence=self.evidence,
         )
 
     def wait_response(self, timeout: float) -> bool:
@@ -146,5 +149,6 @@ class Invocation:
             raise TimeoutError(
                 f"invocation {self.request_id} not complete within {timeout}s "
                 f"(served={bool(self.served_ns)}, responded={self.responded})"
+                + (f"; stacks in {self.evidence}" if self.evidence else "")
             )
         return self.result()

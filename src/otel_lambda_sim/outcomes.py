@@ -23,6 +23,7 @@ class InitOutcome:
     body: Any = None
     exit_code: int | None = None
     message: str = ""
+    evidence: str | None = None  # a stall record's path (stall.py), when INIT stalled
 
     @property
     def ok(self) -> bool:

@@ -27,6 +27,7 @@ from .invocation import (
 from .lambda_rules import ExtensionInfo, Refusal, SandboxRules
 from .rules_view import RulesView
 from .runtime_http import ApiHandler, ApiServer, decode_body
+from .stall import RequestLog
 
 __all__ = [
     "ExtensionInfo",
@@ -62,6 +63,7 @@ class RuntimeApi(RulesView):
         self._restore_allowed = threading.Event()
         self.served: list[Invocation] = []
         self.faults = PlatformFaults()
+        self.seen = RequestLog()  # every request, for a stall record (stall.py)
         # Called on this API's thread (its lock held) while the runtime waits in next with INIT
         # over and nothing queued: the fleet's front end may queue a pending request right
         # there, so the hand-over takes no other thread, as Lambda's (docs/verdicts.md).

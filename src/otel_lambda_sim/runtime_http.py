@@ -4,10 +4,12 @@ the body and hands every request to the API's dispatcher."""
 from __future__ import annotations
 
 import json
+import time
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
 from ._loopback import LoopbackServer
+from .stall import SeenRequest
 
 if TYPE_CHECKING:
     from .runtime_api import RuntimeApi
@@ -39,6 +41,8 @@ class ApiHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
+    seen: SeenRequest | None = None
+
     def reply(
         self,
         status: int,
@@ -47,6 +51,8 @@ class ApiHandler(BaseHTTPRequestHandler):
         raw: bytes | None = None,
     ) -> None:
         data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+        if self.seen is not None:
+            self.seen.answered_ns, self.seen.status = time.time_ns(), status
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -58,9 +64,18 @@ class ApiHandler(BaseHTTPRequestHandler):
         except OSError:
             pass  # the client died (killed runtime): nothing to tell it
 
+    def _arrived(self, method: str) -> str:
+        path = self.path.split("?", 1)[0]
+        who = (
+            self.headers.get("Lambda-Extension-Name")
+            or self.headers.get("Lambda-Extension-Identifier", "")[:8]
+        )
+        self.seen = self.server.api.seen.add(method, path, f"port {self.client_address[1]} {who}")
+        return path
+
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
-        self.server.api._dispatch(self, "GET", self.path.split("?", 1)[0], b"")
+        self.server.api._dispatch(self, "GET", self._arrived("GET"), b"")
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
-        body = self._body()
-        self.server.api._dispatch(self, "POST", self.path.split("?", 1)[0], body)
+        path = self._arrived("POST")
+        self.server.api._dispatch(self, "POST", path, self._body())

@@ -23,10 +23,10 @@ import weakref
 from pathlib import Path
 from typing import IO, Any
 
+from .cpu_share import CpuShare
 from .function import FunctionConfig
 from .launch import (
     BOOTSTRAP_SH,
-    group_members,
     lambda_environment,
     log_stream_name,
     prepare_runtime_dir,
@@ -35,6 +35,7 @@ from .launch import (
 )
 from .outcomes import Attempt, ExtensionProc, InitOutcome, ShutdownOutcome, read_init_outcome
 from .runtime_api import Invocation, InvocationResult, RuntimeApi
+from .stall import watch_init
 from .timeouts import (
     enforce_function_timeout,
     signal_shutdown,
@@ -100,6 +101,8 @@ class Sandbox:
         self._needs_reset_init = False  # a function timeout reset the runtime
         self.timeouts: list[str] = []  # request ids Lambda timed out
         self._closed = False
+        self.cpu: CpuShare | None = None  # FunctionConfig.cpu_share, where the host allows
+        self.stall_records: list[str] = []  # files stall.record_stall wrote
 
     # properties ------------------------------------------------------------------------------
     @property
@@ -179,13 +182,17 @@ class Sandbox:
         self.api.mark_init_start({p.name for p in extensions})
         env = self.environment()
         runtime_dir = self._dir / "runtime"
-        proc = start_runtime(runtime_dir, self.python, self.function.code_dir, env, self._log_fh)
+        if self.function.cpu_share and self.cpu is None:
+            self.cpu = CpuShare(self.function.memory_mb)
+        proc = start_runtime(
+            runtime_dir, self.python, self.function.code_dir, env, self._log_fh, self.cpu
+        )
         self._proc = proc
         attempt = Attempt(pid=proc.pid, started_ns=self.api.init_start_ns)
         self.attempts.append(attempt)
         self._ext_procs = []
         for path in extensions:
-            ext = start_extension(path, env, self._log_fh, proc.pid)
+            ext = start_extension(path, env, self._log_fh, proc.pid, self.cpu)
             self._ext_procs.append(ExtensionProc(path.name, ext))
             threading.Thread(
                 target=self._watch_extension, args=(path.name, ext), daemon=True
@@ -198,6 +205,7 @@ class Sandbox:
         timer = threading.Timer(cap_s, self._init_cap_hit, args=(generation,))
         timer.daemon = True
         timer.start()
+        watch_init(self, generation, cap_s)
 
     def _watch_runtime(self, proc: subprocess.Popen[bytes], attempt: Attempt) -> None:
         code = proc.wait()
@@ -235,11 +243,14 @@ class Sandbox:
         while True:
             outcome = self._init_state()
             if outcome is not None:
+                if not outcome.ok and self.stall_records:
+                    outcome.evidence = " ".join(self.stall_records)
                 self.init_outcome = outcome
                 return outcome
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError(f"{self.name}: INIT still running after {limit}s")
+                seen = f" (stacks in {' '.join(self.stall_records)})" if self.stall_records else ""
+                raise TimeoutError(f"{self.name}: INIT still running after {limit}s{seen}")
             self.api.wait_event(min(remaining, 0.05))
 
     def _init_state(self) -> InitOutcome | None:
@@ -339,9 +350,7 @@ class Sandbox:
             proc = self._proc
             outcome = signal_shutdown(self.api, proc, self._ext_procs, reason, t0)
             if proc is not None and (
-                proc.poll() is None
-                or any(e.proc.poll() is None for e in self._ext_procs)
-                or (self.function.managed_instances and group_members(proc.pid))
+                proc.poll() is None or any(e.proc.poll() is None for e in self._ext_procs)
             ):
                 outcome.sigkill_sent = True
             self.kill()
@@ -362,6 +371,8 @@ class Sandbox:
                     with contextlib.suppress(subprocess.TimeoutExpired):
                         p.wait(timeout=2)
             self.api.stop()
+            if self.cpu is not None:
+                self.cpu.close()
             if self._log_fh is not None:
                 self._log_fh.close()
             with contextlib.suppress(OSError):

@@ -9,8 +9,9 @@ import subprocess
 import time
 from typing import TYPE_CHECKING
 
-from .launch import send_signal, wait_for
+from .launch import group_members, send_signal, wait_for
 from .outcomes import ExtensionProc, ShutdownOutcome
+from .stall import watch_invocation
 
 if TYPE_CHECKING:
     from .invocation import Invocation
@@ -48,6 +49,7 @@ def enforce_function_timeout(sandbox: Sandbox, inv: Invocation, generation: int)
         sandbox.api.wait_event(0.05)
     if not inv.served_ns or inv.done:
         return
+    watch_invocation(sandbox, inv)
     # The function timeout counts from when the runtime received the event; a deadline
     # the caller forced (deadline_ms) only changes the header the runtime sees.
     timeout_s = sandbox.function.function_timeout_s
@@ -136,4 +138,6 @@ def _shutdown_managed_instances(
         outcome.shutdown_event_sent = True
         for ext in ext_procs:
             wait_for(ext.proc, max(0.0, t0 + SHUTDOWN_TOTAL_EXTERNAL_S - time.monotonic()))
+    # Workers still running now are SIGKILLed with the rest of the group by the caller.
+    outcome.sigkill_sent = bool(group_members(proc.pid))
     return outcome

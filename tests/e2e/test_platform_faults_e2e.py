@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lambda_harness import init_spans, invocation_spans, running_sandbox
+from lambda_harness import dev_layer, init_spans, invocation_spans, running_sandbox
 
 from otel_lambda_sim.receiver import OtlpReceiver
 
@@ -128,18 +128,6 @@ def test_a_runtime_api_failing_every_event_next_is_not_polled_hot(
 # -- item 13: the container-image recipe on a non-AWS base image ----------------------------
 
 
-def dev_layer(tmp_path: Path) -> Path:
-    """The wrapper laid out as the built layer (package under python/), pointing at this
-    checkout, so it finds its early hook as it does in /opt or a pip install."""
-    src = Path(__file__).resolve().parents[2] / "src"
-    layer = tmp_path / "layer"
-    (layer / "python").mkdir(parents=True)
-    (layer / "python" / "otel_lambda_init").symlink_to(src / "otel_lambda_init")
-    shutil.copy(src / "otel_lambda_init" / "auto" / "otel-lambda-init-wrapper", layer / "w")
-    (layer / "w").rename(layer / "otel-lambda-init")
-    return layer
-
-
 def test_container_image_without_aws_execution_env_exports_an_unused_init_at_shutdown(
     receiver: OtlpReceiver, tmp_path: Path
 ) -> None:
@@ -243,6 +231,35 @@ def test_register_refused_still_exports_after_the_response_and_says_why_once(
     assert result.status == "success" and result.payload["n"] == 1
     assert init_spans(spans)
     assert sandbox.logs().count("could not register the internal extension") == 1
+
+
+def test_a_register_answered_after_inits_wait_still_ends_init_and_gets_sigterm(
+    receiver: OtlpReceiver,
+) -> None:
+    """A busy host answered register after the 2 s INIT waits for it. Lambda had registered
+    the extension, so it waited for its first next until the 10 s INIT cap: the INIT stall
+    of loaded test runs. The late answer is read on the extension's thread instead."""
+    from lambda_harness import HANDLERS, otel_env
+
+    from otel_lambda_init._delivery.extension import _REGISTER_WAIT_S
+    from otel_lambda_sim.sandbox import Sandbox
+
+    def late(status: int, body: Any, headers: dict[str, str]) -> Any:
+        time.sleep(_REGISTER_WAIT_S + 1.0)  # forces the order: the package stopped waiting
+        return status, body, headers
+
+    with Sandbox("manual_app.handler", HANDLERS, env=otel_env(receiver)) as sandbox:
+        sandbox.api.start()
+        sandbox.api.faults.register = late
+        sandbox.start()
+        outcome = sandbox.wait_init(30)
+        result = sandbox.invoke({"n": 1}, timeout=30)
+        registered = [e.name for e in sandbox.api.extensions]
+    assert outcome.status == "done", outcome  # was "timeout": the cap ended it
+    assert result.status == "success"
+    assert registered == ["otel-lambda-init"] and sandbox.api.faults.touched == ["register"]
+    assert sandbox.shutdown_outcome is not None and sandbox.shutdown_outcome.sigterm_sent
+    assert "could not register" not in sandbox.logs()
 
 
 # Deadlines awslambdaric's native client lets through (a non-numeric, zero or overflowing

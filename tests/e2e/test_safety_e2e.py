@@ -3,6 +3,7 @@ turned off, handlers that fork, concurrency libraries that patch the stdlib."""
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,26 @@ def test_a_handler_that_forks_a_pool_gets_one_span_per_invocation_and_one_init(
     # The workers' own spans follow the SDK's rules: a worker ended by SIGTERM exports none.
     assert [s for s in spans if s.name == "square"] == []
     assert "could not write" not in logs  # no worker touched the sandbox's state file
+
+
+def test_a_child_sigtermed_before_it_is_ready_ends_by_the_default_exporting_nothing(
+    receiver: OtlpReceiver,
+) -> None:
+    """SIGTERM reaching a forked child before our at-fork callback stepped aside met our
+    Python handler: run there, it exported the parent's open invocation span (two
+    invocations, four spans); caught before CPython's after-fork reset, it was dropped and a
+    pool worker outlived ``Pool.terminate`` (the fork-pool test's 30 s timeout under load).
+    Held blocked across the fork, it waits for the default disposition, as without us."""
+    with running_sandbox("fork_window_app.handler", receiver, code_dir=SAFETY) as sandbox:
+        assert sandbox.wait_init(30).status == "done"
+        results = [sandbox.invoke({"n": n}, timeout=60) for n in range(2)]
+    assert [r.payload for r in results] == [{"exitcode": -signal.SIGTERM}] * 2
+    spans = receiver.spans()  # the sandbox has exited: every export has arrived
+    numbers = sorted(
+        s.attributes["lambda_init.sandbox_invocation"] for s in invocation_spans(spans)
+    )
+    assert numbers == [1, 2]  # was [1, 1, 2, 2]: each child exported its parent's span
+    assert len(init_spans(spans)) == 1
 
 
 @pytest.mark.parametrize(

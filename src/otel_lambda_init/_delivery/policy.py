@@ -131,7 +131,7 @@ class Delivery:
             self.signal_extension = start_shutdown_signal(env.runtime_api, claim=False)
             if self.signal_extension is None:  # refused: said once, no SIGTERM comes
                 return None
-            return install_sigterm(for_workers(on_worker_shutdown))
+            return install_sigterm(for_workers(on_worker_shutdown), for_forked_workers=True)
         except Exception:
             report_once("lmi-signal", "could not set up the workers' export at SIGTERM")
             return None

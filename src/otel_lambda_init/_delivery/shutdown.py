@@ -32,6 +32,7 @@ class SigtermHandler:
         # None: a disposition set outside Python; the kernel's default is the nearest.
         self.previous = signal.SIG_DFL if previous is None else previous
         self._handling = threading.Event()
+        self._held = threading.local()  # the forking thread blocked SIGTERM for its fork
 
     def __call__(self, signum: int, frame: Any) -> None:
         # A repeated SIGTERM runs this handler again inside the first one (same thread):
@@ -62,6 +63,34 @@ class SigtermHandler:
         if signal.getsignal(signal.SIGTERM) is self:
             signal.signal(signal.SIGTERM, previous)
 
+    def hold_across_forks(self) -> None:
+        """Keep SIGTERM blocked in the forking thread from just before a fork until the child
+        has stepped aside. A SIGTERM reaching a new child first (a pool's terminate on a
+        loaded host) met our Python handler: run there, it exported the parent's open
+        invocation span; caught before CPython's after-fork reset, it was dropped and the
+        worker outlived ``Pool.terminate`` (the 30 s hang). Blocked, the kernel keeps it
+        until the default disposition acts, as without us."""
+        if hasattr(signal, "pthread_sigmask"):
+            from .._probes.fork_guard import around_fork
+
+            around_fork(self._hold, self._release, self._release_in_child)
+
+    def _hold(self) -> None:
+        held = self._held
+        held.blocked = False
+        if signal.getsignal(signal.SIGTERM) is self:
+            before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+            held.blocked = signal.SIGTERM not in before
+
+    def _release(self) -> None:
+        if getattr(self._held, "blocked", False):
+            self._held.blocked = False
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
+    def _release_in_child(self) -> None:
+        self.step_aside()  # first: a SIGTERM held meanwhile then ends the child at once
+        self._release()
+
     def resume(self) -> None:
         """A forked process that is the runtime after all (a SnapStart restore): ours again."""
         if signal.getsignal(signal.SIGTERM) is self.previous:
@@ -72,12 +101,18 @@ class SigtermHandler:
                 report_once("sigterm-restore", "could not take SIGTERM again after a restore")
 
 
-def install_sigterm(on_shutdown: Callable[[float], None]) -> SigtermHandler | None:
-    """On SIGTERM, run ``on_shutdown(seconds)`` then let the previous disposition act."""
+def install_sigterm(
+    on_shutdown: Callable[[float], None], *, for_forked_workers: bool = False
+) -> SigtermHandler | None:
+    """On SIGTERM, run ``on_shutdown(seconds)`` then let the previous disposition act. A
+    child forked from here steps aside, unless it is one of ``for_forked_workers`` (LMI's
+    workers are runtimes: they keep the handler)."""
     if threading.current_thread() is not threading.main_thread():
         return None
     handler = SigtermHandler(on_shutdown, signal.getsignal(signal.SIGTERM))
     signal.signal(signal.SIGTERM, handler)
+    if not for_forked_workers:
+        handler.hold_across_forks()
     return handler
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from .._core.report import report_once
 from .._delivery.deadline import parse_deadline_ms, seconds_left
-from .._delivery.extension import next_event, register_extension
+from .._delivery.extension import Registration, next_event, register_or_await
 from .._delivery.local_http import LocalHTTPConnection
 
 _RETRY_MAX_S = 5.0
@@ -38,10 +38,16 @@ class InvokeExtension:
         self._finished: list[str] = []  # request ids the app finished, oldest first
         self._cond = threading.Condition()
         self.timeout_s: Callable[[], float] = lambda: 2.0
+        self._late: Registration | None = None  # answered after INIT's wait: read on _run
 
     def register(self) -> None:
-        """Register for INVOKE; raises when Lambda refuses (INIT over, not a sandbox)."""
-        self.extension_id = register_extension(self.runtime_api, ["INVOKE"])
+        """Register for INVOKE; raises when Lambda refuses (INIT over, not a sandbox). A late
+        answer is read on the extension's thread: Lambda may have registered us and waits."""
+        registered = register_or_await(self.runtime_api, ["INVOKE"])
+        if isinstance(registered, Registration):
+            self._late = registered
+        else:
+            self.extension_id = registered
 
     def start(self) -> None:
         threading.Thread(target=self._run, name="otel-lambda-init-web-ext", daemon=True).start()
@@ -68,6 +74,15 @@ class InvokeExtension:
                 self._cond.wait(min(left, 1.0))
 
     def _run(self) -> None:
+        late, self._late = self._late, None
+        if late is not None:
+            try:
+                self.extension_id = late.identifier(late=True)
+            except Exception as error:
+                report_once(
+                    "web-extension-register", f"register failed late ({error})", exc_info=False
+                )
+                return
         conn = LocalHTTPConnection(self.runtime_api)
         failures = 0
         while True:

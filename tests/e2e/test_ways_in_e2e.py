@@ -7,12 +7,12 @@ bootstrap.py``) with real awslambdaric and real OTLP/HTTP. The function module
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from lambda_harness import (
     HANDLERS,
     assert_cold_start_shape,
+    dev_layer,
     init_spans,
     installed_wrapper,
     invocation_spans,
@@ -26,7 +26,6 @@ WAYS_IN = Path(__file__).parents[1] / "ways_in_handlers"
 PLAIN = "plain_app.handler"
 SHIM = "otel_lambda_init.auto.shim.handler"
 UPSTREAM_SCOPE = "opentelemetry.instrumentation.aws_lambda"
-SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def layer_wrapper(tmp_path: Path) -> Path:
@@ -44,17 +43,6 @@ def layer_wrapper(tmp_path: Path) -> Path:
     )
     wrapper.chmod(0o755)
     return wrapper
-
-
-def dev_layer(tmp_path: Path) -> Path:
-    """A layer laid out like the built one (wrapper at the root, package under python/),
-    pointing at this checkout, so the wrapper finds its early hook as it does in /opt."""
-    layer = tmp_path / "layer"
-    (layer / "python").mkdir(parents=True)
-    (layer / "python" / "otel_lambda_init").symlink_to(SRC / "otel_lambda_init")
-    shutil.copy(SRC / "otel_lambda_init" / "auto" / "otel-lambda-init-wrapper", layer / "w")
-    (layer / "w").rename(layer / "otel-lambda-init")
-    return layer
 
 
 def wait_spans(receiver: OtlpReceiver, invocations: int = 1) -> list[ReceivedSpan]:

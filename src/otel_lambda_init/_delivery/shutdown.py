@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._core.report import report_once
+from .._probes.process import forked_worker, wait_for_forked_children
 
 SHUTDOWN_EXPORT_S = 0.4
 """Of Lambda's 500 ms SIGTERM grace period for internal extensions, what we spend exporting."""
@@ -38,6 +39,10 @@ def _held_stdlib_lock() -> bool:
         if callable(locked) and locked():
             return True
     return False
+
+MANAGED_INSTANCES_WAIT_S = 0.55
+"""Lambda Managed Instances: how long the runtime main process waits for its workers' exports
+at SIGTERM, of the platform's 600 ms before SIGKILL (docs/safety.md)."""
 
 
 class SigtermHandler:
@@ -144,11 +149,30 @@ class SigtermHandler:
                 report_once("sigterm-restore", "could not take SIGTERM again after a restore")
 
 
-def install_sigterm(on_shutdown: Callable[[float], None]) -> SigtermHandler | None:
-    """On SIGTERM, run ``on_shutdown(seconds)`` then let the previous disposition act."""
+def install_sigterm(
+    on_shutdown: Callable[[float], None], *, for_forked_workers: bool = False
+) -> SigtermHandler | None:
+    """On SIGTERM, run ``on_shutdown(seconds)`` then let the previous disposition act. A
+    child forked from here steps aside, unless it is one of ``for_forked_workers`` (LMI's
+    workers are runtimes: they keep the handler)."""
     if threading.current_thread() is not threading.main_thread():
         return None
     handler = SigtermHandler(on_shutdown, signal.getsignal(signal.SIGTERM))
     signal.signal(signal.SIGTERM, handler)
-    handler.hold_across_forks()
+    if not for_forked_workers:
+        handler.hold_across_forks()
     return handler
+
+
+def for_workers(on_worker_shutdown: Callable[[float], None]) -> Callable[[float], None]:
+    """Lambda Managed Instances' SIGTERM, which reaches the whole process group: a forked
+    worker exports its own; the runtime main process has nothing to export and waits for its
+    workers, as the platform ends the sandbox when it exits."""
+
+    def on_shutdown(budget_s: float) -> None:
+        if forked_worker():
+            on_worker_shutdown(budget_s)
+        elif not wait_for_forked_children(MANAGED_INSTANCES_WAIT_S):
+            report_once("lmi-workers", "workers still exporting when the grace ran out")
+
+    return on_shutdown

@@ -40,6 +40,7 @@ def _held_stdlib_lock() -> bool:
             return True
     return False
 
+
 MANAGED_INSTANCES_WAIT_S = 0.55
 """Lambda Managed Instances: how long the runtime main process waits for its workers' exports
 at SIGTERM, of the platform's 600 ms before SIGKILL (docs/safety.md)."""

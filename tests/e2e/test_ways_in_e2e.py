@@ -196,11 +196,11 @@ def test_wrapper_starts_our_code_before_the_runtime_client_and_earlier_than_manu
     assert w_init.start_ns <= wrapped.payload["our_first_line_ns"]
     assert wrapped.payload["our_first_line_ns"] < wrapped.payload["first_line_ns"]
     assert manual.payload["first_line_ns"] > m_init.start_ns
-    # Measured from each process's start (~24 ms vs ~53 ms here): ours ran earlier than even
-    # the manual route's function module, which imports the package later still.
-    wrapped_offset = wrapped.payload["our_first_line_ns"] - w_init.start_ns
-    manual_offset = manual.payload["first_line_ns"] - m_init.start_ns
-    assert wrapped_offset < manual_offset
+    # Ours ran earlier than even the manual route's function module, which the runtime client
+    # imports (and which imports the package later still). Said by order, not by clocks: the
+    # offsets from each process's start (~24 ms vs ~53 ms on a quiet host) are two processes'
+    # wall time, which a loaded host reorders (it did once, at load 9).
+    assert manual.payload["runtime_client_loaded_first"] is True
 
 
 def test_no_endpoint_still_answers_with_one_log_line(receiver: OtlpReceiver) -> None:

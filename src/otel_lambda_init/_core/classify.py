@@ -189,6 +189,10 @@ def classify_first_invocation(
     # INIT end (an export in separate mode) delays the runtime's ``next``, not the request.
     ready = timeline.ready_ns if timeline.ready_ns is not None else timeline.end_ns
     runtime_end = max(ready, timeline.end_ns)
+    if timeline.next_cpu_wait_ns:
+        # The runtime saw its event later than the platform handed it over by its wait for a
+        # CPU (a busy host, a CPU quota INIT spent): neither idle nor part of a caller's wait.
+        handed_over = max(runtime_end, handed_over - timeline.next_cpu_wait_ns)
     idle_from = runtime_end
     if timeline.platform_end_ns is not None:
         idle_from = max(runtime_end, min(timeline.platform_end_ns, handed_over))
@@ -205,9 +209,7 @@ def classify_first_invocation(
             # handed over in a millisecond or two.
             idle_gap_ms = min(idle_gap_ms, tolerance_ms)
     late = (first_invocation_start_ns - timeline.start_ns) / NS_PER_MS > proactive_threshold_ms
-    # A runtime that waited for a CPU (a busy host, a CPU quota spent by INIT) had its event
-    # in hand-over, not sat idle: the kernel's run-queue time comes off the idle gap.
-    idle = max(0.0, gap_ms(idle_from, handed_over) - (timeline.next_cpu_wait_ns or 0) / NS_PER_MS)
+    idle = gap_ms(idle_from, handed_over)
     waited = None if evidence is None else evidence[0]
     coldstart, proactive, by = _row(timeline, initialization_type, waited, late, idle_gap_ms, idle)
     return InitVerdict(

@@ -111,3 +111,17 @@ def test_a_callers_wait_for_an_extension_ends_when_the_platform_handed_the_event
         external_extensions=True,
     )
     assert unaware.caller_wait_ms == pytest.approx(180.0)
+
+
+def test_with_the_cpu_wait_known_an_extensions_last_tens_of_ms_count_as_waiting() -> None:
+    # A request received 45 ms before the hand-over, an external extension still initializing:
+    # it waited for the extension. Without the CPU wait measured the hand-over itself may
+    # have taken that long (50 ms allowance); with it, only the Runtime API's latency remains.
+    line = InitTimeline(T0, T0 + 500 * MS, "init", T0 + 500 * MS, T0 + 1200 * MS)
+    measured = line._replace(next_cpu_wait_ns=0)
+    args = (T0 + 1201 * MS, "on-demand", 10_000.0, 2_000.0, T0 + 1155 * MS)
+    verdict = classify_first_invocation(measured, *args, external_extensions=True)
+    assert verdict.coldstart and verdict.classified_by == "event-time"
+    assert verdict.caller_wait_ms == pytest.approx(45.0)
+    unmeasured = classify_first_invocation(line, *args, external_extensions=True)
+    assert unmeasured.proactive and unmeasured.caller_wait_ms == 0.0

@@ -98,6 +98,13 @@ AWS's Runtime API on a quiet host (tens of ms only on a saturated one), and Bref
 proactive after 50 ms idle in production; 50 ms is both (docs/verdicts.md, measurements in
 docs/platform-facts.md)."""
 
+HANDOVER_LESS_CPU_WAIT_MS = 30.0
+"""What a pending request's hand-over takes once the runtime's wait for a CPU is taken off
+(Linux schedstat): the Runtime API's own latency, 1-2 ms in AWS's emulator and at most 24 ms in
+the simulator's at load 7 (docs/verdicts.md). With external extensions and no platform INIT
+end, a request received more than this (plus the skew tolerance) before the hand-over waited
+for them."""
+
 DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS = 2_000.0
 """With external extensions INIT ends when the last of them calls ``next``, which can be
 hundreds of ms after the runtime's (OpenTelemetry collector layer, Datadog extension), and
@@ -206,6 +213,8 @@ def classify_first_invocation(
     if received_ns is not None:
         end_known = timeline.platform_end_ns is not None or not external_extensions
         handover = DEFAULT_IDLE_GAP_MS if not idle_gap_ms or external_extensions else idle_gap_ms
+        if external_extensions and timeline.next_cpu_wait_ns is not None:
+            handover = HANDOVER_LESS_CPU_WAIT_MS  # the CPU wait is off the hand-over already
         evidence = _event_time_verdict(
             received_ns, timeline, runtime_end, handed_over, tolerance_ms, end_known, handover
         )

@@ -178,7 +178,7 @@ class InitWatch:
         init = self._host.timeline.init
         if init.received_ns is None and init.ready_ns is not None:
             init.received_ns = event.time_ns  # the first event's hand-over: the idle gap ends
-            wait, ready = thread_cpu_wait_ns(), self._ready_wait
+            wait, ready = event.cpu_wait_ns, self._ready_wait
             if wait is not None and ready is not None and ready[0] == threading.get_ident():
                 init.next_cpu_wait_ns = max(0, wait - ready[1])
 

@@ -61,13 +61,17 @@ def test_the_probe_says_nothing_without_schedstat(monkeypatch: pytest.MonkeyPatc
 
 def _first_next(owner: SandboxInstrumentation, received_on_other_thread: bool) -> None:
     owner.events.publish(Event(ev.NEXT_REQUESTED, time.time_ns()))
-    received = Event(ev.INVOCATION_RECEIVED, time.time_ns() + 1)
+
+    def receive() -> None:  # as the runtime hook does: the CPU wait, then the time
+        wait = thread_cpu_wait_ns()
+        owner.events.publish(Event(ev.INVOCATION_RECEIVED, time.time_ns(), cpu_wait_ns=wait))
+
     if received_on_other_thread:
-        thread = threading.Thread(target=owner.events.publish, args=(received,))
+        thread = threading.Thread(target=receive)
         thread.start()
         thread.join(5)
     else:
-        owner.events.publish(received)
+        receive()
 
 
 def test_the_wait_is_counted_on_the_thread_whose_next_it_was() -> None:

@@ -48,6 +48,8 @@ class Event(NamedTuple):
     """shutdown: how long is left to export (None: no bound was given)."""
     deadline: object = None
     """invocation-received: the deadline header as the runtime read it (epoch ms, text)."""
+    cpu_wait_ns: int | None = None
+    """The first invocation-received: the thread's CPU wait so far, read just before time_ns."""
 
 
 class LifecycleEvents:

@@ -18,7 +18,7 @@ from .._core import events as ev
 from .._core.events import Event
 from .._core.report import report_once
 from .import_watch import ImportWatch
-from .process import RUNTIME_CLIENT_MODULES, runtime_client_loaded
+from .process import RUNTIME_CLIENT_MODULES, runtime_client_loaded, thread_cpu_wait_ns
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ class RuntimeHooks:
         self._force_thread_polling = force_thread_polling
         self.installed = False
         self.wrapped: set[str] = set()  # the client methods we see, by name
+        self._first_event = True
 
     @property
     def sees_posting(self) -> bool:
@@ -61,7 +62,13 @@ class RuntimeHooks:
         # In the caller's time: the deadline travels as the runtime read it (text) and is
         # parsed after the response, where it bounds our export (``_delivery.deadline``).
         deadline = getattr(result, "deadline_time_in_ms", None)
-        self._publish(Event(ev.INVOCATION_RECEIVED, time.time_ns(), deadline=deadline))
+        wait = None
+        if self._first_event:  # the idle gap's CPU wait, read with the hand-over's time
+            self._first_event = False
+            wait = thread_cpu_wait_ns()
+        self._publish(
+            Event(ev.INVOCATION_RECEIVED, time.time_ns(), deadline=deadline, cpu_wait_ns=wait)
+        )
 
     def _after_post(self, args: tuple[Any, ...], _result: Any = None) -> None:
         request_id = args[0] if args and isinstance(args[0], str) else None

@@ -9,6 +9,7 @@ it at our first line inside a sandbox.
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 from ._core import events as ev
@@ -25,7 +26,13 @@ from ._core.vocabulary import (
     START_RESTORE,
     WORKER_PID,
 )
-from ._probes.process import forked_worker, lineage, parent_start_ns, process_start_ns
+from ._probes.process import (
+    forked_worker,
+    lineage,
+    parent_start_ns,
+    process_start_ns,
+    thread_cpu_wait_ns,
+)
 
 TYPE_CHECKING = False  # typing costs ms at import; this module is on the INIT path
 if TYPE_CHECKING:
@@ -76,6 +83,7 @@ class InitWatch:
         self._host = host
         self.import_tracer: ImportTracer | None = None
         self.state_file: StateFile | None = None
+        self._ready_wait: tuple[int, int] | None = None  # (thread, its CPU wait) as next left
 
     def subscribe(self, events: LifecycleEvents) -> None:
         events.subscribe(ev.NEXT_REQUESTED, self._on_next_requested)
@@ -159,12 +167,18 @@ class InitWatch:
         if init.end_ns is None:  # every invocation comes here: INIT ends once
             self._host.end_init(event.time_ns, END_RUNTIME_NEXT)
         if init.ready_ns is None and init.end_ns is not None:
+            wait = thread_cpu_wait_ns()
+            if wait is not None:
+                self._ready_wait = (threading.get_ident(), wait)
             init.ready_ns = time.time_ns()  # after what INIT end did here: next leaves now
 
     def _on_invocation_received(self, event: Event) -> None:
         init = self._host.timeline.init
         if init.received_ns is None and init.ready_ns is not None:
             init.received_ns = event.time_ns  # the first event's hand-over: the idle gap ends
+            wait, ready = thread_cpu_wait_ns(), self._ready_wait
+            if wait is not None and ready is not None and ready[0] == threading.get_ident():
+                init.next_cpu_wait_ns = max(0, wait - ready[1])
 
     def _on_before_snapshot(self, event: Event) -> None:
         self._host.end_init(event.time_ns, END_RESTORE_NEXT)  # the snapshot's INIT is over

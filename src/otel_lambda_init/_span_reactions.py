@@ -95,16 +95,16 @@ class SpanReactions:
         host = self._host
         host.deliver(trigger, host.provider(), budget_s)
 
-    def _materialize_deferred(self, shutdown_budget_s: float | None = None) -> None:
+    def _materialize_deferred(self, for_shutdown: bool = False) -> None:
         """Exports that need the provider now: build what the wrapper route deferred (at
         shutdown, only what its export needs)."""
         deferred = self._host.deferred
         if deferred is not None:
             try:
-                if shutdown_budget_s is None:
-                    deferred.materialize()
+                if for_shutdown:
+                    deferred.materialize_for_shutdown()
                 else:
-                    deferred.materialize_for_shutdown(shutdown_budget_s)
+                    deferred.materialize()
             except Exception:
                 report_once("deferred-build", "could not build tracing for an export")
 
@@ -144,13 +144,28 @@ class SpanReactions:
         self._end_timed_out_invocations(event.time_ns)
         t0 = time.monotonic()
         budget_s = event.budget_s
-        self._materialize_deferred(_UNBOUNDED_S if budget_s is None else budget_s)
+        self._materialize_deferred(for_shutdown=True)
         if budget_s is not None:  # building what was deferred spent part of the grace
             budget_s = max(0.05, budget_s - (time.monotonic() - t0))
         # (an open invocation span means OpenTelemetry is loaded: nothing to export otherwise)
         if self._spans_possible():
             self.emitter.emit_unused(event.time_ns)
+            self._send_without_building(_UNBOUNDED_S if budget_s is None else budget_s)
             self._deliver_now("shutdown", budget_s)
+
+    def _send_without_building(self, budget_s: float) -> None:
+        """An exporter nothing has used yet would import the OTLP exporter and urllib3 inside
+        the grace (~0.5 s of it at 128 MB's CPU share): to a loopback collector its first
+        export goes through a sender that needs neither (docs/safety.md)."""
+        unbuilt = [e for e in self._host.exporters if not e.built]
+        if not unbuilt:
+            return
+        from ._delivery.shutdown_export import shutdown_sender
+
+        for exporter in unbuilt:
+            sender = shutdown_sender(budget_s)
+            if sender is not None:
+                exporter.send_next_with(sender)
 
     def _end_timed_out_invocations(self, end_ns: int) -> None:
         """SIGTERM with an invocation still open is Lambda resetting the sandbox after the

@@ -45,6 +45,9 @@ class FunctionConfig:
     exec_wrapper: str | None = None
     extensions_dir: Path | None = None  # /opt/extensions: executables started as external ones
     layer_dirs: tuple[Path, ...] = ()  # each one's python/ goes on PYTHONPATH, bin/ on PATH
+    # Lambda's CPU share for memory_mb (7 % of a vCPU at 128 MB), where the host lets the
+    # simulator set one (cpu_share.py); off by default: most tests measure logic, not budgets.
+    cpu_share: bool = False
 
     def __post_init__(self) -> None:
         # Normalised once so every sandbox resolves the same paths whatever the caller passed.

@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 from typing import IO, Any
 
+from .cpu_share import CpuShare
 from .function import FunctionConfig
 from .layers import opt_path
 
@@ -142,12 +143,18 @@ def wait_for(proc: subprocess.Popen[bytes], timeout: float) -> None:
 
 
 def start_runtime(
-    runtime_dir: Path, python: str, code_dir: Path, env: dict[str, str], log: IO[bytes]
+    runtime_dir: Path,
+    python: str,
+    code_dir: Path,
+    env: dict[str, str],
+    log: IO[bytes],
+    share: CpuShare | None = None,
 ) -> subprocess.Popen[bytes]:
     """The runtime process through the bootstrap script, leading its own process group (not a
     new session, so external extensions can join it): killpg then reaches all of it."""
+    argv = ["/bin/sh", str(runtime_dir / "bootstrap"), python, str(runtime_dir / "bootstrap.py")]
     return subprocess.Popen(
-        ["/bin/sh", str(runtime_dir / "bootstrap"), python, str(runtime_dir / "bootstrap.py")],
+        share.command(argv) if share is not None else argv,
         cwd=code_dir,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -158,11 +165,11 @@ def start_runtime(
 
 
 def start_extension(
-    path: Path, env: dict[str, str], log: IO[bytes], pgid: int
+    path: Path, env: dict[str, str], log: IO[bytes], pgid: int, share: CpuShare | None = None
 ) -> subprocess.Popen[bytes]:
-    """An external extension, started from / in the runtime's process group."""
+    """An external extension, started from / in the runtime's process group (and CPU share)."""
     return subprocess.Popen(
-        [str(path)],
+        share.command([str(path)]) if share is not None else [str(path)],
         cwd="/",
         env=env,
         stdin=subprocess.DEVNULL,

@@ -23,6 +23,7 @@ import weakref
 from pathlib import Path
 from typing import IO, Any
 
+from .cpu_share import CpuShare
 from .function import FunctionConfig
 from .launch import (
     BOOTSTRAP_SH,
@@ -100,6 +101,7 @@ class Sandbox:
         self._needs_reset_init = False  # a function timeout reset the runtime
         self.timeouts: list[str] = []  # request ids Lambda timed out
         self._closed = False
+        self.cpu: CpuShare | None = None  # FunctionConfig.cpu_share, where the host allows
         self.stall_records: list[str] = []  # files stall.record_stall wrote
 
     # properties ------------------------------------------------------------------------------
@@ -180,13 +182,17 @@ class Sandbox:
         self.api.mark_init_start({p.name for p in extensions})
         env = self.environment()
         runtime_dir = self._dir / "runtime"
-        proc = start_runtime(runtime_dir, self.python, self.function.code_dir, env, self._log_fh)
+        if self.function.cpu_share and self.cpu is None:
+            self.cpu = CpuShare(self.function.memory_mb)
+        proc = start_runtime(
+            runtime_dir, self.python, self.function.code_dir, env, self._log_fh, self.cpu
+        )
         self._proc = proc
         attempt = Attempt(pid=proc.pid, started_ns=self.api.init_start_ns)
         self.attempts.append(attempt)
         self._ext_procs = []
         for path in extensions:
-            ext = start_extension(path, env, self._log_fh, proc.pid)
+            ext = start_extension(path, env, self._log_fh, proc.pid, self.cpu)
             self._ext_procs.append(ExtensionProc(path.name, ext))
             threading.Thread(
                 target=self._watch_extension, args=(path.name, ext), daemon=True
@@ -365,6 +371,8 @@ class Sandbox:
                     with contextlib.suppress(subprocess.TimeoutExpired):
                         p.wait(timeout=2)
             self.api.stop()
+            if self.cpu is not None:
+                self.cpu.close()
             if self._log_fh is not None:
                 self._log_fh.close()
             with contextlib.suppress(OSError):

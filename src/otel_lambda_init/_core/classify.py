@@ -74,6 +74,7 @@ class InitTimeline(NamedTuple):
     received_ns: int | None = None  # that ``next`` returned with the first event
     platform_end_ns: int | None = None  # the platform's INIT end, extensions included, if known
     first_attempt_ns: int | None = None  # INIT re-run after the cap: when the first try began
+    next_cpu_wait_ns: int | None = None  # of ready..received, the runtime waiting for a CPU
 
 
 class InitVerdict(NamedTuple):
@@ -88,6 +89,7 @@ class InitVerdict(NamedTuple):
     classified_by: ClassifiedBy = BY_THRESHOLD
     caller_wait_ms: float | None = None  # only when the trigger said when it got the request
     idle_gap_threshold_ms: float | None = None  # the idle threshold in force, when it decided
+    next_cpu_wait_ms: float | None = None  # taken off the idle gap (Linux schedstat), if known
 
 
 DEFAULT_IDLE_GAP_MS = 50.0
@@ -203,7 +205,9 @@ def classify_first_invocation(
             # handed over in a millisecond or two.
             idle_gap_ms = min(idle_gap_ms, tolerance_ms)
     late = (first_invocation_start_ns - timeline.start_ns) / NS_PER_MS > proactive_threshold_ms
-    idle = gap_ms(idle_from, handed_over)
+    # A runtime that waited for a CPU (a busy host, a CPU quota spent by INIT) had its event
+    # in hand-over, not sat idle: the kernel's run-queue time comes off the idle gap.
+    idle = max(0.0, gap_ms(idle_from, handed_over) - (timeline.next_cpu_wait_ns or 0) / NS_PER_MS)
     waited = None if evidence is None else evidence[0]
     coldstart, proactive, by = _row(timeline, initialization_type, waited, late, idle_gap_ms, idle)
     return InitVerdict(
@@ -216,6 +220,9 @@ def classify_first_invocation(
         classified_by=by,
         caller_wait_ms=None if evidence is None else evidence[1],
         idle_gap_threshold_ms=idle_gap_ms if by in (BY_IDLE_GAP, BY_PENDING_REQUEST) else None,
+        next_cpu_wait_ms=None
+        if timeline.next_cpu_wait_ns is None
+        else timeline.next_cpu_wait_ns / NS_PER_MS,
     )
 
 
@@ -238,6 +245,7 @@ def classify_record(
         init.received_ns,
         init.platform_end_ns,
         first_attempt_ns,
+        init.next_cpu_wait_ns,
     )
     unknown_end = external_extensions and init.platform_end_ns is None
     return classify_first_invocation(
@@ -328,6 +336,8 @@ def init_attributes(verdict: InitVerdict) -> dict[str, bool | float | str]:
         attrs[v.CALLER_WAIT_MS] = round(verdict.caller_wait_ms, 3)
     if verdict.idle_gap_threshold_ms is not None:
         attrs[v.IDLE_GAP_THRESHOLD_MS] = verdict.idle_gap_threshold_ms
+    if verdict.next_cpu_wait_ms is not None:
+        attrs[v.NEXT_CPU_WAIT_MS] = round(verdict.next_cpu_wait_ms, 3)
     return attrs
 
 

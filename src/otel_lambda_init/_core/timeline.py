@@ -37,6 +37,7 @@ class InitRecord:
         "received_ns",
         "request_received_ns",
         "platform_end_ns",
+        "next_cpu_wait_ns",
     )
 
     def __init__(
@@ -66,6 +67,9 @@ class InitRecord:
         self.request_received_ns: int | None = None
         # INIT end as the platform reports it, extensions included (Telemetry API), if known.
         self.platform_end_ns: int | None = None
+        # How much of that first ``next`` the runtime spent waiting for a CPU (a busy host,
+        # a CPU quota): between ready_ns and received_ns, but not idle.
+        self.next_cpu_wait_ns: int | None = None
 
     def __repr__(self) -> str:
         return (

@@ -12,6 +12,16 @@ def parent_start_ns() -> int | None:
     return process_start_ns(f"/proc/{os.getppid()}/stat")
 
 
+def thread_cpu_wait_ns() -> int | None:
+    """How long this thread has waited, runnable, for a CPU (Linux schedstat ``run_delay``;
+    a CPU quota's throttling counts): time in a blocking call that was not idleness."""
+    try:
+        with open("/proc/thread-self/schedstat", "rb") as stat:
+            return int(stat.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def server_worker_process() -> bool:
     """True in a web server's worker process: forked by its master (gunicorn: same
     executable, same command line, or gunicorn's retitled master) or spawned by

@@ -66,10 +66,9 @@ class DeferredInit:
             return self.handler.materialize()
         return self.live_provider()
 
-    def materialize_for_shutdown(self, budget_s: float) -> Any:
+    def materialize_for_shutdown(self) -> Any:
         """Before the shutdown export: with an invocation taken, everything; for an INIT
-        nobody used, only the provider, with a sender that fits the grace in place of the
-        OTLP exporter's import when the collector is on loopback (docs/safety.md)."""
+        nobody used, only the provider (docs/safety.md)."""
         handler = self.handler
         if handler is not None and handler.taken:
             return handler.materialize()
@@ -77,13 +76,6 @@ class DeferredInit:
         if self.provider is None:
             with _as_at_init(self._otel_env):
                 self.provider = self.owner.configure_from_environment()
-                from .._delivery.shutdown_export import shutdown_sender
-
-                for exporter in self.owner.exporters:
-                    if not exporter.built:
-                        sender = shutdown_sender(budget_s)
-                        if sender is not None:
-                            exporter.send_next_with(sender)
         return self.provider
 
     def wrap(self, fn: Callable[..., Any]) -> Callable[..., Any] | None:

@@ -1,0 +1,84 @@
+"""The runtime's wait for a CPU during its first ``next`` is hand-over, not idleness (issue 21):
+a host whose cores are busy, or Lambda's CPU quota spent by INIT, delays a pending request's
+hand-over by the scheduler's run-queue time, which Linux counts per thread (schedstat)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from otel_lambda_init._core import events as ev
+from otel_lambda_init._core.classify import InitTimeline, classify_first_invocation, init_attributes
+from otel_lambda_init._core.events import Event
+from otel_lambda_init._owner import SandboxInstrumentation
+from otel_lambda_init._probes import process
+from otel_lambda_init._probes.process import thread_cpu_wait_ns
+
+T0 = 1_700_000_000_000_000_000
+MS = 1_000_000
+
+
+def test_a_hand_over_slowed_by_a_cpu_wait_is_still_a_pending_request() -> None:
+    # The runtime asked at 500 ms and got its event 80 ms later, 75 of them in the run queue
+    # (a CPU quota INIT had spent): the request was pending; without the wait it sat idle.
+    line = InitTimeline(T0, T0 + 500 * MS, "init", T0 + 500 * MS, T0 + 580 * MS)
+    waited = line._replace(next_cpu_wait_ns=75 * MS)
+    verdict = classify_first_invocation(waited, T0 + 581 * MS, "on-demand", 10_000.0, 50.0)
+    assert verdict.coldstart and verdict.classified_by == "pending-request"
+    assert init_attributes(verdict)["lambda_init.next_cpu_wait_ms"] == 75.0
+    assert verdict.gap_ms == pytest.approx(81.0)  # the gap itself is what it was
+    idle = classify_first_invocation(line, T0 + 581 * MS, "on-demand", 10_000.0, 50.0)
+    assert idle.proactive and idle.classified_by == "idle-gap"
+    assert "lambda_init.next_cpu_wait_ms" not in init_attributes(idle)
+
+
+def test_a_cpu_wait_longer_than_the_gap_leaves_no_negative_idle() -> None:
+    line = InitTimeline(
+        T0, T0 + 500 * MS, "init", T0 + 500 * MS, T0 + 510 * MS, None, None, 90 * MS
+    )
+    verdict = classify_first_invocation(line, T0 + 511 * MS, "on-demand", 10_000.0, 50.0)
+    assert verdict.coldstart and verdict.classified_by == "pending-request"
+
+
+def test_the_probe_reads_this_threads_run_queue_time_where_linux_keeps_it() -> None:
+    first = thread_cpu_wait_ns()
+    if first is None:
+        pytest.skip("no /proc/thread-self/schedstat here")
+    assert first >= 0
+    again = thread_cpu_wait_ns()
+    assert again is not None and again >= first
+
+
+def test_the_probe_says_nothing_without_schedstat(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(*args: object, **kwargs: object) -> None:
+        raise FileNotFoundError("/proc/thread-self/schedstat")
+
+    monkeypatch.setattr(process, "open", missing, raising=False)
+    assert thread_cpu_wait_ns() is None
+
+
+def _first_next(owner: SandboxInstrumentation, received_on_other_thread: bool) -> None:
+    owner.events.publish(Event(ev.NEXT_REQUESTED, time.time_ns()))
+    received = Event(ev.INVOCATION_RECEIVED, time.time_ns() + 1)
+    if received_on_other_thread:
+        thread = threading.Thread(target=owner.events.publish, args=(received,))
+        thread.start()
+        thread.join(5)
+    else:
+        owner.events.publish(received)
+
+
+def test_the_wait_is_counted_on_the_thread_whose_next_it_was() -> None:
+    owner = SandboxInstrumentation(environ={})
+    _first_next(owner, received_on_other_thread=False)
+    init = owner.timeline.init
+    if thread_cpu_wait_ns() is None:
+        assert init.next_cpu_wait_ns is None
+    else:
+        assert init.next_cpu_wait_ns is not None and init.next_cpu_wait_ns >= 0
+    other = SandboxInstrumentation(environ={})
+    _first_next(other, received_on_other_thread=True)  # two threads' counters do not subtract
+    assert other.timeline.init.received_ns is not None
+    assert other.timeline.init.next_cpu_wait_ns is None

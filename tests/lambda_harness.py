@@ -116,3 +116,17 @@ def installed_wrapper() -> str:
     path = shutil.which("otel-lambda-init-wrapper", path=str(Path(sys.executable).parent))
     assert path, "otel-lambda-init-wrapper is not installed next to the interpreter"
     return path
+
+
+def dev_layer(tmp_path: Path) -> Path:
+    """A layer laid out like the built one (wrapper at the root, package under python/),
+    pointing at this checkout, so the wrapper finds its early hook as it does in /opt."""
+    import shutil
+
+    src = Path(__file__).resolve().parents[1] / "src"
+    layer = tmp_path / "layer"
+    (layer / "python").mkdir(parents=True)
+    (layer / "python" / "otel_lambda_init").symlink_to(src / "otel_lambda_init")
+    shutil.copy(src / "otel_lambda_init" / "auto" / "otel-lambda-init-wrapper", layer / "w")
+    (layer / "w").rename(layer / "otel-lambda-init")
+    return layer

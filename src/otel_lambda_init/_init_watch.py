@@ -121,9 +121,9 @@ class InitWatch:
         if self.state_file is not None:
             self.state_file.count_invocation(write=write)
 
-    def _state_key(self) -> str | None:
+    def _state_key(self, worker: bool = False) -> str | None:
         # LMI workers share /tmp and their parent: each keeps its own history.
-        worker = self._host.managed_instances and forked_worker()
+        worker = worker or (self._host.managed_instances and forked_worker())
         from ._core.history import sandbox_key
 
         return sandbox_key(
@@ -136,7 +136,9 @@ class InitWatch:
         try:
             self.state_file = None
             self._host.timeline.init.history = {}
-            self._begin_state_file(self._state_key())
+            # multiprocessing tells its child apart only after the fork hooks ran: every
+            # process the LMI main process forks is a worker, with its own key.
+            self._begin_state_file(self._state_key(worker=True))
             self._host.timeline.init.history[WORKER_PID] = os.getpid()
         except Exception:
             report_once("lmi-fork", "could not set up the forked worker's state")

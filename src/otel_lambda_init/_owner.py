@@ -32,7 +32,7 @@ from ._core.report import quiet_repeated_export_errors, report_once
 from ._core.timeline import SandboxTimeline
 from ._core.vocabulary import FLUSH_AFTER_RESPONSE, FLUSH_SYNC, MANAGED_INSTANCES
 from ._init_watch import InitWatch, init_start
-from ._probes.process import external_extensions_present, runtime_client_loaded
+from ._probes.process import external_extensions_present, forked_worker, runtime_client_loaded
 from ._span_reactions import SpanReactions
 
 TYPE_CHECKING = False  # typing and the SDK cost ms at import; this module is on the INIT path
@@ -102,8 +102,7 @@ class SandboxInstrumentation:
 
     @property
     def managed_instances(self) -> bool:
-        """Lambda Managed Instances: awslambdaric forks one worker per concurrency slot, each
-        with its own INIT; extensions get no INVOKE events."""
+        """Lambda Managed Instances: awslambdaric forks one worker (its own INIT) per slot."""
         return self.env.initialization_type == MANAGED_INSTANCES
 
     @property
@@ -115,8 +114,7 @@ class SandboxInstrumentation:
         return self.watch.import_tracer
 
     def provider(self) -> TracerProvider:
-        """The one TracerProvider every span of ours goes to: the one handed to the public
-        API, else the global one."""
+        """Where every span of ours goes: the provider handed to the API, else the global one."""
         if self._provider is not None:
             return self._provider
         # Asked on every invocation: an import statement here costs the caller ~10 us with
@@ -203,9 +201,8 @@ class SandboxInstrumentation:
 
     # -- INIT start: the probes ------------------------------------------------------------
     def begin(self, source: str, first_line_ns: int) -> None:
-        """Our code runs for the first time in this process: note when and from where, and
-        inside a sandbox start watching INIT (import tracer, state file, runtime hooks).
-        Only the first call does anything."""
+        """Our first line in this process: note when and from where, and inside a sandbox
+        watch INIT (import tracer, state file, runtime hooks). Only the first call acts."""
         init = self.timeline.init
         with self._lock:
             if self.started_by is not None:
@@ -213,6 +210,7 @@ class SandboxInstrumentation:
                 # is the one to name, and the earliest first line is ours.
                 if self.started_by == "import" and source != "import":
                     self.started_by = source
+                    self._signal_lmi_workers()
                 if init.first_line_ns is None or first_line_ns < init.first_line_ns:
                     init.first_line_ns = first_line_ns
                 return
@@ -235,6 +233,12 @@ class SandboxInstrumentation:
             report_once("begin", "could not start watching INIT")
         finally:
             self.records.add_overhead(time.perf_counter_ns() - t0, bookkeeping=True)
+        self._signal_lmi_workers()
+
+    def _signal_lmi_workers(self) -> None:
+        """In LMI's runtime main process on the wrapper route: SIGTERM for every worker."""
+        if self.in_sandbox and self.managed_instances and not forked_worker() and not self._sigterm:
+            self._sigterm = self.delivery.signal_workers(self.started_by, self.env, self.shutdown)
 
     def timed_setup(self, load: Callable[[], T]) -> T:
         """Run ``load()`` (one of our own lazy imports) as a stretch of our setup."""
@@ -246,8 +250,7 @@ class SandboxInstrumentation:
 
     # -- the ways in hand over here ---------------------------------------------------------
     def start_delivery(self) -> None:
-        """During INIT, set up how spans leave the sandbox (once): after-response on the
-        runtime's thread with the SIGTERM extension, or ``sync`` said once."""
+        """During INIT, once: after-response with the SIGTERM extension, else ``sync``."""
         delivery = self.delivery
         if delivery.started:
             return
@@ -292,9 +295,8 @@ class SandboxInstrumentation:
             report_once("exit-flush", "export at interpreter exit failed")
 
     def _forked_by_the_function(self) -> None:
-        """A process the function forked (a multiprocessing pool, ``os.fork``) inherits this
-        owner: like the SDK's processors, which drop their inherited queue, it exports
-        nothing of ours, writes no state and leaves SIGTERM as it found it."""
+        """A process the function forked (a pool, ``os.fork``): like the SDK's processors,
+        it drops what it inherited, writes no state and leaves SIGTERM as it found it."""
         self.forked = True
         if self._sigterm is not None:
             self._sigterm.step_aside()
@@ -305,8 +307,7 @@ class SandboxInstrumentation:
             self._sigterm.resume()
 
     def adopt_processor_provider(self, provider: TracerProvider) -> bool:
-        """A processor goes on ``provider`` (once per provider); it becomes our provider
-        unless the public API named one. False when it already has ours."""
+        """A processor goes on ``provider`` (once), ours unless the API named one."""
         with self._lock:
             if provider in self._processor_providers:
                 return False

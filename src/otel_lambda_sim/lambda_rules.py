@@ -165,6 +165,10 @@ class SandboxRules:
                 "Extensions can only register during INIT",
             )
         external = name in self.expected_external
+        if self.function.managed_instances:
+            refusal = _lmi_refusal(name, events, external, self.extensions.values())
+            if refusal is not None:
+                return refusal
         if "SHUTDOWN" in events and not external:
             return Refusal(
                 400,
@@ -305,3 +309,21 @@ class SandboxRules:
                 return
         state.completed_ns = now_ns
         self.current = None
+
+
+def _lmi_refusal(
+    name: str, events: list[str], external: bool, registered: Iterable[ExtensionInfo]
+) -> Refusal | None:
+    """Lambda Managed Instances' registration rules (the platform's rapid, as in AWS's
+    emulator: internal/lambda-managed-instances/rapi/handler/agentregister.go
+    registerInternalAgent): an internal extension may register for no events, and a name
+    registers once."""
+    if events and not external:
+        return Refusal(
+            403, "Extension.InvalidEventType", "No events allowed for internal extensions"
+        )
+    if any(ext.name == name for ext in registered):
+        return Refusal(
+            403, "Extension.InvalidExtensionState", "Extension with this name already registered"
+        )
+    return None

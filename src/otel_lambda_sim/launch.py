@@ -20,6 +20,7 @@ from .layers import opt_path
 __all__ = [
     "BOOTSTRAP_SH",
     "group_kwargs",
+    "group_members",
     "lambda_environment",
     "log_stream_name",
     "prepare_runtime_dir",
@@ -135,6 +136,24 @@ def group_kwargs(pgid: int) -> dict[str, Any]:
 def send_signal(proc: subprocess.Popen[bytes], sig: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         proc.send_signal(sig)
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live (not zombie) processes of process group ``pgid``: awslambdaric's LMI workers
+    outlive their main process's exit unless they end themselves."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                data = stat.read()
+            fields = data[data.rindex(b")") + 2 :].split()
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+        if fields[0] != b"Z" and int(fields[2]) == pgid:
+            members.append(int(entry))
+    return members
 
 
 def wait_for(proc: subprocess.Popen[bytes], timeout: float) -> None:

@@ -47,6 +47,8 @@ class ShutdownOutcome:
     exit_code: int | None = None
     duration_ms: float = 0.0
     shutdown_event_sent: bool = False
+    sigterm_to_group: bool = False  # Lambda Managed Instances: every awslambdaric worker
+    runtime_exited_in_grace: bool | None = None  # LMI: the runtime main process left in time
 
 
 @dataclass

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import subprocess
 import time
 from typing import TYPE_CHECKING
 
-from .launch import send_signal, wait_for
+from .launch import group_members, send_signal, wait_for
 from .outcomes import ExtensionProc, ShutdownOutcome
 from .stall import watch_invocation
 
@@ -21,6 +22,7 @@ __all__ = [
     "SHUTDOWN_TOTAL_EXTERNAL_S",
     "SIGTERM_GRACE_EXTERNAL_S",
     "SIGTERM_GRACE_INTERNAL_S",
+    "SIGTERM_GRACE_MANAGED_INSTANCES_S",
     "enforce_function_timeout",
     "signal_shutdown",
 ]
@@ -29,6 +31,11 @@ __all__ = [
 SIGTERM_GRACE_INTERNAL_S = 0.5
 SIGTERM_GRACE_EXTERNAL_S = 0.3
 SHUTDOWN_TOTAL_EXTERNAL_S = 2.0
+# Lambda Managed Instances, as the platform's rapid in AWS's emulator does it
+# (internal/lambda-managed-instances/rapid/shutdown.go: defaultRuntimeShutdownTimeout,
+# defaultShutdownTimeout): SIGTERM to the runtime's process group (every awslambdaric worker),
+# 600 ms for the runtime to exit, external extensions' SHUTDOWN within 2 s of the start.
+SIGTERM_GRACE_MANAGED_INSTANCES_S = 0.6
 
 
 def enforce_function_timeout(sandbox: Sandbox, inv: Invocation, generation: int) -> None:
@@ -89,6 +96,8 @@ def signal_shutdown(
         outcome = ShutdownOutcome(reason, "not-running")
     elif not extensions:
         outcome = ShutdownOutcome(reason, "no-extensions")
+    elif api.function.managed_instances:
+        outcome = _shutdown_managed_instances(api, proc, ext_procs, reason, t0)
     elif not any(e.external for e in extensions):
         outcome = ShutdownOutcome(reason, "internal", sigterm_sent=True)
         send_signal(proc, signal.SIGTERM)
@@ -103,4 +112,32 @@ def signal_shutdown(
         end = t0 + SHUTDOWN_TOTAL_EXTERNAL_S
         for ext in ext_procs:
             wait_for(ext.proc, max(0.0, end - time.monotonic()))
+    return outcome
+
+
+def _shutdown_managed_instances(
+    api: RuntimeApi,
+    proc: subprocess.Popen[bytes],
+    ext_procs: list[ExtensionProc],
+    reason: str,
+    t0: float,
+) -> ShutdownOutcome:
+    """rapid's LMI shutdown with an extension registered (internal ones count): SIGTERM to
+    the runtime's process group, its exit awaited for 600 ms, then external extensions'
+    SHUTDOWN. The runtime's exit ends its part: the caller kills what is left of the group."""
+    external = any(e.external for e in api.extensions)
+    outcome = ShutdownOutcome(reason, "external" if external else "internal", sigterm_sent=True)
+    outcome.sigterm_to_group = True
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    wait_for(proc, SIGTERM_GRACE_MANAGED_INSTANCES_S)
+    outcome.runtime_exited_in_grace = proc.poll() is not None
+    if external:
+        deadline_ms = int(time.time() * 1000 + SHUTDOWN_TOTAL_EXTERNAL_S * 1000)
+        api.send_shutdown(reason, deadline_ms)
+        outcome.shutdown_event_sent = True
+        for ext in ext_procs:
+            wait_for(ext.proc, max(0.0, t0 + SHUTDOWN_TOTAL_EXTERNAL_S - time.monotonic()))
+    # Workers still running now are SIGKILLed with the rest of the group by the caller.
+    outcome.sigkill_sent = bool(group_members(proc.pid))
     return outcome

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lambda_harness import init_spans, invocation_spans, running_sandbox
+from lambda_harness import dev_layer, init_spans, invocation_spans, running_sandbox
 
 from otel_lambda_sim.receiver import OtlpReceiver
 
@@ -126,18 +126,6 @@ def test_a_runtime_api_failing_every_event_next_is_not_polled_hot(
 
 
 # -- item 13: the container-image recipe on a non-AWS base image ----------------------------
-
-
-def dev_layer(tmp_path: Path) -> Path:
-    """The wrapper laid out as the built layer (package under python/), pointing at this
-    checkout, so it finds its early hook as it does in /opt or a pip install."""
-    src = Path(__file__).resolve().parents[2] / "src"
-    layer = tmp_path / "layer"
-    (layer / "python").mkdir(parents=True)
-    (layer / "python" / "otel_lambda_init").symlink_to(src / "otel_lambda_init")
-    shutil.copy(src / "otel_lambda_init" / "auto" / "otel-lambda-init-wrapper", layer / "w")
-    (layer / "w").rename(layer / "otel-lambda-init")
-    return layer
 
 
 def test_container_image_without_aws_execution_env_exports_an_unused_init_at_shutdown(

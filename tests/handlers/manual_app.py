@@ -1,8 +1,10 @@
 """A user's function on the manual route: SDK set up at module level, one decorator."""
 
+import sys
 import time
 
 FIRST_LINE_NS = time.time_ns()
+RUNTIME_CLIENT_FIRST = "awslambdaric.bootstrap" in sys.modules  # it imported this module
 
 import os  # noqa: E402
 
@@ -29,4 +31,9 @@ def handler(event, context):
         time.sleep(float(event["sleep_s"]))
     with trace.get_tracer("manual-app").start_as_current_span("work"):
         pass
-    return {"ok": True, "first_line_ns": FIRST_LINE_NS, "n": event.get("n")}
+    return {
+        "ok": True,
+        "first_line_ns": FIRST_LINE_NS,
+        "runtime_client_loaded_first": RUNTIME_CLIENT_FIRST,
+        "n": event.get("n"),
+    }

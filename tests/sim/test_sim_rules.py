@@ -140,6 +140,23 @@ def test_extensions_register_only_during_init_and_shutdown_only_when_external(
         assert r.extensions == {}
 
 
+def test_managed_instances_take_internal_extensions_for_no_events_and_each_name_once() -> None:
+    """rapid's LMI registration (AWS's emulator, internal/lambda-managed-instances/rapi/
+    handler/agentregister.go registerInternalAgent): internal extensions may register for no
+    events; a second registration under a taken name is refused."""
+    r = SandboxRules(FunctionConfig("app.handler", initialization_type="lambda-managed-instances"))
+    r.begin_init(1_000 * MS, ("ext-a",))
+    refused = r.register("flusher", ["INVOKE"], "id-1", 1_010 * MS)
+    assert isinstance(refused, Refusal)
+    assert (refused.status, refused.error_type) == (403, "Extension.InvalidEventType")
+    assert isinstance(r.register("flusher", [], "id-2", 1_020 * MS), ExtensionInfo)
+    again = r.register("flusher", [], "id-3", 1_030 * MS)
+    assert isinstance(again, Refusal)
+    assert (again.status, again.error_type) == (403, "Extension.InvalidExtensionState")
+    assert isinstance(r.register("ext-a", ["SHUTDOWN"], "id-4", 1_040 * MS), ExtensionInfo)
+    assert sorted(r.extensions) == ["id-2", "id-4"]
+
+
 def ready(*extension_events: list[str]) -> SandboxRules:
     """A sandbox after INIT, with internal extensions registered for the given events."""
     r = rules()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from otel_lambda_sim import Behaviour, OtlpReceiver, Sandbox
+from otel_lambda_sim.launch import group_members
 
 HANDLERS = Path(__file__).parents[1] / "simulator_handlers"
 pytestmark = pytest.mark.timeout(60)
@@ -172,6 +173,17 @@ def test_shutdown_without_extensions_is_sigkill() -> None:
         outcome = sb.shutdown()
     assert outcome.mode == "no-extensions"
     assert not outcome.sigterm_sent and outcome.sigkill_sent and outcome.exit_code == -9
+
+
+def test_managed_instances_shutdown_without_extensions_is_sigkill_for_every_worker() -> None:
+    lmi = {"initialization_type": "lambda-managed-instances", "max_concurrency": 2}
+    with Sandbox("echo.handler", HANDLERS, **lmi) as sb:
+        sb.invoke({}, timeout=10)
+        pgid = sb.pid
+        outcome = sb.shutdown()
+    assert outcome.mode == "no-extensions" and not outcome.sigterm_to_group
+    assert not outcome.sigterm_sent and outcome.sigkill_sent and outcome.exit_code == -9
+    assert group_members(pgid) == []  # the workers too (zombies left for their reaper)
 
 
 def test_external_extension_gets_shutdown_event(tmp_path: Path) -> None:

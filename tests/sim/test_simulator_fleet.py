@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import struct
@@ -57,8 +58,16 @@ def test_demo_exits_zero_prints_summary_and_writes_html(
 ) -> None:
     assert main(["demo", "--quiet", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "cold starts (faas.coldstart)      1   (simulator: 1 waited for)" in out
-    assert "proactive initializations         1   (simulator: 1 not waited for)" in out
+    # The spans agree with what happened, and show both kinds. How many sandboxes the
+    # scenario's clock makes depends on the host: 1 cold start and 1 proactive INIT when
+    # sandbox 1's INIT ends before B and C arrive at t=3 s, more on a host at load 9.
+    cold = re.search(r"cold starts \(faas.coldstart\) +(\d+) +\(simulator: (\d+) waited for\)", out)
+    proactive = re.search(
+        r"proactive initializations +(\d+) +\(simulator: (\d+) not waited for\)", out
+    )
+    assert cold and proactive, out
+    assert cold[1] == cold[2] and int(cold[1]) >= 1, out
+    assert proactive[1] == proactive[2] and int(proactive[1]) >= 1, out
     # Lambda's own threshold: the idle gap finds the proactive INIT of a seven-second run.
     assert "proactive threshold in effect: 10000 ms (default;" in out
     html = (tmp_path / "demo.html").read_text()
@@ -159,18 +168,20 @@ def test_eager_assignment_inits_nobody_waited_for_are_counted_and_truth_agrees(
     marker: str,
 ) -> None:
     # A needs sandbox 1. B and C arrive while 1 is busy: sandboxes 2 and 3 start for them, but
-    # 1 frees first and serves B, then C (eager). D at 6.0 and E at 6.05 go to the never-used
+    # 1 frees first and serves B, then C (eager). D at 10.0 and E at 10.05 go to the never-used
     # 2 and 3, long after their INIT ended: proactive. An HTTP API trigger stamps each request
     # when it arrives, so the verdicts rest on that evidence (event-time), not on how fast a
-    # busy host hands A over. Scenario time, not a wait: 2 and 3 must be ready before D and E
-    # (0.7 s of INIT; the rest is a loaded host starting three Python processes at once).
+    # busy host hands A over. Scenario time, not a wait, with margins for a loaded host: 1
+    # serves A, B and C before 2 and 3 end INIT as long as its interpreter started less than
+    # 1.75 s later than theirs (0.5 s before: a run at load 9 sent B to 2), and 2 and 3 are
+    # ready before D and E unless starting them takes over 5 s.
     scenario = Scenario(
         name="eager",
         handler="app.handler",
-        init_ms=700,
+        init_ms=2500,
         handler_ms=150,
         concurrency=5,
-        arrivals=[0.0, 0.75, 0.8, 6.0, 6.05],
+        arrivals=[0.0, 2.2, 2.25, 10.0, 10.05],
         trigger="http-api",
         env={"MARK": marker},
     )

@@ -82,3 +82,32 @@ def test_the_wait_is_counted_on_the_thread_whose_next_it_was() -> None:
     _first_next(other, received_on_other_thread=True)  # two threads' counters do not subtract
     assert other.timeline.init.received_ns is not None
     assert other.timeline.init.next_cpu_wait_ns is None
+
+
+def test_a_callers_wait_for_an_extension_ends_when_the_platform_handed_the_event_over() -> None:
+    # An external extension ended INIT after the runtime's next (its end unknown in here): the
+    # request, received at 1020 ms, waited until the platform handed it over. The runtime saw
+    # it at 1200 ms, 27 ms of which it spent waiting for a CPU: the caller waited 153 ms.
+    line = InitTimeline(T0, T0 + 500 * MS, "init", T0 + 500 * MS, T0 + 1200 * MS)
+    waited = line._replace(next_cpu_wait_ns=27 * MS)
+    verdict = classify_first_invocation(
+        waited,
+        T0 + 1201 * MS,
+        "on-demand",
+        10_000.0,
+        2_000.0,
+        T0 + 1020 * MS,
+        external_extensions=True,
+    )
+    assert verdict.coldstart and verdict.classified_by == "event-time"
+    assert verdict.caller_wait_ms == pytest.approx(153.0)
+    unaware = classify_first_invocation(
+        line,
+        T0 + 1201 * MS,
+        "on-demand",
+        10_000.0,
+        2_000.0,
+        T0 + 1020 * MS,
+        external_extensions=True,
+    )
+    assert unaware.caller_wait_ms == pytest.approx(180.0)

@@ -183,3 +183,44 @@ def test_the_shutdown_flush_waits_for_what_an_earlier_flush_took() -> None:
     release.set()  # the collector answers now; the export is still on its way
     assert flusher.flush(_Provider([], exported), 10.0, wait_for_earlier=True) is True
     assert exported == ["init", "invocation 1", "invocation 2"]
+
+
+_INTERRUPTED_SUBMIT = """
+import concurrent.futures, os, signal, time
+import concurrent.futures.thread as pool_module
+from otel_lambda_init._delivery.shutdown import install_sigterm
+
+done = []
+
+def on_shutdown(budget):
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # as Resource.create does
+        pool.submit(lambda: None).result(timeout=5)
+    done.append("exported")
+
+def users(signum, frame):
+    done.append("user's handler")
+
+signal.signal(signal.SIGTERM, users)
+install_sigterm(on_shutdown)
+# The frame SIGTERM interrupts holds concurrent.futures' global lock, as awslambdaric's
+# ThreadPoolExecutor.submit does while its next-event thread starts.
+with pool_module._global_shutdown_lock:
+    os.kill(os.getpid(), signal.SIGTERM)
+    for _ in range(1000):
+        pass
+deadline = time.monotonic() + 10
+while "user's handler" not in done and time.monotonic() < deadline:
+    time.sleep(0.01)
+print(done)
+"""
+
+
+def test_sigterm_inside_a_pool_submit_exports_once_the_lock_is_free_then_chains() -> None:
+    """Found under load: SIGTERM right after INIT met awslambdaric starting its next-event
+    thread inside ``ThreadPoolExecutor.submit``; our export's ``Resource.create`` submitted
+    to a pool too and waited on the lock the interrupted frame held, until SIGKILL. Now the
+    export waits for the frame to let go (a few ms), then runs, then the user's handler."""
+    out = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_SUBMIT], capture_output=True, text=True, timeout=30
+    )
+    assert out.stdout.strip() == "['exported', \"user's handler\"]", (out.stdout, out.stderr)

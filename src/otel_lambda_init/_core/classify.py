@@ -165,6 +165,18 @@ def _event_time_verdict(
     return None, wait
 
 
+def _handed_over_ns(timeline: InitTimeline, first_invocation_start_ns: int, ready_ns: int) -> int:
+    """When the platform handed the first event over: when ``next`` returned with it (not our
+    processing after), less the runtime's wait for a CPU meanwhile (a busy host, a CPU quota
+    INIT spent), which is neither idle time nor part of a caller's wait."""
+    handed_over = first_invocation_start_ns
+    if timeline.received_ns is not None and timeline.received_ns <= first_invocation_start_ns:
+        handed_over = timeline.received_ns
+    if timeline.next_cpu_wait_ns:
+        handed_over = max(ready_ns, handed_over - timeline.next_cpu_wait_ns)
+    return handed_over
+
+
 def classify_first_invocation(
     timeline: InitTimeline,
     first_invocation_start_ns: int,
@@ -182,13 +194,11 @@ def classify_first_invocation(
     ``tolerance_ms`` of INIT end, and without it, the 10 s and idle-gap rules decide.
     ``idle_gap_ms=None`` (or 0) keeps the 10 s rule alone.
     """
-    handed_over = first_invocation_start_ns
-    if timeline.received_ns is not None and timeline.received_ns <= first_invocation_start_ns:
-        handed_over = timeline.received_ns  # the platform's hand-over, not our processing
     # Idle only from when the platform could know the runtime was ready: our own work at
     # INIT end (an export in separate mode) delays the runtime's ``next``, not the request.
     ready = timeline.ready_ns if timeline.ready_ns is not None else timeline.end_ns
     runtime_end = max(ready, timeline.end_ns)
+    handed_over = _handed_over_ns(timeline, first_invocation_start_ns, runtime_end)
     idle_from = runtime_end
     if timeline.platform_end_ns is not None:
         idle_from = max(runtime_end, min(timeline.platform_end_ns, handed_over))
@@ -205,9 +215,7 @@ def classify_first_invocation(
             # handed over in a millisecond or two.
             idle_gap_ms = min(idle_gap_ms, tolerance_ms)
     late = (first_invocation_start_ns - timeline.start_ns) / NS_PER_MS > proactive_threshold_ms
-    # A runtime that waited for a CPU (a busy host, a CPU quota spent by INIT) had its event
-    # in hand-over, not sat idle: the kernel's run-queue time comes off the idle gap.
-    idle = max(0.0, gap_ms(idle_from, handed_over) - (timeline.next_cpu_wait_ns or 0) / NS_PER_MS)
+    idle = gap_ms(idle_from, handed_over)
     waited = None if evidence is None else evidence[0]
     coldstart, proactive, by = _row(timeline, initialization_type, waited, late, idle_gap_ms, idle)
     return InitVerdict(

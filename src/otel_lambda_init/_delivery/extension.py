@@ -98,15 +98,17 @@ class ShutdownSignalExtension:
         self.started = False
         self._late: Registration | None = None  # answered after INIT's wait: read on _run
 
-    def register(self) -> None:
+    def register(self, claim: bool = True) -> None:
         """Register; raises if Lambda refuses (e.g. INIT is already over). An answer later
-        than ``_REGISTER_WAIT_S`` is left to the extension's thread, never abandoned."""
+        than ``_REGISTER_WAIT_S`` is left to the extension's thread, never abandoned. With
+        ``claim``, child processes are told they are not the runtime (LMI's workers are)."""
         registered = register_or_await(self.runtime_api, [])
         if isinstance(registered, Registration):
             self._late = registered
         else:
             self.extension_id = registered
-        os.environ[_OWNER_ENV] = str(os.getpid())
+        if claim:
+            os.environ[_OWNER_ENV] = str(os.getpid())
 
     def start(self) -> None:
         # An operating-system thread even under gevent or eventlet (probes/native_thread.py).
@@ -150,11 +152,11 @@ def is_foreign_process() -> bool:
     return bool(owner) and owner != str(os.getpid())
 
 
-def start_shutdown_signal(runtime_api: str) -> ShutdownSignalExtension | None:
+def start_shutdown_signal(runtime_api: str, claim: bool = True) -> ShutdownSignalExtension | None:
     """Register and start the extension; None (logged once) when Lambda refuses."""
     extension = ShutdownSignalExtension(runtime_api)
     try:
-        extension.register()
+        extension.register(claim)
     except Exception as error:
         _report_not_registered(error)
         return None

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from .._core import events as ev
 from .._core.config import Config
+from .._core.environment import SandboxEnvironment
 from .._core.events import Event, LifecycleEvents
 from .._core.report import report_once
 from .._core.vocabulary import FLUSH_AFTER_RESPONSE, FLUSH_NONE, FLUSH_SYNC, DeliveryTrigger
@@ -22,6 +23,12 @@ from .cadence import ExportCadence
 from .deadline import parse_deadline_ms, seconds_left
 from .extension import ShutdownSignalExtension, is_foreign_process, start_shutdown_signal
 from .flush import BoundedFlusher, Flushable
+from .shutdown import SigtermHandler, for_workers, install_sigterm
+
+# Our first line in LMI's runtime main process: the wrapper route's early hook. The
+# decorator's module is imported in the workers only; under opentelemetry-instrument delivery
+# falls back to sync, which registers no extension (as outside LMI).
+_RUNTIME_MAIN_SOURCES = ("sitecustomize",)
 
 
 class Delivery:
@@ -90,7 +97,8 @@ class Delivery:
         self.after_post = True
         self.cadence = cadence
         if managed_instances:
-            return FLUSH_AFTER_RESPONSE  # LMI: no extension events, no SIGTERM promised
+            # LMI: no extension events; the runtime main process registered for SIGTERM.
+            return FLUSH_AFTER_RESPONSE
         if init_over:
             report_once(
                 "extension-late",
@@ -101,6 +109,32 @@ class Delivery:
         else:
             self.signal_extension = start_shutdown_signal(runtime_api)
         return FLUSH_AFTER_RESPONSE
+
+    def signal_workers(
+        self,
+        source: str | None,
+        env: SandboxEnvironment,
+        on_worker_shutdown: Callable[[float], None],
+    ) -> SigtermHandler | None:
+        """Lambda Managed Instances, in the runtime main process before it forks (our first
+        line there is the wrapper route's): the extension makes the platform send SIGTERM to
+        every worker at shutdown, and the handler they inherit exports theirs (docs/safety.md).
+        The workers are runtimes, not foreign processes."""
+        if (
+            source not in _RUNTIME_MAIN_SOURCES
+            or not env.runtime_api
+            or self._config().flush != FLUSH_AFTER_RESPONSE
+            or is_foreign_process()
+        ):
+            return None
+        try:
+            self.signal_extension = start_shutdown_signal(env.runtime_api, claim=False)
+            if self.signal_extension is None:  # refused: said once, no SIGTERM comes
+                return None
+            return install_sigterm(for_workers(on_worker_shutdown), for_forked_workers=True)
+        except Exception:
+            report_once("lmi-signal", "could not set up the workers' export at SIGTERM")
+            return None
 
     def invocation_received(self, deadline: object) -> None:
         """The runtime received an invocation's event (on its own thread), with its deadline

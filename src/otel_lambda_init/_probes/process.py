@@ -123,3 +123,17 @@ def forked_worker() -> bool:
         return parent is not None and parent() is not None
     except Exception:
         return False
+
+
+def wait_for_forked_children(timeout_s: float) -> bool:
+    """Wait, at most ``timeout_s``, until every process multiprocessing forked from here has
+    ended (awslambdaric's LMI workers); True when none is left."""
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is None:
+        return True
+    deadline = time.monotonic() + timeout_s
+    while multiprocessing.active_children():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.005)
+    return True

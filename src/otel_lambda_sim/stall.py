@@ -255,6 +255,7 @@ def _runtime_processes(sandbox: Sandbox) -> list[str]:
         lines.append("py-spy not found (PATH or next to the interpreter): no Python stacks")
     for pid in pids[:_MAX_PROCESSES]:
         lines.append(f"-- pid {pid}: {_read(f'/proc/{pid}/cmdline').replace(chr(0), ' ')}")
+        lines.append("   signals (hex masks): " + _signal_masks(pid))
         lines.extend(_thread_states(pid))
         if spy is not None:
             lines.extend(_spy_dump(spy, pid))
@@ -277,6 +278,14 @@ def _thread_states(pid: int) -> list[str]:
             f" wchan {_read(f'{base}/wchan') or '?'}"
         )
     return out
+
+
+def _signal_masks(pid: int) -> str:
+    """Pending, blocked, ignored and caught signals: SIGTERM (bit 15) caught by a Python
+    handler, or pending and blocked, is how a child outlives its parent's terminate."""
+    wanted = ("SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt")
+    status = _read(f"/proc/{pid}/status").splitlines()
+    return ", ".join(ln.replace(":\t", " ") for ln in status if ln.startswith(wanted))
 
 
 def _py_spy() -> str | None:

@@ -44,6 +44,7 @@ def test_an_init_that_stalls_leaves_its_stacks_and_still_ends_as_it_would(
     assert f"sandbox {sb.name}: INIT not done after" in record
     assert "runtime ready never; INIT done never" in record
     assert f"pid {sb.attempts[0].pid}:" in record and "thread " in record
+    assert "signals (hex masks): SigPnd" in record and "SigCgt" in record
     assert "otel-lambda-sim-stall-record" in record  # the simulator's own threads
     if _has_py_spy():
         assert "wait_for_file (held.py" in record

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import threading
@@ -116,6 +117,39 @@ def test_a_forked_child_gets_back_the_sigterm_disposition_we_found() -> None:
         [sys.executable, "-c", _STEP_ASIDE], capture_output=True, text=True, timeout=60
     )
     assert out.stdout.split() == ["0", "True", "True"], out.stderr
+
+
+_HELD_ACROSS_FORK = """
+import os, signal
+
+def first_in_the_child():  # registered before ours: runs in the window before we step aside
+    blocked = signal.SIGTERM in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    os.write(w, b"held" if blocked else b"open")
+    os.kill(os.getpid(), signal.SIGTERM)  # the pool's terminate, arriving early
+
+r, w = os.pipe()
+os.register_at_fork(after_in_child=first_in_the_child)
+from otel_lambda_init._delivery.shutdown import install_sigterm
+
+ran = []
+ours = install_sigterm(lambda budget: ran.append(os.getpid()))
+pid = os.fork()
+if pid == 0:
+    os._exit(3)  # only if the held SIGTERM did not end the child
+child = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+parent_open = signal.SIGTERM not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+print(os.read(r, 4).decode(), child, parent_open, signal.getsignal(signal.SIGTERM) is ours, ran)
+"""
+
+
+def test_a_sigterm_reaching_a_child_before_it_steps_aside_waits_for_the_default() -> None:
+    """SIGTERM stays blocked in the forking thread until the child has put the default
+    back: one sent to the child first is held by the kernel, then ends it by the default,
+    never by our handler (which would export the parent's spans, or lose the signal)."""
+    out = subprocess.run(
+        [sys.executable, "-c", _HELD_ACROSS_FORK], capture_output=True, text=True, timeout=60
+    )
+    assert out.stdout.split() == ["held", str(-signal.SIGTERM), "True", "True", "[]"], out
 
 
 class _Provider:

@@ -94,3 +94,44 @@ def test_a_flush_stops_at_its_timeout_and_the_rest_waits_for_the_next(
     tracer.start_span("d").end()
     assert processor.force_flush(timeout_millis=10_000) is True
     assert [s.name for s in exporter.get_finished_spans()] == ["a", "b", "c", "d"]
+
+
+_FORK_WHILE_HELD = """
+import os, signal, threading
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from otel_lambda_init._sdk.window_processor import AfterResponseSpanProcessor
+
+processor = AfterResponseSpanProcessor(InMemorySpanExporter())
+provider = TracerProvider(shutdown_on_exit=False)
+provider.add_span_processor(processor)
+held, release = threading.Event(), threading.Event()
+
+def flushing():  # a flush on another thread, its queue lock taken at the moment of the fork
+    with processor._lock:
+        held.set()
+        release.wait(30)
+
+threading.Thread(target=flushing, daemon=True).start()
+held.wait(30)
+pid = os.fork()
+if pid == 0:
+    signal.alarm(10)  # bounded: a child stuck on the inherited lock ends by SIGALRM
+    provider.get_tracer("child").start_span("square").end()
+    os._exit(0)
+release.set()
+print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"""
+
+
+def test_a_child_forked_while_a_flush_holds_the_queue_lock_still_ends_its_spans() -> None:
+    """A function's pool worker forked while our flush held the queue lock inherited it held
+    by a thread it does not have: its first ended span waited forever (the SDK's processors
+    re-create theirs in the child, as this one now does)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _FORK_WHILE_HELD], capture_output=True, text=True, timeout=60
+    )
+    assert out.stdout.split() == ["0"], out

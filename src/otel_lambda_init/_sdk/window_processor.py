@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from .._core.report import report_once
+from .._probes.fork_guard import on_fork
 
 _monotonic = time.monotonic
 DEFAULT_MAX_QUEUE_SIZE = 2048
@@ -45,6 +46,12 @@ class AfterResponseSpanProcessor(SpanProcessor):
         self._lock = threading.Lock()
         self._closed = False
         self.dropped = 0
+        on_fork(self._reinit_in_child)
+
+    def _reinit_in_child(self) -> None:
+        """A child the function forks has one thread: a lock a flush held at the fork would
+        never be released there, and its first ended span would wait forever."""
+        self._lock = threading.Lock()
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         return None

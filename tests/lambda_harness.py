@@ -37,6 +37,16 @@ def running_sandbox(
         yield sandbox
 
 
+def refuse_registration(sandbox: Sandbox) -> None:
+    """The Extensions API answers every register with a 500 (a platform fault); call it after
+    ``sandbox.api.start()`` and before ``sandbox.start()``."""
+    sandbox.api.faults.register = lambda status, body, headers: (
+        500,
+        {"errorType": "Extension.Unknown", "errorMessage": "try later"},
+        {},
+    )
+
+
 def sent_for_this_sandbox(sandbox: Sandbox, event: dict[str, Any] | None = None) -> Any:
     """The event as an HTTP API trigger delivers the request Lambda created this sandbox for:
     stamped (``requestContext.timeEpoch``) when it was received, before INIT. A real cold

@@ -9,7 +9,14 @@ import time
 from pathlib import Path
 
 import pytest
-from lambda_harness import dev_layer, init_spans, invocation_spans, otel_env, running_sandbox
+from lambda_harness import (
+    dev_layer,
+    init_spans,
+    invocation_spans,
+    otel_env,
+    refuse_registration,
+    running_sandbox,
+)
 
 from otel_lambda_sim import Sandbox
 from otel_lambda_sim.receiver import OtlpReceiver
@@ -148,11 +155,7 @@ def test_lmi_register_refused_leaves_the_workers_serving_and_says_why_once(
 ) -> None:
     with _lmi_wrapper_sandbox(receiver, tmp_path) as sandbox:
         sandbox.api.start()
-        sandbox.api.faults.register = lambda status, body, headers: (
-            500,
-            {"errorType": "Extension.Unknown", "errorMessage": "try later"},
-            {},
-        )
+        refuse_registration(sandbox)
         sandbox.start()
         assert sandbox.wait_init(30).ok
         results = [sandbox.invoke({"n": n}, timeout=30) for n in range(3)]

@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lambda_harness import dev_layer, init_spans, invocation_spans, running_sandbox
+from lambda_harness import (
+    dev_layer,
+    init_spans,
+    invocation_spans,
+    refuse_registration,
+    running_sandbox,
+)
 
 from otel_lambda_sim.receiver import OtlpReceiver
 
@@ -219,11 +225,7 @@ def test_register_refused_still_exports_after_the_response_and_says_why_once(
 
     with Sandbox("manual_app.handler", HANDLERS, env=otel_env(receiver)) as sandbox:
         sandbox.api.start()
-        sandbox.api.faults.register = lambda status, body, headers: (
-            500,
-            {"errorType": "Extension.Unknown", "errorMessage": "try later"},
-            {},
-        )
+        refuse_registration(sandbox)
         sandbox.start()
         assert sandbox.wait_init(30).ok
         result = sandbox.invoke({"n": 1}, timeout=30)

@@ -1,5 +1,6 @@
-"""Issue 25 item 7: on the deferred wrapper route, an INIT no invocation used is exported at
-SIGTERM within the platform's shutdown grace, with both cores busy (by lower-priority work)."""
+"""Issue 25 item 7: an INIT no invocation used is exported at SIGTERM within the platform's
+shutdown grace: on the deferred wrapper route with both cores busy (by lower-priority work),
+and at Lambda's CPU share for the function's memory."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lambda_harness import init_spans, installed_wrapper, invocation_spans, running_sandbox
@@ -30,25 +32,50 @@ def busy_cores() -> Iterator[None]:
             loop.wait()
 
 
-def test_an_unused_deferred_init_is_exported_at_sigterm_within_the_grace(
-    receiver: OtlpReceiver, busy_cores: None
+def _unused_init_leaves_within_the_grace(
+    receiver: OtlpReceiver, handler: str, **settings: Any
 ) -> None:
+    """SIGTERM right after INIT (python3.12 runtime: SIGTERM reaches Python): the sandbox ends
+    within Lambda's grace beside our internal extension (500 ms, then SIGKILL) and its init
+    span arrives marked unused, with no invocation span."""
     env = {"AWS_LAMBDA_EXEC_WRAPPER": installed_wrapper()}
     with running_sandbox(
-        "plain_app.handler",
+        handler,
         receiver,
         code_dir=WAYS_IN,
         env=env,
-        execution_env="AWS_Lambda_python3.12",  # SIGTERM reaches Python
+        execution_env="AWS_Lambda_python3.12",
+        **settings,
     ) as sandbox:
-        assert sandbox.wait_init(30).status == "done"
+        if settings.get("cpu_share") and not (sandbox.cpu and sandbox.cpu.active):
+            pytest.skip("this host does not let the simulator set a CPU share (root, cgroups)")
+        assert sandbox.wait_init(60).status == "done"
         outcome = sandbox.shutdown()
         logs = sandbox.logs()
     print(f"shutdown took {outcome.duration_ms:.0f} ms, SIGKILL: {outcome.sigkill_sent}")
     assert outcome.sigterm_sent
-    # Ended within Lambda's grace beside our internal extension (500 ms, then SIGKILL).
     assert not outcome.sigkill_sent, (outcome.duration_ms, logs)
     spans = receiver.wait_for(lambda s: bool(init_spans(s)), timeout=10)
     (init,) = init_spans(spans)
     assert init.attributes["lambda_init.unused"] is True
     assert invocation_spans(spans) == []
+    assert "could not send" not in logs
+
+
+def test_an_unused_deferred_init_is_exported_at_sigterm_within_the_grace(
+    receiver: OtlpReceiver, busy_cores: None
+) -> None:
+    _unused_init_leaves_within_the_grace(receiver, "plain_app.handler")
+
+
+def test_an_unused_init_whose_exporter_never_ran_is_exported_at_sigterm_at_256_mb(
+    receiver: OtlpReceiver,
+) -> None:
+    """At Lambda's CPU share for 256 MB (14 % of a vCPU; the simulator's ``cpu_share``): the
+    function's module starts a span at INIT, so the wrapper route builds tracing then (nothing
+    deferred) but its exporter only at the first export, here at SIGTERM. Importing the OTLP
+    exporter and urllib3 there took the whole grace and the INIT span was lost (0 of 3 runs);
+    the loopback sender needs neither."""
+    _unused_init_leaves_within_the_grace(
+        receiver, "eager_otel_app.handler", memory_mb=256, cpu_share=True
+    )

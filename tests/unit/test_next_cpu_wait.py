@@ -94,26 +94,11 @@ def test_a_callers_wait_for_an_extension_ends_when_the_platform_handed_the_event
     # it at 1200 ms, 27 ms of which it spent waiting for a CPU: the caller waited 153 ms.
     line = InitTimeline(T0, T0 + 500 * MS, "init", T0 + 500 * MS, T0 + 1200 * MS)
     waited = line._replace(next_cpu_wait_ns=27 * MS)
-    verdict = classify_first_invocation(
-        waited,
-        T0 + 1201 * MS,
-        "on-demand",
-        10_000.0,
-        2_000.0,
-        T0 + 1020 * MS,
-        external_extensions=True,
-    )
+    args = (T0 + 1201 * MS, "on-demand", 10_000.0, 2_000.0, T0 + 1020 * MS)
+    verdict = classify_first_invocation(waited, *args, external_extensions=True)
     assert verdict.coldstart and verdict.classified_by == "event-time"
     assert verdict.caller_wait_ms == pytest.approx(153.0)
-    unaware = classify_first_invocation(
-        line,
-        T0 + 1201 * MS,
-        "on-demand",
-        10_000.0,
-        2_000.0,
-        T0 + 1020 * MS,
-        external_extensions=True,
-    )
+    unaware = classify_first_invocation(line, *args, external_extensions=True)
     assert unaware.caller_wait_ms == pytest.approx(180.0)
 
 

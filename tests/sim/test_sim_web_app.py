@@ -75,8 +75,12 @@ def test_a_web_apps_init_nobody_used_is_exported_at_shutdown(
     with web_sandbox(receiver, run_script, OTEL_LAMBDA_INIT_FLUSH="sync") as sandbox:
         sandbox.start()
         assert sandbox.wait_init(60).ok
-        sandbox.shutdown()
-    spans = receiver.wait_for(lambda s: bool(init_spans(s)), 30)
+        outcome = sandbox.shutdown()
+        logs = sandbox.logs()
+    try:
+        spans = receiver.wait_for(lambda s: bool(init_spans(s)), 30)
+    except TimeoutError as no_span:  # once at load 9: say how the sandbox ended, for next time
+        raise AssertionError(f"no init span after {outcome!r}; logs: {logs[-4000:]}") from no_span
     (init,) = init_spans(spans)
     assert init.attributes["lambda_init.unused"] is True
     assert init.attributes["lambda_init.end_source"] == "readiness-check"

@@ -48,13 +48,14 @@ class DeferredInit:
         except Exception:
             report_once("deferred-live", "could not build tracing when OpenTelemetry arrived")
 
-    def live_provider(self) -> Any:
-        """The wrapper route's provider, built now (once)."""
+    def live_provider(self, *, build_exporters: bool = True) -> Any:
+        """The wrapper route's provider, built now (once); after INIT its exporters too, as
+        the export is next (not at shutdown: the loopback sender may stand in for them)."""
         self.watch.stop()
         if self.provider is None:
             with _as_at_init(self._otel_env):
                 self.provider = self.owner.configure_from_environment()
-                if self.owner.timeline.init_over:  # the export is next: its exporter too
+                if build_exporters and self.owner.timeline.init_over:
                     for exporter in self.owner.exporters:
                         exporter.build()
         return self.provider
@@ -72,11 +73,7 @@ class DeferredInit:
         handler = self.handler
         if handler is not None and handler.taken:
             return handler.materialize()
-        self.watch.stop()
-        if self.provider is None:
-            with _as_at_init(self._otel_env):
-                self.provider = self.owner.configure_from_environment()
-        return self.provider
+        return self.live_provider(build_exporters=False)
 
     def wrap(self, fn: Callable[..., Any]) -> Callable[..., Any] | None:
         """The deferred handler for ``fn``; None when the provider had to be built during

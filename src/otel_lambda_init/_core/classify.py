@@ -172,6 +172,12 @@ def _event_time_verdict(
     return None, wait
 
 
+def _reported_wait(wait_ms: float, coldstart: bool) -> float:
+    """Inside the tolerance the trigger's clock cannot say which side of INIT end the request
+    fell; when the rule that decided says nobody waited, the wait is 0, not the clocks' skew."""
+    return wait_ms if coldstart else 0.0
+
+
 def _handed_over_ns(timeline: InitTimeline, first_invocation_start_ns: int, ready_ns: int) -> int:
     """When the platform handed the first event over: when ``next`` returned with it (not our
     processing after), less the runtime's wait for a CPU meanwhile (a busy host, a CPU quota
@@ -235,7 +241,7 @@ def classify_first_invocation(
         initialization_type=initialization_type,
         phase=timeline.phase,
         classified_by=by,
-        caller_wait_ms=None if evidence is None else evidence[1],
+        caller_wait_ms=None if evidence is None else _reported_wait(evidence[1], coldstart),
         idle_gap_threshold_ms=idle_gap_ms if by in (BY_IDLE_GAP, BY_PENDING_REQUEST) else None,
         next_cpu_wait_ms=None
         if timeline.next_cpu_wait_ns is None

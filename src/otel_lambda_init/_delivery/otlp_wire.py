@@ -105,9 +105,10 @@ def _span(span: WireSpan) -> bytes:
     out += _key(7, _FIXED64) + struct.pack("<Q", span.start_ns)
     out += _key(8, _FIXED64) + struct.pack("<Q", span.end_ns)
     out += _attributes(9, span.attributes)
+    status = b""  # unset: an empty Status, as the SDK's encoder writes it
     if span.error is not None:
         status = _text(2, span.error) + _key(3, _VARINT) + _varint(STATUS_CODE_ERROR)
-        out += _message(15, status)
+    out += _message(15, status)
     return out + _key(16, _FIXED32) + struct.pack("<I", SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE)
 
 

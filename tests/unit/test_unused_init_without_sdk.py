@@ -25,7 +25,7 @@ from otel_lambda_init._core import vocabulary as v
 from otel_lambda_init._core.environment import SandboxEnvironment
 from otel_lambda_init._core.records import ChildRecord
 from otel_lambda_init._delivery import unused_init
-from otel_lambda_init._delivery.otlp_wire import export_request
+from otel_lambda_init._delivery.otlp_wire import WireScope, export_request
 from otel_lambda_init._owner import SandboxInstrumentation
 from otel_lambda_init._sdk.provider import sandbox_resource
 from otel_lambda_init._sdk.sampler import InitSpanSampler
@@ -110,7 +110,7 @@ def sent_without_the_sdk(owner: SandboxInstrumentation) -> dict[str, Any]:
         owner.env, init, records, owner.config, init_span.unused_attributes(verdict), NOW
     )
     resource = unused_init.resource_attributes(owner.env, os.environ, sdk_version, sys.executable)
-    return decoded(export_request(resource, (v.TRACER_NAME, v.VERSION), spans))
+    return decoded(export_request([WireScope(resource, v.TRACER_NAME, v.VERSION, spans)]))
 
 
 def test_the_spans_are_the_sdks_field_by_field(monkeypatch: pytest.MonkeyPatch) -> None:

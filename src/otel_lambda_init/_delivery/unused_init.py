@@ -21,7 +21,7 @@ from .._core import vocabulary as v
 from .._core.environment import user_named_service
 from .._sdk.verdict import first_invocation_verdict
 from .loopback import loopback_collector, request_headers
-from .otlp_wire import WireSpan, export_request
+from .otlp_wire import STATUS_CODE_ERROR, WireScope, WireSpan, export_request
 
 TYPE_CHECKING = False  # typing costs ms at import; this module is on the shutdown path
 if TYPE_CHECKING:
@@ -179,10 +179,11 @@ def compose(
         parent_id = made[id(parent)] if parent is not None else root_id
         span_id = made[id(record)] = _id(64)
         child_attributes = {v.CHILD: record.kind, **record.attributes}
+        status = (STATUS_CODE_ERROR, record.error) if record.error else (0, None)
         spans.append(
             WireSpan(
                 trace_id, span_id, parent_id, record.name, record.start_ns, record.end_ns,
-                child_attributes, record.error or None,
+                child_attributes, status,
             )
         )  # fmt: skip
     return spans
@@ -215,7 +216,7 @@ def export_unused_init(
     )
     spans = compose(env, init, records, config, init_span.unused_attributes(verdict), now_ns)
     resource = resource_attributes(env, environ, sdk_version, sys.executable)
-    body = export_request(resource, (v.TRACER_NAME, v.VERSION), spans)
+    body = export_request([WireScope(resource, v.TRACER_NAME, v.VERSION, spans)])
     collector = loopback_collector(environ)
     if collector is None:
         return False

@@ -25,6 +25,7 @@ from otel_lambda_init._core import vocabulary as v
 from otel_lambda_init._core.environment import SandboxEnvironment
 from otel_lambda_init._core.records import ChildRecord
 from otel_lambda_init._delivery import unused_init
+from otel_lambda_init._delivery.loopback import loopback_collector
 from otel_lambda_init._delivery.otlp_wire import WireScope, export_request
 from otel_lambda_init._owner import SandboxInstrumentation
 from otel_lambda_init._sdk.provider import sandbox_resource
@@ -205,3 +206,37 @@ def test_settings_only_the_sdk_knows_take_the_sdk_path(
 ) -> None:
     why = unused_init.why_sdk_needed(environ)
     assert why == needs or (needs is not None and why is not None and why.startswith(needs))
+
+
+_OTLP_VALUE = st.one_of(
+    st.sampled_from(["nan", "-1", "inf", "0", "1e308", "gzip", "http/json", "grpc", ""]),
+    st.sampled_from(["http://127.0.0.1:4318", "http://localhost:99999", "http://[::1]:4318"]),
+    st.text(max_size=40),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                f"OTEL_EXPORTER_OTLP_{signal}{name}"
+                for signal in ("", "TRACES_")
+                for name in ("ENDPOINT", "PROTOCOL", "COMPRESSION", "TIMEOUT", "CERTIFICATE")
+            ]
+            + ["OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "OTEL_TRACES_EXPORTER"]
+        ),
+        _OTLP_VALUE,
+    )
+)
+def test_any_exporter_settings_give_a_decision_and_a_usable_collector(
+    environ: dict[str, str],
+) -> None:
+    """Whatever a user (or a typo) puts in the variables: no exception, and a collector only
+    with a finite positive timeout and a numeric port."""
+    unused_init.why_sdk_needed(environ)
+    unused_init.sampling(environ)
+    collector = loopback_collector(environ)
+    if collector is not None:
+        assert 0 < collector.timeout_s < float("inf")
+        assert collector.address.rpartition(":")[2].isdigit()

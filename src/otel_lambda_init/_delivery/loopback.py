@@ -105,6 +105,8 @@ def loopback_collector(environ: Mapping[str, str] | None = None) -> LoopbackColl
         timeout_s = float(setting("TIMEOUT", env) or 10)
     except ValueError:
         timeout_s = 10.0
+    if not 0 < timeout_s < float("inf"):  # nan, negative, infinite: the exporter's default
+        timeout_s = 10.0
     return LoopbackCollector(f"{host}:{port}", path, compression, timeout_s)
 
 

@@ -13,6 +13,7 @@ from .vocabulary import CHILD_RUNTIME, PHASE_RESTORE
 
 TYPE_CHECKING = False  # typing costs ms at import; this module is on the shutdown path
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
 
@@ -90,3 +91,20 @@ def child_records(init: InitRecord, records: ChildRecords, end_ns: int) -> list[
     buffered during INIT (taken: each is reported once)."""
     runtime = runtime_record(init)
     return ([runtime] if runtime is not None else []) + records.take(end_ns)
+
+
+def with_parents(
+    records: list[ChildRecord],
+) -> Iterator[tuple[ChildRecord, ChildRecord | None, dict[str, Any]]]:
+    """Each ended record (parents listed before children) with its nearest ended ancestor
+    (None: the init span itself) and its span's attributes; a record never ended is left
+    out and its children move up to its parent."""
+    ended: set[int] = set()
+    for record in records:
+        if record.end_ns is None:
+            continue
+        parent = record.parent
+        while parent is not None and id(parent) not in ended:
+            parent = parent.parent
+        ended.add(id(record))
+        yield record, parent, {v.CHILD: record.kind, **record.attributes}

@@ -170,20 +170,15 @@ def compose(
     name = init_span.init_span_name(env, init.phase)
     spans = [WireSpan(trace_id, root_id, b"", name, start_ns, end_ns, attributes)]
     made: dict[int, bytes] = {}
-    for record in init_span.child_records(init, records, end_ns):
-        if record.end_ns is None:
-            continue
-        parent = record.parent
-        while parent is not None and id(parent) not in made:
-            parent = parent.parent
+    children = init_span.child_records(init, records, end_ns)
+    for record, parent, child_attributes in init_span.with_parents(children):
         parent_id = made[id(parent)] if parent is not None else root_id
         span_id = made[id(record)] = _id(64)
-        child_attributes = {v.CHILD: record.kind, **record.attributes}
         status = (STATUS_CODE_ERROR, record.error) if record.error else (0, None)
         spans.append(
             WireSpan(
-                trace_id, span_id, parent_id, record.name, record.start_ns, record.end_ns,
-                child_attributes, status,
+                trace_id, span_id, parent_id, record.name, record.start_ns,
+                record.end_ns or end_ns, child_attributes, status,
             )
         )  # fmt: skip
     return spans

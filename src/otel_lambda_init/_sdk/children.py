@@ -5,26 +5,21 @@ from __future__ import annotations
 
 from opentelemetry import trace
 
-from .._core import vocabulary as v
+from .._core.init_span import with_parents
 from .._core.records import ChildRecord
 
 
 def emit_children(tracer: trace.Tracer, init_span: trace.Span, records: list[ChildRecord]) -> None:
     """Child spans for ``records`` (parents listed before children) under ``init_span``."""
     made: dict[int, trace.Span] = {}
-    for record in records:
-        if record.end_ns is None:
-            continue
-        parent = record.parent
-        while parent is not None and id(parent) not in made:
-            parent = parent.parent
+    for record, parent, attributes in with_parents(records):
         parent_span = made[id(parent)] if parent is not None else init_span
         child = tracer.start_span(
             record.name,
             context=trace.set_span_in_context(parent_span),
             kind=trace.SpanKind.INTERNAL,
             start_time=record.start_ns,
-            attributes={v.CHILD: record.kind, **record.attributes},
+            attributes=attributes,
         )
         if record.error:
             child.set_status(trace.Status(trace.StatusCode.ERROR, record.error))

@@ -233,9 +233,16 @@ class Fleet:
                     slot.pending_for.append(req.index)
 
     def _handle_events(self, rp: Replay) -> None:
-        """Wait one tick for a sandbox event, then take every event already queued."""
+        """Wait for a sandbox event, one tick at most and never past the next arrival's time,
+        then take every event already queued. (Waiting the whole tick stamped an arrival due
+        meanwhile when an INIT end woke the loop: "received 0.3 ms after INIT end", though due
+        up to a tick before it, a false near-tie in the truth.)"""
+        timeout = _TICK_S
+        due = rp.next_due_s
+        if due is not None:
+            timeout = max(0.0, min(timeout, due - self._now()))
         try:
-            event = self._events.get(timeout=_TICK_S)
+            event = self._events.get(timeout=timeout)
         except queue.Empty:
             return
         with self._lock:

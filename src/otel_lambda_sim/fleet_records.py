@@ -156,3 +156,13 @@ class Replay:
             and not self.outstanding
             and self.next_control >= len(self.controls)
         )
+
+    @property
+    def next_due_s(self) -> float | None:
+        """When the next arrival or control is due (seconds into the replay), if any."""
+        due = []
+        if self.next_arrival < len(self.requests):
+            due.append(self.requests[self.next_arrival].arrival_s)
+        if self.next_control < len(self.controls):
+            due.append(self.controls[self.next_control][0])
+        return min(due) if due else None

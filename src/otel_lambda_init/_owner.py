@@ -70,12 +70,9 @@ class SandboxInstrumentation:
         self._provider: TracerProvider | None = None
         self._trace_api: Any = None  # the opentelemetry.trace module the provider came from
         self._processor_providers: weakref.WeakSet[Any] = weakref.WeakSet()
-        # The wrapper route's deferred INIT (auto/deferred.py), while the SDK is left out.
-        self.deferred: Any = None
-        # The web route's state (web/), when the app runs behind the Lambda Web Adapter.
-        self.web: Any = None
-        # External extensions that are this sandbox's runtime client (the Lambda Web
-        # Adapter): their next is the runtime's, not a tail after INIT end.
+        self.deferred: Any = None  # the wrapper route's deferred INIT (auto/deferred.py)
+        self.web: Any = None  # the web route's state (web/), behind the Lambda Web Adapter
+        # External extensions that are the runtime client (the Lambda Web Adapter)
         self.runtime_client_extensions: frozenset[str] = frozenset()
         self._lock = threading.RLock()
         self._hooks: RuntimeHooks | None = None
@@ -85,8 +82,7 @@ class SandboxInstrumentation:
         self._sigterm: SigtermHandler | None = None
         # A restore that forks (the simulator's) is the runtime itself: first, before the rest.
         self.events.subscribe(ev.RESTORED, self._on_restored)
-        # The parts that react to lifecycle events subscribe themselves, in this order:
-        # the runtime window, the INIT watch, the spans (delivery when it is made).
+        # Lifecycle subscribers, in order: claims, INIT watch, spans (delivery when made).
         self.claims = InvocationClaims()
         self.claims.subscribe(self.events)
         self.watch = InitWatch(self)
@@ -181,9 +177,13 @@ class SandboxInstrumentation:
             self.records,
             self.provider,
             self._record_metrics,
-            lambda: external_extensions_present(
-                self.config.extensions_dir, self.runtime_client_extensions
-            ),
+            self.external_extensions,
+        )
+
+    def external_extensions(self) -> bool:
+        """External extensions start in this sandbox: INIT may end late, the grace is short."""
+        return external_extensions_present(
+            self.config.extensions_dir, self.runtime_client_extensions
         )
 
     def _record_metrics(self, verdict: Any) -> None:
@@ -265,7 +265,7 @@ class SandboxInstrumentation:
         if mode == FLUSH_AFTER_RESPONSE and not self.managed_instances:
             from ._delivery.shutdown import install_sigterm
 
-            self._sigterm = install_sigterm(self.shutdown)
+            self._sigterm = install_sigterm(self.shutdown, self.external_extensions)
 
     def configure_from_environment(self) -> TracerProvider:
         """The wrapper route: a TracerProvider from the standard ``OTEL_*`` variables (kept

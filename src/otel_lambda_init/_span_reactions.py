@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
 
     from ._core.config import Config
+    from ._core.environment import SandboxEnvironment
     from ._core.events import Event, LifecycleEvents
+    from ._core.records import ChildRecords
+    from ._core.timeline import SandboxTimeline
     from ._core.vocabulary import DeliveryTrigger
     from ._sdk.emitter import InitSpanEmitter
     from ._sdk.lazy_exporter import LazySpanExporter
@@ -35,12 +38,16 @@ if TYPE_CHECKING:
         """What the span reactions need of the sandbox's owner."""
 
         config: Config
+        env: SandboxEnvironment
+        timeline: SandboxTimeline
+        records: ChildRecords
         deferred: Any  # the wrapper route's deferred INIT, while the SDK is left out
         exporters: list[LazySpanExporter]  # built by us: new connections after a restore
 
         @property
         def in_sandbox(self) -> bool: ...
         def provider(self) -> TracerProvider: ...
+        def external_extensions(self) -> bool: ...
         def deliver(
             self, trigger: DeliveryTrigger, provider: Any, budget_s: float | None = None
         ) -> None: ...
@@ -144,6 +151,8 @@ class SpanReactions:
         self._end_timed_out_invocations(event.time_ns)
         t0 = time.monotonic()
         budget_s = event.budget_s
+        if self._sent_without_sdk(event.time_ns, _UNBOUNDED_S if budget_s is None else budget_s):
+            return
         self._materialize_deferred(for_shutdown=True)
         if budget_s is not None:  # building what was deferred spent part of the grace
             budget_s = max(0.05, budget_s - (time.monotonic() - t0))
@@ -152,6 +161,34 @@ class SpanReactions:
             self.emitter.emit_unused(event.time_ns)
             self._send_without_building(_UNBOUNDED_S if budget_s is None else budget_s)
             self._deliver_now("shutdown", budget_s)
+
+    def _sent_without_sdk(self, now_ns: int, budget_s: float) -> bool:
+        """The deferred route's INIT nobody used, with OpenTelemetry never imported: sent
+        without importing the SDK (``_delivery.unused_init``), when the SDK would send the
+        same. False when the SDK path must run."""
+        host = self._host
+        deferred = host.deferred
+        if deferred is None or self._emitter is not None or "opentelemetry.trace" in sys.modules:
+            return False
+        try:
+            handler = deferred.handler
+            if deferred.provider is not None or (handler is not None and handler.taken):
+                return False
+            from ._delivery.unused_init import export_unused_init
+
+            return export_unused_init(
+                host.env,
+                host.timeline.init,
+                host.records,
+                host.config,
+                host.external_extensions,
+                deferred.otel_env,
+                now_ns,
+                budget_s,
+            )
+        except Exception:
+            report_once("shutdown-send", "could not send the unused INIT at shutdown")
+            return False
 
     def _send_without_building(self, budget_s: float) -> None:
         """An exporter nothing has used yet would import the OTLP exporter and urllib3 inside

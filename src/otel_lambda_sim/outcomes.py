@@ -48,7 +48,8 @@ class ShutdownOutcome:
     duration_ms: float = 0.0
     shutdown_event_sent: bool = False
     sigterm_to_group: bool = False  # Lambda Managed Instances: every awslambdaric worker
-    runtime_exited_in_grace: bool | None = None  # LMI: the runtime main process left in time
+    runtime_exited_in_grace: bool | None = None  # the runtime (LMI: its main process) left in time
+    runtime_exit_ms: float | None = None  # SIGTERM to the runtime's exit, when it left in time
 
 
 @dataclass

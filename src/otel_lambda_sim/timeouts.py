@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import subprocess
 import time
@@ -100,12 +101,17 @@ def signal_shutdown(
         outcome = _shutdown_managed_instances(api, proc, ext_procs, reason, t0)
     elif not any(e.external for e in extensions):
         outcome = ShutdownOutcome(reason, "internal", sigterm_sent=True)
-        send_signal(proc, signal.SIGTERM)
-        wait_for(proc, SIGTERM_GRACE_INTERNAL_S)
+        _terminate_runtime(proc, SIGTERM_GRACE_INTERNAL_S, outcome)
     else:
         outcome = ShutdownOutcome(reason, "external", sigterm_sent=True)
-        send_signal(proc, signal.SIGTERM)
-        wait_for(proc, SIGTERM_GRACE_EXTERNAL_S)
+        _terminate_runtime(proc, SIGTERM_GRACE_EXTERNAL_S, outcome)
+        if proc.poll() is None:
+            # AWS's emulator (rapid/shutdown.go, shutdownRuntime): SIGKILL at the runtime's
+            # deadline, before the extensions' SHUTDOWN; they keep the rest of the budget.
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            outcome.sigkill_sent = True
+            wait_for(proc, 1.0)
         deadline_ms = int(time.time() * 1000 + SHUTDOWN_TOTAL_EXTERNAL_S * 1000)
         api.send_shutdown(reason, deadline_ms)
         outcome.shutdown_event_sent = True
@@ -113,6 +119,27 @@ def signal_shutdown(
         for ext in ext_procs:
             wait_for(ext.proc, max(0.0, end - time.monotonic()))
     return outcome
+
+
+def _terminate_runtime(
+    proc: subprocess.Popen[bytes], grace_s: float, outcome: ShutdownOutcome
+) -> None:
+    """SIGTERM, then the runtime's grace: whether (and when) it left within it."""
+    try:  # woken at the exit itself (Popen.wait polls every 50 ms): the exit time is exact
+        exited = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        exited = None
+    start = time.monotonic()
+    send_signal(proc, signal.SIGTERM)
+    if exited is not None:
+        try:
+            select.select([exited], [], [], grace_s)
+        finally:
+            os.close(exited)
+    wait_for(proc, grace_s - (time.monotonic() - start))
+    outcome.runtime_exited_in_grace = proc.poll() is not None
+    if outcome.runtime_exited_in_grace:
+        outcome.runtime_exit_ms = (time.monotonic() - start) * 1000
 
 
 def _shutdown_managed_instances(

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from lambda_harness import init_spans, installed_wrapper, invocation_spans, running_sandbox
 
+from otel_lambda_sim import slow_extension
 from otel_lambda_sim.receiver import OtlpReceiver
 
 WAYS_IN = Path(__file__).parent.parent / "ways_in_handlers"
@@ -52,8 +53,9 @@ def _unused_init_leaves_within_the_grace(
         assert sandbox.wait_init(60).status == "done"
         outcome = sandbox.shutdown()
         logs = sandbox.logs()
-    print(f"shutdown took {outcome.duration_ms:.0f} ms, SIGKILL: {outcome.sigkill_sent}")
+    print(f"runtime left {outcome.runtime_exit_ms} ms after SIGTERM; {outcome}")
     assert outcome.sigterm_sent
+    assert outcome.runtime_exited_in_grace, (outcome, logs)
     assert not outcome.sigkill_sent, (outcome.duration_ms, logs)
     spans = receiver.wait_for(lambda s: bool(init_spans(s)), timeout=10)
     (init,) = init_spans(spans)
@@ -79,3 +81,21 @@ def test_an_unused_init_whose_exporter_never_ran_is_exported_at_sigterm_at_256_m
     _unused_init_leaves_within_the_grace(
         receiver, "eager_otel_app.handler", memory_mb=256, cpu_share=True
     )
+
+
+@pytest.mark.parametrize("handler", ["plain_app.handler", "eager_otel_app.handler"])
+@pytest.mark.parametrize("external_extension", [False, True], ids=["internal", "external"])
+def test_an_unused_init_is_exported_at_sigterm_at_128_mb(
+    receiver: OtlpReceiver, tmp_path: Path, external_extension: bool, handler: str
+) -> None:
+    """At 128 MB (7 % of a vCPU), SIGTERM right after INIT, beside our internal extension
+    (500 ms for the runtime) or an external one too (300 ms). Before: the deferred route
+    (``plain_app``) imported the SDK at SIGTERM, ~550 ms of wall time: SIGKILLed, the INIT lost
+    (5 of 5 internal, 3 of 3 external); with tracing built at INIT (``eager_otel_app``) the
+    sender imported the proto packages: lost 3 of 3 beside an external extension. Now neither
+    imports anything of OpenTelemetry's there (``_delivery/unused_init.py``, ``otlp_wire``)."""
+    settings: dict[str, Any] = {"memory_mb": 128, "cpu_share": True}
+    if external_extension:
+        settings["extensions_dir"] = tmp_path / "extensions"
+        slow_extension.install(settings["extensions_dir"], 0)
+    _unused_init_leaves_within_the_grace(receiver, handler, **settings)

@@ -9,7 +9,7 @@ from typing import NamedTuple
 from . import vocabulary as v
 from .vocabulary import INITIALIZATION_TYPES, ON_DEMAND
 
-__all__ = ["INITIALIZATION_TYPES", "SandboxEnvironment", "read_environment"]
+__all__ = ["INITIALIZATION_TYPES", "SandboxEnvironment", "read_environment", "user_named_service"]
 
 
 class SandboxEnvironment(NamedTuple):
@@ -89,3 +89,13 @@ def read_environment(environ: Mapping[str, str] | None = None) -> SandboxEnviron
         handler=env.get("ORIG_HANDLER") or env.get("_HANDLER"),
         task_root=env.get("LAMBDA_TASK_ROOT"),
     )
+
+
+def user_named_service(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``OTEL_SERVICE_NAME`` or ``OTEL_RESOURCE_ATTRIBUTES`` names the service (then
+    it wins over the function's name)."""
+    env = os.environ if environ is None else environ
+    if (env.get("OTEL_SERVICE_NAME") or "").strip():
+        return True
+    attributes = env.get("OTEL_RESOURCE_ATTRIBUTES") or ""
+    return any(part.strip().startswith("service.name=") for part in attributes.split(","))

@@ -13,7 +13,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, TracerProvider
 
 from .._compat import can_move_span, move_span
-from .._core import classify
+from .._core import classify, init_span
 from .._core import vocabulary as v
 from .._core.config import Config
 from .._core.environment import SandboxEnvironment
@@ -24,7 +24,6 @@ from .._core.vocabulary import TRACE_SEPARATE
 from .spans import (
     detach_quietly,
     id_attributes,
-    init_span_name,
     init_tracer,
     record_runtime_error,
 )
@@ -257,11 +256,7 @@ class InitSpanEmitter:
         """At shutdown, export the init span of a sandbox that never served an invocation,
         as its own trace with ``lambda_init.unused=true``. False if it was emitted already."""
         init = self.timeline.init
-        attributes = classify.init_attributes(self.verdict(now_ns))
-        attributes.pop(v.GAP_MS, None)  # there is no first invocation
-        attributes.pop(v.CLASSIFIED_BY, None)
-        attributes[v.FAAS_COLDSTART] = False
-        attributes[v.UNUSED] = True
+        attributes = init_span.unused_attributes(self.verdict(now_ns))
         return self._emit_now(init.end_ns if init.end_ns is not None else now_ns, attributes)
 
     def emit_own_trace(self, end_ns: int) -> bool:
@@ -330,7 +325,7 @@ class InitSpanEmitter:
         """Start the (back-dated) init span under ``context``; every placement uses this."""
         tracer = init_tracer(provider, self._config().record_unsampled_init)
         return tracer.start_span(
-            init_span_name(self.env, self.timeline.init.phase),
+            init_span.init_span_name(self.env, self.timeline.init.phase),
             context=context,
             kind=SpanKind.INTERNAL,
             start_time=self._span_start_ns(),
@@ -340,20 +335,18 @@ class InitSpanEmitter:
     def _span_start_ns(self) -> int:
         """INIT start; for an INIT re-run after a timeout, the failed attempt's start, so its
         child (the failed attempt) lies within it: the caller waited through both."""
-        start = self.timeline.init.start_ns
-        return min([start] + [r.start_ns for r in list(self.records.records)])
+        return init_span.span_start_ns(self.timeline.init, self.records)
 
     def _end_span(self, provider: TracerProvider, span: Span, end_ns: int) -> trace.SpanContext:
         """Add the children, cost and CPU, then end the init span at INIT end."""
         try:
-            from .children import emit_children, init_cost_attributes, runtime_record
+            from .children import emit_children
 
             init = self.timeline.init
             span.set_attributes(
-                init_cost_attributes(init, end_ns, self._config(), self.env, self.records)
+                init_span.init_cost_attributes(init, end_ns, self._config(), self.env, self.records)
             )
-            runtime = runtime_record(init)
-            records = ([runtime] if runtime is not None else []) + self.records.take(end_ns)
+            records = init_span.child_records(init, self.records, end_ns)
             tracer = init_tracer(provider, self._config().record_unsampled_init)
             emit_children(tracer, span, records)
         except Exception:
@@ -362,15 +355,4 @@ class InitSpanEmitter:
         return span.get_span_context()
 
     def _base_attributes(self) -> dict[str, Any]:
-        init = self.timeline.init
-        attrs: dict[str, Any] = {
-            v.FAAS_NAME: self.env.function_name,
-            v.INITIALIZATION_TYPE: self.env.initialization_type,
-            v.PHASE: init.phase,
-            v.START_SOURCE: init.start_source,
-        }
-        if self.env.log_stream_name:
-            attrs[v.FAAS_INSTANCE] = self.env.log_stream_name
-        if init.end_source:
-            attrs[v.END_SOURCE] = init.end_source
-        return attrs
+        return init_span.base_attributes(self.env, self.timeline.init)

@@ -13,20 +13,12 @@ from typing import Any
 
 from opentelemetry import trace
 
-from .._core.environment import SandboxEnvironment
+from .._core.environment import SandboxEnvironment, user_named_service
 from .._core.report import logger, report_once
 from .lazy_exporter import LazySpanExporter, otlp_exporter_factory
 from .sampler import InitSpanSampler
 
 _ENDPOINT_VARS = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
-
-
-def user_named_service(environ: Any = None) -> bool:
-    env = os.environ if environ is None else environ
-    if (env.get("OTEL_SERVICE_NAME") or "").strip():
-        return True
-    attributes = env.get("OTEL_RESOURCE_ATTRIBUTES") or ""
-    return any(part.strip().startswith("service.name=") for part in attributes.split(","))
 
 
 def sandbox_resource(env: SandboxEnvironment) -> Any:

@@ -13,14 +13,7 @@ from opentelemetry.trace import Span, Status, StatusCode, TracerProvider
 
 from .._compat import tracer_with_sampler
 from .._core import vocabulary as v
-from .._core.environment import SandboxEnvironment
 from .._core.report import report_once
-from .._core.vocabulary import PHASE_RESTORE
-
-
-def init_span_name(env: SandboxEnvironment, phase: str = v.PHASE_INIT) -> str:
-    """``init {faas.name}``; a SnapStart sandbox's cold start is ``restore {faas.name}``."""
-    return f"{'restore' if phase == PHASE_RESTORE else 'init'} {env.function_name}"
 
 
 def init_tracer(provider: TracerProvider, record_unsampled: bool) -> trace.Tracer:

@@ -36,7 +36,7 @@ class DeferredInit:
         self.handler: DeferredHandler | None = None
         self.watch = OpenTelemetryImportWatch(self._opentelemetry_imported)
         # The configuration as INIT saw it: the build may come after a handler changed it.
-        self._otel_env = {k: v for k, v in os.environ.items() if k.startswith("OTEL_")}
+        self.otel_env = {k: v for k, v in os.environ.items() if k.startswith("OTEL_")}
 
     def _opentelemetry_imported(self) -> None:
         """Something imported ``opentelemetry.trace``: it may start spans from now on."""
@@ -53,7 +53,7 @@ class DeferredInit:
         the export is next (not at shutdown: the loopback sender may stand in for them)."""
         self.watch.stop()
         if self.provider is None:
-            with _as_at_init(self._otel_env):
+            with _as_at_init(self.otel_env):
                 self.provider = self.owner.configure_from_environment()
                 if build_exporters and self.owner.timeline.init_over:
                     for exporter in self.owner.exporters:
@@ -101,12 +101,12 @@ class _as_at_init:  # noqa: N801 - used like a function: ``with _as_at_init(env)
     _ROOM = 1000  # Python's default; importing the SDK and the exporter needs less
 
     def __init__(self, otel_env: dict[str, str]) -> None:
-        self._otel_env = otel_env
+        self.otel_env = otel_env
         self._changed: dict[str, str | None] = {}
         self._limit = 0
 
     def __enter__(self) -> None:
-        for name, value in self._otel_env.items():
+        for name, value in self.otel_env.items():
             now = os.environ.get(name)
             if now != value:
                 self._changed[name] = now

@@ -187,7 +187,7 @@ class SpanReactions:
                 budget_s,
             )
         except Exception:
-            report_once("shutdown-send", "could not send the unused INIT at shutdown")
+            report_once("shutdown-compose", "could not compose the unused INIT without the SDK")
             return False
 
     def _send_without_building(self, budget_s: float) -> None:

@@ -14,7 +14,7 @@ import pytest
 from lambda_harness import init_spans, installed_wrapper, invocation_spans, running_sandbox
 
 from otel_lambda_sim import slow_extension
-from otel_lambda_sim.receiver import OtlpReceiver
+from otel_lambda_sim.receiver import Behaviour, OtlpReceiver
 
 WAYS_IN = Path(__file__).parent.parent / "ways_in_handlers"
 
@@ -99,3 +99,27 @@ def test_an_unused_init_is_exported_at_sigterm_at_128_mb(
         settings["extensions_dir"] = tmp_path / "extensions"
         slow_extension.install(settings["extensions_dir"], 0)
     _unused_init_leaves_within_the_grace(receiver, handler, **settings)
+
+
+@pytest.mark.parametrize("behaviour", [Behaviour(delay_s=5.0), Behaviour(status=503)])
+def test_an_unused_init_sent_to_a_failing_collector_costs_the_grace_nothing_more(
+    receiver: OtlpReceiver, behaviour: Behaviour
+) -> None:
+    """The SDK-free export of the deferred route's unused INIT, to a collector that hangs or
+    refuses: the runtime still leaves inside its grace, said once, without a traceback."""
+    receiver.behaviour = behaviour
+    env = {"AWS_LAMBDA_EXEC_WRAPPER": installed_wrapper()}
+    with running_sandbox(
+        "plain_app.handler",
+        receiver,
+        code_dir=WAYS_IN,
+        env=env,
+        execution_env="AWS_Lambda_python3.12",
+    ) as sandbox:
+        assert sandbox.wait_init(60).status == "done"
+        outcome = sandbox.shutdown()
+        logs = sandbox.logs()
+    assert outcome.runtime_exited_in_grace and not outcome.sigkill_sent, (outcome, logs)
+    assert outcome.runtime_exit_ms is not None and outcome.runtime_exit_ms < 500
+    assert logs.count("otel-lambda-init") == 1 and "Traceback" not in logs, logs
+    assert "at shutdown" in logs

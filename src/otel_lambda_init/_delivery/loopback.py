@@ -70,14 +70,23 @@ class LoopbackCollector:
         try:
             connection.request("POST", self.path, body, headers)
             status = connection.getresponse().status
-        except OSError:
-            report_once("shutdown-send", "could not send the unused INIT at shutdown")
+        except OSError as error:  # refused, reset, timed out: the reason is the message
+            reason = f"{type(error).__name__}: {error}"
+            report_once(
+                "shutdown-send",
+                f"could not send to the collector at shutdown ({reason}); spans lost",
+                exc_info=False,
+            )
             return False
         finally:
             connection.close()
         if 200 <= status < 300:
             return True
-        report_once("shutdown-send", f"the collector answered {status} at shutdown", exc_info=False)
+        report_once(
+            "shutdown-send",
+            f"the collector answered {status} at shutdown; spans lost",
+            exc_info=False,
+        )
         return False
 
 

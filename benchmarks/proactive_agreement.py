@@ -148,6 +148,7 @@ class Sample:
     caller_wait_ms: float | None = None
     gap_ms: float = 0.0  # INIT end -> first invocation start, as the span says
     sim_handover_ms: float | None = None  # waited: INIT end -> the simulator served the event
+    cpu_wait_ms: float | None = None  # the span's lambda_init.next_cpu_wait_ms
 
     @property
     def http(self) -> bool:
@@ -187,6 +188,8 @@ def judge(sample: Sample, span: ReceivedSpan, extensions: bool) -> Sample:
     sample.classified_by = str(a.get("lambda_init.classified_by"))
     wait = a.get("lambda_init.caller_wait_ms")
     sample.caller_wait_ms = None if wait is None else float(wait)
+    cpu_wait = a.get("lambda_init.next_cpu_wait_ms")
+    sample.cpu_wait_ms = None if cpu_wait is None else float(cpu_wait)
     return sample
 
 
@@ -196,14 +199,16 @@ def _print_misses(wrong: list[Sample], got: list[Sample]) -> None:
         print(f"#   truth {'cold' if s.waited else 'proactive'}, arrived "
               f"{s.arrived_after_init_ms:+.1f} ms after INIT end, gap {s.gap_ms:.1f} ms "
               f"(simulator served it {s.sim_handover_ms} ms after INIT end), by "
-              f"{s.classified_by}, caller_wait {s.caller_wait_ms}")  # fmt: skip
+              f"{s.classified_by}, caller_wait {s.caller_wait_ms}, "
+              f"next_cpu_wait {s.cpu_wait_ms} ms, {s.trigger}")  # fmt: skip
     for s in got:
         if s.caller_wait_ms is not None and s.http:
             error = s.caller_wait_ms - s.truth_wait_ms
             if abs(error) > wait_bound_ms(s):
                 print(f"#   caller_wait {s.caller_wait_ms:.1f} ms, truth {s.truth_wait_ms:.1f} "
                       f"ms, arrived {s.arrived_after_init_ms:+.1f} ms after INIT end, simulator "
-                      f"served it {s.sim_handover_ms} ms after INIT end")  # fmt: skip
+                      f"served it {s.sim_handover_ms} ms after INIT end, gap {s.gap_ms:.1f} "
+                      f"ms, next_cpu_wait {s.cpu_wait_ms} ms")  # fmt: skip
 
 
 MISSING = [0]  # served first invocations whose span never arrived (or were not served)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import time
 from urllib.parse import unquote
 
@@ -202,8 +203,9 @@ def export_unused_init(
         return False
     if _exporter(environ) == "none" or sampling(environ) == DROPS_ALL:
         return True
-    import sys
-
+    collector = loopback_collector(environ)
+    if collector is None:  # (why_sdk_needed said so already; the records are not taken yet)
+        return False
     from opentelemetry.sdk.version import __version__ as sdk_version
 
     verdict = first_invocation_verdict(
@@ -212,9 +214,6 @@ def export_unused_init(
     spans = compose(env, init, records, config, init_span.unused_attributes(verdict), now_ns)
     resource = resource_attributes(env, environ, sdk_version, sys.executable)
     body = export_request([WireScope(resource, v.TRACER_NAME, v.VERSION, spans)])
-    collector = loopback_collector(environ)
-    if collector is None:
-        return False
     headers = request_headers(collector, environ)
     collector.post(collector.encode(body), headers, deadline)
     return True

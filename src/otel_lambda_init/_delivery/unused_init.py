@@ -107,7 +107,7 @@ def resource_attributes(
         ours = {}
     if not created.get("service.name"):
         unknown = "unknown_service"
-        if executable:
+        if executable and _release(sdk_version) >= (1, 45):  # before: the process detector's
             unknown += f":{os.path.basename(executable)}"
         created["service.name"] = unknown
     return {**ours, **created}

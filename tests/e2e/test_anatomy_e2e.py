@@ -86,7 +86,11 @@ def test_slow_imports_become_nested_spans_with_their_durations(run: Run) -> None
 
 
 def test_fast_stdlib_import_gets_no_span(run: Run) -> None:
-    assert not [s for s in run.spans if s.name == "import colorsys"]
+    """An import under the 5 ms threshold gets no span. colorsys takes well under it on an idle
+    host, but a loaded one (both cores busy) once stretched it past 5 ms of wall time, and then
+    its span is right: the rule is the threshold, not the module."""
+    colorsys = [s for s in run.spans if s.name == "import colorsys"]
+    assert all(s.duration_ms >= 5.0 for s in colorsys), colorsys
 
 
 def test_import_hook_is_gone_after_init(run: Run) -> None:

@@ -122,15 +122,20 @@ def signal_shutdown(
 
 
 def _terminate_runtime(
-    proc: subprocess.Popen[bytes], grace_s: float, outcome: ShutdownOutcome
+    proc: subprocess.Popen[bytes], grace_s: float, outcome: ShutdownOutcome, group: bool = False
 ) -> None:
-    """SIGTERM, then the runtime's grace: whether (and when) it left within it."""
+    """SIGTERM (to the runtime's process group with ``group``), then the runtime's grace:
+    whether (and when) it left within it."""
     try:  # woken at the exit itself (Popen.wait polls every 50 ms): the exit time is exact
         exited = os.pidfd_open(proc.pid)
     except (AttributeError, OSError):
         exited = None
     start = time.monotonic()
-    send_signal(proc, signal.SIGTERM)
+    if group:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGTERM)
+    else:
+        send_signal(proc, signal.SIGTERM)
     if exited is not None:
         try:
             select.select([exited], [], [], grace_s)
@@ -155,10 +160,7 @@ def _shutdown_managed_instances(
     external = any(e.external for e in api.extensions)
     outcome = ShutdownOutcome(reason, "external" if external else "internal", sigterm_sent=True)
     outcome.sigterm_to_group = True
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    wait_for(proc, SIGTERM_GRACE_MANAGED_INSTANCES_S)
-    outcome.runtime_exited_in_grace = proc.poll() is not None
+    _terminate_runtime(proc, SIGTERM_GRACE_MANAGED_INSTANCES_S, outcome, group=True)
     if external:
         deadline_ms = int(time.time() * 1000 + SHUTDOWN_TOTAL_EXTERNAL_S * 1000)
         api.send_shutdown(reason, deadline_ms)

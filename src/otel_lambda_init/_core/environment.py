@@ -9,7 +9,13 @@ from typing import NamedTuple
 from . import vocabulary as v
 from .vocabulary import INITIALIZATION_TYPES, ON_DEMAND
 
-__all__ = ["INITIALIZATION_TYPES", "SandboxEnvironment", "read_environment", "user_named_service"]
+__all__ = [
+    "INITIALIZATION_TYPES",
+    "SandboxEnvironment",
+    "read_environment",
+    "traces_exporters",
+    "user_named_service",
+]
 
 
 class SandboxEnvironment(NamedTuple):
@@ -99,3 +105,10 @@ def user_named_service(environ: Mapping[str, str] | None = None) -> bool:
         return True
     attributes = env.get("OTEL_RESOURCE_ATTRIBUTES") or ""
     return any(part.strip().startswith("service.name=") for part in attributes.split(","))
+
+
+def traces_exporters(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The exporters ``OTEL_TRACES_EXPORTER`` names (``otlp`` by default), lower-cased; the
+    provider builds them, and the SDK-free shutdown export must read them the same way."""
+    env = os.environ if environ is None else environ
+    return [n.strip().lower() for n in (env.get("OTEL_TRACES_EXPORTER") or "otlp").split(",")]

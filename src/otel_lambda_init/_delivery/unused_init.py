@@ -19,7 +19,7 @@ from urllib.parse import unquote
 
 from .._core import init_span
 from .._core import vocabulary as v
-from .._core.environment import user_named_service
+from .._core.environment import traces_exporters, user_named_service
 from .._sdk.verdict import first_invocation_verdict
 from .loopback import loopback_collector, request_headers
 from .otlp_wire import STATUS_CODE_ERROR, WireScope, WireSpan, export_request
@@ -67,8 +67,7 @@ def sampling(environ: Mapping[str, str]) -> str:
 
 
 def _exporter(environ: Mapping[str, str]) -> str | None:
-    names = [n.strip().lower() for n in (environ.get("OTEL_TRACES_EXPORTER") or "otlp").split(",")]
-    names = [n for n in names if n not in ("", "none")]
+    names = [n for n in traces_exporters(environ) if n not in ("", "none")]
     return names[0] if len(names) == 1 else ("none" if not names else None)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from opentelemetry import trace
 
-from .._core.environment import SandboxEnvironment, user_named_service
+from .._core.environment import SandboxEnvironment, traces_exporters, user_named_service
 from .._core.report import logger, report_once
 from .lazy_exporter import LazySpanExporter, otlp_exporter_factory
 from .sampler import InitSpanSampler
@@ -63,8 +63,7 @@ def configure_tracer_provider(
     # the provider's public ``sampler`` when made, and none is made yet.
     provider.sampler = InitSpanSampler(provider.sampler)
     built = BuiltProvider(provider, [])
-    names = os.environ.get("OTEL_TRACES_EXPORTER") or "otlp"
-    for name in (n.strip().lower() for n in names.split(",")):
+    for name in traces_exporters():
         try:
             _add_exporter(provider, built.exporters, name, lazy_export, held)
         except Exception:

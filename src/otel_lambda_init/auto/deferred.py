@@ -101,12 +101,12 @@ class _as_at_init:  # noqa: N801 - used like a function: ``with _as_at_init(env)
     _ROOM = 1000  # Python's default; importing the SDK and the exporter needs less
 
     def __init__(self, otel_env: dict[str, str]) -> None:
-        self.otel_env = otel_env
+        self._otel_env = otel_env
         self._changed: dict[str, str | None] = {}
         self._limit = 0
 
     def __enter__(self) -> None:
-        for name, value in self.otel_env.items():
+        for name, value in self._otel_env.items():
             now = os.environ.get(name)
             if now != value:
                 self._changed[name] = now

@@ -149,6 +149,7 @@ class Sample:
     gap_ms: float = 0.0  # INIT end -> first invocation start, as the span says
     sim_handover_ms: float | None = None  # waited: INIT end -> the simulator served the event
     cpu_wait_ms: float | None = None  # the span's lambda_init.next_cpu_wait_ms
+    next_wait_ms: float | None = None  # the span's lambda_init.next_wait_ms
 
     @property
     def http(self) -> bool:
@@ -190,6 +191,8 @@ def judge(sample: Sample, span: ReceivedSpan, extensions: bool) -> Sample:
     sample.caller_wait_ms = None if wait is None else float(wait)
     cpu_wait = a.get("lambda_init.next_cpu_wait_ms")
     sample.cpu_wait_ms = None if cpu_wait is None else float(cpu_wait)
+    next_wait = a.get("lambda_init.next_wait_ms")
+    sample.next_wait_ms = None if next_wait is None else float(next_wait)
     return sample
 
 
@@ -200,7 +203,8 @@ def _print_misses(wrong: list[Sample], got: list[Sample]) -> None:
               f"{s.arrived_after_init_ms:+.1f} ms after INIT end, gap {s.gap_ms:.1f} ms "
               f"(simulator served it {s.sim_handover_ms} ms after INIT end), by "
               f"{s.classified_by}, caller_wait {s.caller_wait_ms}, "
-              f"next_cpu_wait {s.cpu_wait_ms} ms, {s.trigger}")  # fmt: skip
+              f"next_cpu_wait {s.cpu_wait_ms} ms, next_wait {s.next_wait_ms} ms, "
+              f"{s.trigger}")  # fmt: skip
     for s in got:
         if s.caller_wait_ms is not None and s.http:
             error = s.caller_wait_ms - s.truth_wait_ms

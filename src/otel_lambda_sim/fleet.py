@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .fleet_records import FleetResult, InitFailed, Replay, RequestRecord, SandboxRecord
+from .fleet_work import LaterWork
 from .front_end import FrontEnd
 from .ground_truth import request_verdict, waited_for_init
 from .runtime_api import InvocationResult
@@ -74,19 +75,14 @@ class Fleet:
         self.invocation_timeout_s = invocation_timeout_s
         self._events: queue.Queue[tuple[str, _Slot, Any]] = queue.Queue()
         self._slots: list[_Slot] = []
-        self._bg: list[threading.Thread] = []
         self._t0 = 0.0
-        self._lock = threading.Lock()  # the replay's; an API thread only ever tries it
+        self._lock = threading.Lock()  # the replay's; also taken on an API thread (_ready_now)
         self._replay: Replay | None = None
+        self._work = LaterWork(self._lock)
 
     # helpers ---------------------------------------------------------------------------------
     def _now(self) -> float:
         return time.monotonic() - self._t0
-
-    def _spawn(self, target: Callable[..., object], *args: Any) -> None:
-        t = threading.Thread(target=target, args=args, daemon=True)
-        t.start()
-        self._bg.append(t)
 
     def _new_sandbox(self, reason: str, started_for: int | None = None) -> _Slot:
         sandbox = Sandbox(self.function, name=f"sbx{len(self._slots) + 1:03d}")
@@ -99,25 +95,26 @@ class Fleet:
         slot = _Slot(sandbox, record, created_at=self._now())
         self._slots.append(slot)
         sandbox.api.on_ready = functools.partial(self._ready_now, slot)
-        sandbox.start()
-        record.init_start_ns = sandbox.api.init_start_ns
-        record.pid = sandbox.pid
-        self._spawn(self._watch_init, slot)
+        self._work.later(functools.partial(self._start_sandbox, slot))
         return slot
 
+    def _start_sandbox(self, slot: _Slot) -> None:
+        slot.sandbox.start()
+        slot.record.init_start_ns = slot.sandbox.api.init_start_ns
+        slot.record.pid = slot.sandbox.pid
+        self._work.start_thread(self._watch_init, slot)
+
     def _ready_now(self, slot: _Slot) -> None:
-        """On the sandbox's API thread, its runtime in next with INIT over: ready, and a pending
-        request handed over now (unless the loop holds the replay: it assigns next pass)."""
+        """On the sandbox's API thread, its runtime in next with INIT over: a pending request
+        handed over now, as Lambda's Runtime API does (the loop's locked steps are short)."""
         rp = self._replay
         if rp is None or slot.state != "init" or not slot.sandbox.api.init_done:
             return
-        if not self._lock.acquire(blocking=False):
-            return
-        try:  # under the replay lock, on the API thread (its own lock is re-entrant)
+        with self._lock:
             if slot.state == "init":
                 self._on_ready(slot, slot.sandbox.wait_init(), rp.pending)
-        finally:
-            self._lock.release()
+        if self._work:
+            self._events.put(("wake", slot, None))  # the loop starts what this left
 
     def _watch_init(self, slot: _Slot) -> None:
         try:
@@ -132,7 +129,9 @@ class Fleet:
         except Exception as exc:
             self._events.put(("done", slot, (req, exc)))
             return
-        self._spawn(self._await_invocation, slot, req, inv)
+        # The loop starts its waiter: starting a thread here would hold up the hand-over on
+        # the sandbox's API thread until the new thread got a CPU.
+        self._events.put(("served", slot, (req, inv)))
 
     def _await_invocation(self, slot: _Slot, req: RequestRecord, inv: Any) -> None:
         result: InvocationResult | Exception
@@ -145,7 +144,7 @@ class Fleet:
     def _shutdown(self, slot: _Slot, reason: str) -> None:
         slot.state = "gone"
         slot.record.shutdown_reason = reason
-        self._spawn(slot.sandbox.shutdown, reason)
+        self._work.spawn(slot.sandbox.shutdown, reason)
 
     # the frontend ----------------------------------------------------------------------------
     def run(self) -> FleetResult:
@@ -187,6 +186,7 @@ class Fleet:
         with self._lock:
             for _ in range(sc.prewarm):
                 self._new_sandbox("prewarm")
+        self._work.run()
         last_arrival = rp.requests[-1].arrival_s if rp.requests else 0.0
         deadline = last_arrival + self.invocation_timeout_s + 60.0
         while True:
@@ -196,10 +196,12 @@ class Fleet:
             with self._lock:
                 self._admit(rp, now)
                 self._assign(rp.pending)
+            self._work.run()
             self._handle_events(rp)
             with self._lock:
                 self._assign(rp.pending)
                 self._expire_and_retire()
+            self._work.run()
             if self.progress and now - rp.last_progress >= self.progress_every_s:
                 rp.last_progress = now
                 self.progress(
@@ -233,10 +235,8 @@ class Fleet:
                     slot.pending_for.append(req.index)
 
     def _handle_events(self, rp: Replay) -> None:
-        """Wait for a sandbox event, one tick at most and never past the next arrival's time,
-        then take every event already queued. (Waiting the whole tick stamped an arrival due
-        meanwhile when an INIT end woke the loop: "received 0.3 ms after INIT end", though due
-        up to a tick before it, a false near-tie in the truth.)"""
+        """Wait for a sandbox event, a tick at most and never past the next arrival's time (an
+        arrival stamped late would be a false near-tie in the truth); take all queued."""
         timeout = _TICK_S
         due = rp.next_due_s
         if due is not None:
@@ -247,6 +247,7 @@ class Fleet:
             return
         with self._lock:
             self._take_events(rp, event)
+        self._work.run()
 
     def _take_events(self, rp: Replay, event: tuple[str, _Slot, Any]) -> None:
         while True:
@@ -256,6 +257,8 @@ class Fleet:
             elif kind == "done":
                 self._on_done(slot, data)
                 rp.outstanding -= 1
+            elif kind == "served":
+                self._work.spawn(self._await_invocation, slot, *data)
             try:
                 event = self._events.get_nowait()
             except queue.Empty:
@@ -298,7 +301,8 @@ class Fleet:
             for slot in self._slots:
                 if slot.state != "gone":
                     self._shutdown(slot, "spindown")
-        for t in self._bg:
+        self._work.run()
+        for t in self._work.threads:
             t.join(timeout=5)
 
     def _idle_slots(self) -> list[_Slot]:
@@ -363,7 +367,7 @@ class Fleet:
             if slot.sandbox.queues_at_once:
                 self._run_invocation(slot, req, event)
             else:  # submit re-runs INIT first: never on the loop's thread
-                self._spawn(self._run_invocation, slot, req, event)
+                self._work.spawn(self._run_invocation, slot, req, event)
 
     def _control(self, kind: str) -> None:
         live = [s for s in self._slots if s.state in ("init", "idle", "busy") and not s.retire]
@@ -388,10 +392,9 @@ class Fleet:
                 self._shutdown(s, "spindown")
 
     def _status_line(self, now: float, arrived: int, total: int, outstanding: int) -> str:
-        states = [s.state for s in self._slots]
+        n = [s.state for s in self._slots].count
         return (
-            f"t={now:5.1f}s requests {arrived - outstanding}/{total} done, "
-            f"{outstanding} in flight; "
-            f"sandboxes {len(states)} (init {states.count('init')}, busy {states.count('busy')}, "
-            f"idle {states.count('idle')}, gone {states.count('gone')})"
+            f"t={now:5.1f}s requests {arrived - outstanding}/{total} done, {outstanding} in "
+            f"flight; sandboxes {len(self._slots)} (init {n('init')}, busy {n('busy')}, "
+            f"idle {n('idle')}, gone {n('gone')})"
         )

@@ -64,7 +64,7 @@ class RuntimeApi(RulesView):
         self.served: list[Invocation] = []
         self.faults = PlatformFaults()
         self.seen = RequestLog()  # every request, for a stall record (stall.py)
-        # Called on this API's thread (its lock held) while the runtime waits in next with INIT
+        # Called on this API's thread (its lock let go) while the runtime waits in next with INIT
         # over and nothing queued: the fleet's front end may queue a pending request right
         # there, so the hand-over takes no other thread, as Lambda's (docs/verdicts.md).
         self.on_ready: Callable[[], None] | None = None
@@ -293,7 +293,13 @@ class RuntimeApi(RulesView):
                 if self._stopped or gen != self.rules.generation:
                     return h.reply(500, {"errorType": "Runtime.Reset"})
                 if self.on_ready is not None and self.rules.may_deliver(True):
-                    self.on_ready()
+                    # Without this API's lock: the fleet's may be held by a loop step that is
+                    # about to queue on this very API; the state is checked again after.
+                    self._cond.release()
+                    try:
+                        self.on_ready()
+                    finally:
+                        self._cond.acquire()
                     if self._queue:
                         continue
                 self._cond.wait(_POLL_S)

@@ -60,8 +60,16 @@ EVENT_TIME_TABLE = [
     (-2_000.0, 2.0, True, "event-time", 600.0 + HALF),  # before INIT start: waited all of it
     (-10.5, 2.0, True, "event-time", 10.5 + HALF),  # just beyond the tolerance
     (-5.0, 2.0, True, "pending-request", 5.0 + HALF),  # inside it: the idle gap decides
-    (5.0, 8.0, True, "pending-request", 0.0),  # inside it, idle 7.5 ms: within the tolerance
-    (5.0, 30.0, False, "idle-gap", 0.0),  # inside it, idle 30 ms: longer than the tolerance
+    (5.0, 4.0, True, "pending-request", 0.0),  # inside it, idle 3.5 ms: a prompt hand-over
+    (5.0, 8.0, False, "idle-gap", 0.0),  # inside it, idle 7.5 ms: longer than a hand-over takes
+    (5.0, 30.0, False, "idle-gap", 0.0),  # inside it, idle 30 ms: the sandbox sat ready
+    # Stamped 15 ms before INIT end (beyond the tolerance, within twice it): a wait only if
+    # the hand-over agrees. Prompt: it waited. The runtime's next idle 8.5 ms: the request
+    # reached the sandbox after INIT end (the front end's own work, or its clock behind).
+    (-15.0, 2.0, True, "event-time", 15.0 + HALF),
+    (-15.0, 9.0, False, "idle-gap", 0.0),
+    # More than twice the tolerance before INIT end: the stamp decides, a slow hand-over or not.
+    (-25.0, 9.0, True, "event-time", 25.0 + 8.5 / 2),
     # Stamped 5 ms before INIT end by a clock running ahead, then the sandbox sat idle: the
     # rule that decided says nobody waited, so no wait is reported beside faas.coldstart=false.
     (-5.0, 30.0, False, "idle-gap", 0.0),
@@ -113,7 +121,7 @@ def test_event_time_never_overrides_the_type_and_phase_rows(
 def test_a_time_received_after_its_hand_over_is_read_as_received_at_the_hand_over() -> None:
     verdict = judge(500.0, 2.0)  # the trigger's clock runs ~0.5 s ahead: pending at INIT end
     assert (verdict.coldstart, verdict.classified_by) == (True, "pending-request")
-    assert verdict.idle_gap_threshold_ms == 10.0  # the tolerance decides inside it
+    assert verdict.idle_gap_threshold_ms == classify.PROMPT_HANDOVER_MS  # decides inside it
     assert verdict.caller_wait_ms == 0.0
 
 

@@ -9,6 +9,15 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from . import vocabulary as v
+from .event_evidence import (
+    DEFAULT_EVENT_TIME_TOLERANCE_MS,
+    HANDOVER_LESS_CPU_WAIT_MS,
+    PROMPT_HANDOVER_MS,
+    InitTimeline,
+    caller_wait_ms,
+    event_time_verdict,
+    reported_wait,
+)
 from .vocabulary import (
     BY_EVENT_TIME,
     BY_IDLE_GAP,
@@ -64,19 +73,6 @@ __all__ = [
 NS_PER_MS = 1_000_000
 
 
-class InitTimeline(NamedTuple):
-    """When the sandbox's INIT (or SnapStart restore) ran, as seen from the runtime process."""
-
-    start_ns: int
-    end_ns: int
-    phase: Phase = PHASE_INIT
-    ready_ns: int | None = None  # the runtime's ``next`` left the process (>= end_ns)
-    received_ns: int | None = None  # that ``next`` returned with the first event
-    platform_end_ns: int | None = None  # the platform's INIT end, extensions included, if known
-    first_attempt_ns: int | None = None  # INIT re-run after the cap: when the first try began
-    next_cpu_wait_ns: int | None = None  # of ready..received, the runtime waiting for a CPU
-
-
 class InitVerdict(NamedTuple):
     """Answers "did a user wait for this INIT?" for a sandbox's first invocation."""
 
@@ -90,6 +86,7 @@ class InitVerdict(NamedTuple):
     caller_wait_ms: float | None = None  # only when the trigger said when it got the request
     idle_gap_threshold_ms: float | None = None  # the idle threshold in force, when it decided
     next_cpu_wait_ms: float | None = None  # taken off the idle gap (Linux schedstat), if known
+    next_wait_ms: float | None = None  # the runtime's first next to its event, less that CPU wait
 
 
 DEFAULT_IDLE_GAP_MS = 50.0
@@ -98,94 +95,11 @@ AWS's Runtime API on a quiet host (tens of ms only on a saturated one), and Bref
 proactive after 50 ms idle in production; 50 ms is both (docs/verdicts.md, measurements in
 docs/platform-facts.md)."""
 
-HANDOVER_LESS_CPU_WAIT_MS = 30.0
-"""What a pending request's hand-over takes once the runtime's wait for a CPU is taken off
-(Linux schedstat): the Runtime API's own latency, 1-2 ms in AWS's emulator and at most 24 ms in
-the simulator's at load 7 (docs/verdicts.md). With external extensions and no platform INIT
-end, a request received more than this (plus the skew tolerance) before the hand-over waited
-for them."""
-
 DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS = 2_000.0
 """With external extensions INIT ends when the last of them calls ``next``, which can be
 hundreds of ms after the runtime's (OpenTelemetry collector layer, Datadog extension), and
 the runtime cannot see when: a cold start's gap then includes that tail, so the idle-gap
 rule needs a much larger margin and only catches long idle gaps."""
-
-
-DEFAULT_EVENT_TIME_TOLERANCE_MS = 10.0
-"""How far apart the trigger's clock and the sandbox's may be. AWS documents its Time Sync
-Service (which EC2 and its own fleet use) at about a millisecond from UTC and stamps these
-fields in whole milliseconds; it documents no bound for Lambda or API Gateway themselves, so
-the default allows five times the documented bounds (docs/verdicts.md)."""
-
-MAX_RECEIVED_BEFORE_INIT_MS = 30_000.0
-"""A time of receipt this long before INIT start is not believed: API Gateway answers the
-caller after its 29 s integration timeout, and replayed test events carry old times."""
-
-MAX_RECEIVED_AFTER_HAND_OVER_MS = 1_000.0
-"""A request cannot be received after it was handed over; a stamp up to this much later means
-the trigger's clock runs ahead (read as received at the hand-over), beyond it a broken clock."""
-
-
-def caller_wait_ms(received_ns: int, init_start_ns: int, init_end_ns: int) -> float:
-    """How long a request waited for INIT: INIT end minus the later of its receipt and INIT
-    start, 0 when it was received after INIT end."""
-    return max(0, init_end_ns - max(received_ns, init_start_ns)) / NS_PER_MS
-
-
-def _event_time_verdict(
-    received_ns: int,
-    timeline: InitTimeline,
-    runtime_end_ns: int,
-    handed_over_ns: int,
-    tolerance_ms: float,
-    end_known: bool,
-    handover_ms: float,
-) -> tuple[bool | None, float] | None:
-    """(waited, caller wait in ms) from the trigger's time of receipt; waited is None inside
-    the tolerance (the sandbox-local rules decide). None when the time is not believable."""
-    tol = tolerance_ms * NS_PER_MS
-    # A caller whose INIT was re-run after the cap waited through both attempts.
-    start = min(timeline.start_ns, timeline.first_attempt_ns or timeline.start_ns)
-    if received_ns > handed_over_ns + MAX_RECEIVED_AFTER_HAND_OVER_MS * NS_PER_MS:
-        return None
-    if received_ns < start - MAX_RECEIVED_BEFORE_INIT_MS * NS_PER_MS:
-        return None
-    received = min(received_ns, handed_over_ns)  # no request is received after its hand-over
-    if not end_known:
-        # INIT ended when the last external extension called next, somewhere between the
-        # runtime's INIT end and the hand-over: a request that sat waiting longer than a
-        # hand-over takes waited for it; one that started as it arrived found the sandbox ready.
-        if received < runtime_end_ns - tol:
-            return True, caller_wait_ms(received, start, handed_over_ns)
-        waited = handed_over_ns - received > tol + handover_ms * NS_PER_MS
-        wait = caller_wait_ms(received, start, handed_over_ns) if waited else 0.0
-        return waited, wait
-    end = runtime_end_ns
-    if timeline.platform_end_ns is not None:
-        end = max(end, min(timeline.platform_end_ns, handed_over_ns))
-    wait = caller_wait_ms(received, start, _waited_until_ns(timeline, end, handed_over_ns))
-    if received < end - tol:
-        return True, wait
-    if received > end + tol:
-        return False, 0.0
-    return None, wait
-
-
-def _waited_until_ns(timeline: InitTimeline, end_ns: int, handed_over_ns: int) -> int:
-    """When a pending request stopped waiting: the platform's INIT end, when its Runtime API
-    took the runtime's ``next`` and handed the request over. Unknown, it lies between ``next``
-    leaving the process and the request coming back: the middle of that measured round trip is
-    off by at most half of it, either way (Cristian's estimate), the runtime's side by all."""
-    if timeline.platform_end_ns is not None or timeline.received_ns is None:
-        return end_ns
-    return end_ns + max(0, handed_over_ns - end_ns) // 2
-
-
-def _reported_wait(wait_ms: float, coldstart: bool) -> float:
-    """Inside the tolerance the trigger's clock cannot say which side of INIT end the request
-    fell; when the rule that decided says nobody waited, the wait is 0, not the clocks' skew."""
-    return wait_ms if coldstart else 0.0
 
 
 def _handed_over_ns(timeline: InitTimeline, first_invocation_start_ns: int, ready_ns: int) -> int:
@@ -225,22 +139,12 @@ def classify_first_invocation(
     idle_from = runtime_end
     if timeline.platform_end_ns is not None:
         idle_from = max(runtime_end, min(timeline.platform_end_ns, handed_over))
-    evidence = None
-    if received_ns is not None:
-        end_known = timeline.platform_end_ns is not None or not external_extensions
-        handover = DEFAULT_IDLE_GAP_MS if not idle_gap_ms or external_extensions else idle_gap_ms
-        if external_extensions and timeline.next_cpu_wait_ns is not None:
-            handover = HANDOVER_LESS_CPU_WAIT_MS  # the CPU wait is off the hand-over already
-        evidence = _event_time_verdict(
-            received_ns, timeline, runtime_end, handed_over, tolerance_ms, end_known, handover
-        )
-        if evidence is not None and evidence[0] is None and idle_gap_ms:
-            # Inside the tolerance the trigger's clock puts the arrival within it of INIT end;
-            # a gap longer than that is the sandbox sitting ready, while a pending request is
-            # handed over in a millisecond or two.
-            idle_gap_ms = min(idle_gap_ms, tolerance_ms)
-    late = (first_invocation_start_ns - timeline.start_ns) / NS_PER_MS > proactive_threshold_ms
     idle = gap_ms(idle_from, handed_over)
+    evidence, idle_gap_ms = _evidence(
+        timeline, received_ns, runtime_end, handed_over, idle, tolerance_ms, idle_gap_ms,
+        external_extensions,
+    )  # fmt: skip
+    late = (first_invocation_start_ns - timeline.start_ns) / NS_PER_MS > proactive_threshold_ms
     waited = None if evidence is None else evidence[0]
     coldstart, proactive, by = _row(timeline, initialization_type, waited, late, idle_gap_ms, idle)
     return InitVerdict(
@@ -251,12 +155,43 @@ def classify_first_invocation(
         initialization_type=initialization_type,
         phase=timeline.phase,
         classified_by=by,
-        caller_wait_ms=None if evidence is None else _reported_wait(evidence[1], coldstart),
+        caller_wait_ms=None if evidence is None else reported_wait(evidence[1], coldstart),
         idle_gap_threshold_ms=idle_gap_ms if by in (BY_IDLE_GAP, BY_PENDING_REQUEST) else None,
         next_cpu_wait_ms=None
         if timeline.next_cpu_wait_ns is None
         else timeline.next_cpu_wait_ns / NS_PER_MS,
+        next_wait_ms=None if timeline.received_ns is None else idle,
     )
+
+
+def _evidence(
+    timeline: InitTimeline,
+    received_ns: int | None,
+    runtime_end_ns: int,
+    handed_over_ns: int,
+    idle_ms: float,
+    tolerance_ms: float,
+    idle_gap_ms: float | None,
+    external_extensions: bool,
+) -> tuple[tuple[bool | None, float] | None, float | None]:
+    """The event-time evidence, and the idle threshold in force where it cannot tell: a pending
+    request is handed over at once, a longer wait for the first event is the sandbox ready."""
+    if received_ns is None:
+        return None, idle_gap_ms
+    # Measured from the runtime's own next (its client seen), a pending request's hand-over
+    # is prompt; otherwise our idle also holds the runtime's processing: the tolerance bounds it.
+    prompt_ms = PROMPT_HANDOVER_MS if timeline.received_ns is not None else tolerance_ms
+    end_known = timeline.platform_end_ns is not None or not external_extensions
+    handover = DEFAULT_IDLE_GAP_MS if not idle_gap_ms or external_extensions else idle_gap_ms
+    if external_extensions and timeline.next_cpu_wait_ns is not None:
+        handover = HANDOVER_LESS_CPU_WAIT_MS  # the CPU wait is off the hand-over already
+    evidence = event_time_verdict(
+        received_ns, timeline, runtime_end_ns, handed_over_ns, tolerance_ms, end_known,
+        handover, idle_ms <= prompt_ms,
+    )  # fmt: skip
+    if evidence is not None and evidence[0] is None and idle_gap_ms:
+        idle_gap_ms = min(idle_gap_ms, prompt_ms)
+    return evidence, idle_gap_ms
 
 
 def classify_record(
@@ -371,6 +306,8 @@ def init_attributes(verdict: InitVerdict) -> dict[str, bool | float | str]:
         attrs[v.IDLE_GAP_THRESHOLD_MS] = verdict.idle_gap_threshold_ms
     if verdict.next_cpu_wait_ms is not None:
         attrs[v.NEXT_CPU_WAIT_MS] = round(verdict.next_cpu_wait_ms, 3)
+    if verdict.next_wait_ms is not None:
+        attrs[v.NEXT_WAIT_MS] = round(verdict.next_wait_ms, 3)
     return attrs
 
 

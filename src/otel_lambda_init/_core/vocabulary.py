@@ -141,6 +141,7 @@ EXTERNAL_EXTENSIONS: Final = "lambda_init.external_extensions"
 IDLE_GAP_THRESHOLD_MS: Final = "lambda_init.idle_gap_threshold_ms"
 CALLER_WAIT_MS: Final = "lambda_init.caller_wait_ms"
 NEXT_CPU_WAIT_MS: Final = "lambda_init.next_cpu_wait_ms"
+NEXT_WAIT_MS: Final = "lambda_init.next_wait_ms"
 # Link fallback for backends that drop links (Phoenix, ADOT fast-start): each side's ids.
 INIT_TRACE_ID: Final = "lambda_init.init_trace_id"
 INIT_SPAN_ID: Final = "lambda_init.init_span_id"

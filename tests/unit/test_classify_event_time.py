@@ -22,7 +22,9 @@ END = T0 + 600 * MS  # INIT end (the runtime's first next)
 
 
 def line(received_after_end_ms: float = 1.0, **kw: int | None) -> InitTimeline:
-    """INIT 0..600 ms; the runtime's next returns with the first event some ms after INIT end."""
+    """INIT 0..600 ms; the runtime's next returns with the first event some ms after INIT end
+    (and Linux said it waited no time for a CPU meanwhile)."""
+    kw.setdefault("next_cpu_wait_ns", 0)
     return InitTimeline(T0, END, "init", END, END + int(received_after_end_ms * MS), **kw)  # type: ignore[arg-type]
 
 
@@ -123,6 +125,18 @@ def test_a_time_received_after_its_hand_over_is_read_as_received_at_the_hand_ove
     assert (verdict.coldstart, verdict.classified_by) == (True, "pending-request")
     assert verdict.idle_gap_threshold_ms == classify.PROMPT_HANDOVER_MS  # decides inside it
     assert verdict.caller_wait_ms == 0.0
+
+
+def test_without_the_cpu_wait_the_tolerance_bounds_a_hand_over() -> None:
+    """No schedstat (or the runtime client not seen): the runtime's wait for a CPU is in the
+    measured hand-over, so near INIT end it is judged against the tolerance, not 5 ms."""
+    unmeasured = line(7.5, next_cpu_wait_ns=None)
+    verdict = judge(5.0, 8.0, timeline=unmeasured)
+    assert (verdict.coldstart, verdict.classified_by) == (True, "pending-request")
+    assert verdict.idle_gap_threshold_ms == 10.0
+    measured = judge(5.0, 8.0)
+    assert (measured.coldstart, measured.classified_by) == (False, "idle-gap")
+    assert measured.idle_gap_threshold_ms == classify.PROMPT_HANDOVER_MS
 
 
 def test_a_time_more_than_a_second_after_its_hand_over_is_not_believed() -> None:

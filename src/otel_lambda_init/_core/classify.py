@@ -178,9 +178,11 @@ def _evidence(
     request is handed over at once, a longer wait for the first event is the sandbox ready."""
     if received_ns is None:
         return None, idle_gap_ms
-    # Measured from the runtime's own next (its client seen), a pending request's hand-over
-    # is prompt; otherwise our idle also holds the runtime's processing: the tolerance bounds it.
-    prompt_ms = PROMPT_HANDOVER_MS if timeline.received_ns is not None else tolerance_ms
+    # Measured from the runtime's own next less its CPU wait, a pending request's hand-over is
+    # prompt; otherwise our idle also holds the runtime's processing or a busy host's run queue
+    # (no schedstat): the tolerance bounds it, as before either was measured.
+    measured = timeline.received_ns is not None and timeline.next_cpu_wait_ns is not None
+    prompt_ms = PROMPT_HANDOVER_MS if measured else tolerance_ms
     end_known = timeline.platform_end_ns is not None or not external_extensions
     handover = DEFAULT_IDLE_GAP_MS if not idle_gap_ms or external_extensions else idle_gap_ms
     if external_extensions and timeline.next_cpu_wait_ns is not None:

@@ -11,6 +11,7 @@ from typing import Any
 from otel_lambda_sim._loopback import LoopbackServer
 
 RELEASE = threading.Event()
+HOLDING = threading.Semaphore(0)  # one release per request being held by the server
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -21,6 +22,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
         if self.path == "/hold":
+            HOLDING.release()
             RELEASE.wait(30)
         body = threading.current_thread().name.encode()
         self.send_response(200)
@@ -46,6 +48,8 @@ def test_connections_held_open_never_starve_the_next_one() -> None:
         holders = [threading.Thread(target=_get, args=args) for _ in range(6)]
         for t in holders:
             t.start()
+        for _ in holders:  # all six held by the server's threads before the next one comes
+            assert HOLDING.acquire(timeout=30)
         quick: list[str] = []
         _get(server.port, "/now", quick)  # six threads are held: a seventh serves this one
         assert len(quick) == 1 and held == []

@@ -27,7 +27,6 @@ class LoopbackServer(ThreadingHTTPServer):
         )
         self._jobs: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
         self._idle = 0
-        self._workers = 0
         self._pool_lock = threading.Lock()
         self._top_up = threading.Event()
         self._closing = False
@@ -38,7 +37,10 @@ class LoopbackServer(ThreadingHTTPServer):
     def _work(self) -> None:
         while True:
             job = self._jobs.get()
-            if job is None or self._closing:
+            if job is None:
+                return
+            if self._closing:  # a connection accepted as the server stopped: close it
+                self.shutdown_request(job[0])
                 return
             with self._pool_lock:
                 self._idle -= 1
@@ -58,7 +60,6 @@ class LoopbackServer(ThreadingHTTPServer):
                     if self._idle >= _SPARE_WORKERS:
                         break
                     self._idle += 1
-                    self._workers += 1
                 threading.Thread(target=self._work, daemon=True).start()
 
     def handle_error(self, request: Any, client_address: Any) -> None:

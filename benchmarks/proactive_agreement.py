@@ -170,13 +170,21 @@ def judge(sample: Sample, span: ReceivedSpan, extensions: bool) -> Sample:
     duration = float(a["lambda_init.duration_ms"])
     gap = float(a["lambda_init.gap_ms"])
     ms = 1_000_000
+    timeline = classify.InitTimeline(0, int(duration * ms))
+    next_wait = a.get("lambda_init.next_wait_ms")
+    measured = next_wait is not None and "lambda_init.next_cpu_wait_ms" in a
+    if measured:  # the idle the rule compares, as the span says: less the runtime's CPU wait
+        received = timeline.end_ns + int(float(next_wait) * ms)  # type: ignore[arg-type]
+        timeline = timeline._replace(
+            ready_ns=timeline.end_ns, received_ns=received, next_cpu_wait_ns=0
+        )
     without = classify.classify_first_invocation(
-        classify.InitTimeline(0, int(duration * ms)),
+        timeline,
         int((duration + gap) * ms),
         "on-demand",
         TEN_S_MS,
         classify.idle_gap_threshold_ms(
-            None, classify.DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS, extensions
+            None, classify.DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS, extensions, measured
         ),
     )
     sample.cold = {

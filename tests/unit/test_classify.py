@@ -165,18 +165,22 @@ def test_idle_gap_rule_row(
 
 
 @pytest.mark.parametrize(
-    "configured,with_extensions,present,expected",
+    "configured,with_extensions,present,measured,expected",
     [
-        (None, 2_000.0, False, classify.DEFAULT_IDLE_GAP_MS),
-        (None, 2_000.0, True, 2_000.0),
-        (250.0, 2_000.0, True, 250.0),  # the user's value wins
-        (0.0, 2_000.0, False, 0.0),  # rule off
+        (None, 2_000.0, False, False, classify.DEFAULT_IDLE_GAP_MS),
+        (None, 2_000.0, False, True, classify.DEFAULT_IDLE_GAP_LESS_CPU_WAIT_MS),
+        (None, 2_000.0, True, True, 2_000.0),
+        (250.0, 2_000.0, True, False, 250.0),  # the user's value wins
+        (250.0, 2_000.0, False, True, 250.0),
+        (0.0, 2_000.0, False, True, 0.0),  # rule off
     ],
 )
-def test_idle_gap_threshold_depends_on_external_extensions(
-    configured: float | None, with_extensions: float, present: bool, expected: float
+def test_idle_gap_threshold_depends_on_external_extensions_and_the_cpu_wait(
+    configured: float | None, with_extensions: float, present: bool, measured: bool, expected: float
 ) -> None:
-    assert classify.idle_gap_threshold_ms(configured, with_extensions, present) == expected
+    assert (
+        classify.idle_gap_threshold_ms(configured, with_extensions, present, measured) == expected
+    )
 
 
 def test_idle_gap_counts_from_when_the_runtime_asked_for_work() -> None:

@@ -10,8 +10,15 @@ import time
 import pytest
 
 from otel_lambda_init._core import events as ev
-from otel_lambda_init._core.classify import InitTimeline, classify_first_invocation, init_attributes
+from otel_lambda_init._core.classify import (
+    InitTimeline,
+    classify_first_invocation,
+    classify_record,
+    init_attributes,
+)
+from otel_lambda_init._core.config import load_config
 from otel_lambda_init._core.events import Event
+from otel_lambda_init._core.timeline import InitRecord
 from otel_lambda_init._owner import SandboxInstrumentation
 from otel_lambda_init._probes import process
 from otel_lambda_init._probes.process import thread_cpu_wait_ns
@@ -118,3 +125,33 @@ def test_with_the_cpu_wait_known_an_extensions_last_tens_of_ms_count_as_waiting(
     assert verdict.caller_wait_ms == pytest.approx(45.0)
     unmeasured = classify_first_invocation(line, *args, external_extensions=True)
     assert unmeasured.proactive and unmeasured.caller_wait_ms == 0.0
+
+
+def _record(next_wait_ms: float, cpu_wait_ms: float | None) -> InitRecord:
+    # INIT ended at 500 ms, the runtime's next left at once and returned next_wait_ms later
+    # (plus the CPU wait): what the probes record of a sandbox with no external extension.
+    record = InitRecord(T0, "proc", T0 + 500 * MS, "runtime-next")
+    record.ready_ns = T0 + 500 * MS
+    record.received_ns = T0 + int((500 + next_wait_ms + (cpu_wait_ms or 0)) * MS)
+    record.next_cpu_wait_ns = None if cpu_wait_ms is None else int(cpu_wait_ms * MS)
+    return record
+
+
+@pytest.mark.parametrize(
+    "next_wait_ms,cpu_wait_ms,by,threshold",
+    [
+        (3.0, 0.2, "pending-request", 10.0),  # a hand-over: AWS's API takes 1-2 ms
+        (14.0, 0.2, "idle-gap", 10.0),  # a request that came 14 ms after INIT end
+        (14.0, 40.0, "idle-gap", 10.0),  # the CPU wait is off the idle; what is left decides
+        (14.0, None, "pending-request", 50.0),  # no schedstat: Bref's 50 ms margin
+        (60.0, None, "idle-gap", 50.0),
+    ],
+)
+def test_with_the_cpu_wait_measured_the_default_idle_threshold_is_10_ms(
+    next_wait_ms: float, cpu_wait_ms: float | None, by: str, threshold: float
+) -> None:
+    record = _record(next_wait_ms, cpu_wait_ms)
+    start = record.received_ns + MS  # type: ignore[operator]
+    verdict = classify_record(record, start, "on-demand", load_config({}), False)
+    assert verdict.classified_by == by and verdict.idle_gap_threshold_ms == threshold
+    assert verdict.coldstart == (by == "pending-request")

@@ -91,9 +91,16 @@ class InitVerdict(NamedTuple):
 
 DEFAULT_IDLE_GAP_MS = 50.0
 """A request pending at INIT end is handed over at the runtime's first ``next``: in 1-2 ms by
-AWS's Runtime API on a quiet host (tens of ms only on a saturated one), and Bref calls an INIT
-proactive after 50 ms idle in production; 50 ms is both (docs/verdicts.md, measurements in
-docs/platform-facts.md)."""
+AWS's Runtime API on a quiet host, tens of ms on a saturated one when the runtime's wait for a
+CPU cannot be read; Bref calls an INIT proactive after 50 ms idle in production (docs/verdicts.md,
+measurements in docs/platform-facts.md)."""
+
+DEFAULT_IDLE_GAP_LESS_CPU_WAIT_MS = 10.0
+"""With the runtime's wait for a CPU taken off (Linux schedstat), what is left of a pending
+request's hand-over is the Runtime API's own latency: at most 1.2 ms in AWS's emulator, even
+with both cores busy, and 0.5 ms at the median in the simulator's. Ten times the emulator's worst
+still parts a request pending at INIT end from one that came 10 ms later, which 50 ms cannot
+(docs/verdicts.md)."""
 
 DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS = 2_000.0
 """With external extensions INIT ends when the last of them calls ``next``, which can be
@@ -218,12 +225,15 @@ def classify_record(
         init.next_cpu_wait_ns,
     )
     unknown_end = external_extensions and init.platform_end_ns is None
+    measured = init.received_ns is not None and init.next_cpu_wait_ns is not None
     return classify_first_invocation(
         timeline,
         first_invocation_start_ns,
         initialization_type,
         config.proactive_threshold_ms,
-        idle_gap_threshold_ms(config.idle_gap_ms, DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS, unknown_end),
+        idle_gap_threshold_ms(
+            config.idle_gap_ms, DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS, unknown_end, measured
+        ),
         init.request_received_ns,
         config.event_time_tolerance_ms,
         external_extensions,
@@ -257,13 +267,19 @@ def _row(
 
 
 def idle_gap_threshold_ms(
-    configured_ms: float | None, configured_with_extensions_ms: float, extensions_present: bool
+    configured_ms: float | None,
+    configured_with_extensions_ms: float,
+    extensions_present: bool,
+    cpu_wait_measured: bool = False,
 ) -> float:
     """The idle-gap threshold in force: the user's, else the default for whether external
-    extensions (whose INIT may end after the runtime's) are present in the sandbox."""
+    extensions (whose INIT may end after the runtime's) are present in the sandbox and whether
+    the runtime's wait for a CPU could be taken off the idle gap."""
     if configured_ms is not None:
         return configured_ms
-    return configured_with_extensions_ms if extensions_present else DEFAULT_IDLE_GAP_MS
+    if extensions_present:
+        return configured_with_extensions_ms
+    return DEFAULT_IDLE_GAP_LESS_CPU_WAIT_MS if cpu_wait_measured else DEFAULT_IDLE_GAP_MS
 
 
 def gap_ms(init_end_ns: int, first_invocation_start_ns: int) -> float:

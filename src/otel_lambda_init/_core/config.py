@@ -32,12 +32,14 @@ started was initialized proactively. A number >= 0 (default 10000: on-demand INI
 at 10 s)."""
 
 OTEL_LAMBDA_INIT_IDLE_GAP_MS = "OTEL_LAMBDA_INIT_IDLE_GAP_MS"
-"""An on-demand sandbox whose first invocation starts more than this many ms after INIT
-ended sat ready with nobody waiting: proactive. Default 50 (Lambda hands a pending request
-over in a millisecond or two; Bref's field value), or 2000 when external extensions are present
-(their INIT can end hundreds of ms after the runtime's, which a real cold start's gap then
-includes); 0 turns the idle-gap rule off (the 10 s rule alone). A request whose trigger says
-when it was received is judged by that first (``OTEL_LAMBDA_INIT_EVENT_TIME_TOLERANCE_MS``)."""
+"""An on-demand sandbox whose runtime waited more than this many ms for its first event after
+INIT ended (less its wait for a CPU) sat ready with nobody waiting: proactive. Default 10 where
+Linux says how long the runtime waited for a CPU (Lambda's Runtime API hands a pending request
+over in a millisecond or two), 50 where it does not (Bref's field value), 2000 when external
+extensions are present (their INIT can end hundreds of ms after the runtime's, which a real
+cold start's gap then includes); 0 turns the idle-gap rule off (the 10 s rule alone). A request
+whose trigger says when it was received is judged by that first
+(``OTEL_LAMBDA_INIT_EVENT_TIME_TOLERANCE_MS``)."""
 
 OTEL_LAMBDA_INIT_EVENT_TIME_TOLERANCE_MS = "OTEL_LAMBDA_INIT_EVENT_TIME_TOLERANCE_MS"
 """How far apart, in ms, the trigger's clock (API Gateway, Function URLs, VPC Lattice) and the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -13,6 +14,7 @@ import pytest
 
 from otel_lambda_sim import Behaviour, OtlpReceiver, Sandbox
 from otel_lambda_sim.launch import group_members
+from otel_lambda_sim.runtime_api import Invocation
 
 HANDLERS = Path(__file__).parents[1] / "simulator_handlers"
 pytestmark = pytest.mark.timeout(60)
@@ -329,3 +331,22 @@ def test_nothing_left_running_after_exception_in_with_block() -> None:
         pids.append(sb.pid)
         raise KeyboardInterrupt
     assert pids and not _alive(pids[0])
+
+
+def test_a_request_to_a_sandbox_in_its_first_init_waits_in_it() -> None:
+    # A cold start's request waits in the sandbox while INIT runs, and the Runtime API hands
+    # it over as INIT ends: the idle gap is the hand-over, not when the caller's thread woke.
+    with Sandbox("slow_init.handler", HANDLERS, env={"SLOW_INIT_S": "0.8"}) as sb:
+        sb.start()
+        submitted: list[Invocation] = []
+        caller = threading.Thread(target=lambda: submitted.append(sb.submit({"n": 1})))
+        caller.start()
+        deadline = time.monotonic() + 5
+        while not sb.api.pending and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert sb.api.pending and not sb.api.init_done  # queued while INIT still ran
+        caller.join(10)
+        result = submitted[0].wait(10)
+        handed_over_ms = (result.served_ns - sb.api.init_done_ns) / 1e6
+    assert result.status == "success"
+    assert 0 <= handed_over_ms < 50, handed_over_ms

@@ -34,6 +34,7 @@ from otel_lambda_sim.front_end import FrontEnd
 from otel_lambda_sim.receiver import OtlpReceiver, ReceivedSpan
 from otel_lambda_sim.sandbox import Sandbox
 from otel_lambda_sim.scenarios import Scenario
+from otel_lambda_sim.shared_interpreter import prompt_hand_overs
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "src" / "otel_lambda_demo"
 TEN_S_MS = 10_000.0
@@ -313,10 +314,11 @@ def run_driven(family: str, seed: int, skew_ms: float, trigger: str, n: int = 4)
                 arrivals[i] = 0  # not served: left out, and said so
 
         threads = [threading.Thread(target=drive, args=(i,)) for i in range(n)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        with prompt_hand_overs():  # as a fleet's replay does
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
         served = sum(1 for a in arrivals if a)
         spans = wait_spans(receiver, served)
         for box in sandboxes:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import queue
-import sys
 import threading
 import time
 from collections import deque
@@ -28,6 +27,7 @@ from .ground_truth import request_verdict, waited_for_init
 from .runtime_api import InvocationResult
 from .sandbox import Sandbox
 from .scenarios import Scenario
+from .shared_interpreter import prompt_hand_overs
 
 __all__ = ["Fleet", "FleetResult", "InitFailed", "RequestRecord", "SandboxRecord"]
 
@@ -149,13 +149,10 @@ class Fleet:
     # the frontend ----------------------------------------------------------------------------
     def run(self) -> FleetResult:
         """Replay the scenario; always shuts every sandbox down (also on errors and Ctrl-C)."""
-        # Many sandboxes' API threads share this interpreter: hand-overs wait less for the GIL.
-        switch = sys.getswitchinterval()
-        sys.setswitchinterval(min(switch, 0.0005))
         try:
-            return self._run()
+            with prompt_hand_overs():
+                return self._run()
         finally:
-            sys.setswitchinterval(switch)
             for slot in self._slots:
                 slot.sandbox.kill()
                 if self.log_dir is not None:

@@ -121,11 +121,13 @@ def event_time_verdict(
 def _waited_until_ns(timeline: InitTimeline, end_ns: int, handed_over_ns: int) -> int:
     """When a pending request stopped waiting: the platform's INIT end, when its Runtime API
     took the runtime's ``next`` and handed the request over. Unknown, it lies between ``next``
-    leaving the process and the request coming back: the middle of that measured round trip is
-    off by at most half of it, either way (Cristian's estimate), the runtime's side by all."""
+    leaving the process and the event coming back, and the runtime's wait for a CPU meanwhile
+    came before the request left or after the event arrived, which the two reads cannot tell:
+    the middle of the whole round trip is off by at most half of it (Cristian's estimate)."""
     if timeline.platform_end_ns is not None or timeline.received_ns is None:
         return end_ns
-    return end_ns + max(0, handed_over_ns - end_ns) // 2
+    back_ns = min(timeline.received_ns, handed_over_ns + (timeline.next_cpu_wait_ns or 0))
+    return end_ns + max(0, back_ns - end_ns) // 2
 
 
 def _handed_over_at_ns(timeline: InitTimeline, handed_over_ns: int) -> int:

@@ -188,8 +188,7 @@ def _evidence(
     # Measured from the runtime's own next less its CPU wait, a pending request's hand-over is
     # prompt; otherwise our idle also holds the runtime's processing or a busy host's run queue
     # (no schedstat): the tolerance bounds it, as before either was measured.
-    measured = timeline.received_ns is not None and timeline.next_cpu_wait_ns is not None
-    prompt_ms = PROMPT_HANDOVER_MS if measured else tolerance_ms
+    prompt_ms = PROMPT_HANDOVER_MS if timeline.hand_over_measured else tolerance_ms
     end_known = timeline.platform_end_ns is not None or not external_extensions
     handover = DEFAULT_IDLE_GAP_MS if not idle_gap_ms or external_extensions else idle_gap_ms
     if external_extensions and timeline.next_cpu_wait_ns is not None:
@@ -225,14 +224,16 @@ def classify_record(
         init.next_cpu_wait_ns,
     )
     unknown_end = external_extensions and init.platform_end_ns is None
-    measured = init.received_ns is not None and init.next_cpu_wait_ns is not None
     return classify_first_invocation(
         timeline,
         first_invocation_start_ns,
         initialization_type,
         config.proactive_threshold_ms,
         idle_gap_threshold_ms(
-            config.idle_gap_ms, DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS, unknown_end, measured
+            config.idle_gap_ms,
+            DEFAULT_IDLE_GAP_WITH_EXTENSIONS_MS,
+            unknown_end,
+            timeline.hand_over_measured,
         ),
         init.request_received_ns,
         config.event_time_tolerance_ms,

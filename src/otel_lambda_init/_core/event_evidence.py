@@ -38,6 +38,12 @@ class InitTimeline(NamedTuple):
     first_attempt_ns: int | None = None  # INIT re-run after the cap: when the first try began
     next_cpu_wait_ns: int | None = None  # of ready..received, the runtime waiting for a CPU
 
+    @property
+    def hand_over_measured(self) -> bool:
+        """The runtime's first ``next`` was seen return, with its wait for a CPU (schedstat):
+        what is left of its wait is the Runtime API's own latency."""
+        return self.received_ns is not None and self.next_cpu_wait_ns is not None
+
 
 HANDOVER_LESS_CPU_WAIT_MS = 30.0
 """What a pending request's hand-over takes once the runtime's wait for a CPU is taken off

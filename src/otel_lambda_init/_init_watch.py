@@ -176,11 +176,19 @@ class InitWatch:
 
     def _on_invocation_received(self, event: Event) -> None:
         init = self._host.timeline.init
-        if init.received_ns is None and init.ready_ns is not None:
-            init.received_ns = event.time_ns  # the first event's hand-over: the idle gap ends
-            wait, ready = event.cpu_wait_ns, self._ready_wait
-            if wait is not None and ready is not None and ready[0] == threading.get_ident():
-                init.next_cpu_wait_ns = max(0, wait - ready[1])
+        if init.received_ns is not None or init.ready_ns is None:
+            return
+        trip = event.next_trip
+        if trip is not None and init.ready_ns <= trip.sent_ns <= trip.returned_ns:
+            # A helper thread made the call: from its own stamps, the hand-over leaves out
+            # the helper's start and the main thread's wake-up (neither idle nor waiting).
+            init.ready_ns, init.received_ns = trip.sent_ns, trip.returned_ns
+            init.next_cpu_wait_ns = trip.cpu_wait_ns
+            return
+        init.received_ns = event.time_ns  # the first event's hand-over: the idle gap ends
+        wait, ready = event.cpu_wait_ns, self._ready_wait
+        if wait is not None and ready is not None and ready[0] == threading.get_ident():
+            init.next_cpu_wait_ns = max(0, wait - ready[1])
 
     def _on_before_snapshot(self, event: Event) -> None:
         self._host.end_init(event.time_ns, END_RESTORE_NEXT)  # the snapshot's INIT is over

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import logging
 import sys
 from importlib.metadata import version
@@ -18,7 +19,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, TraceIdRatioBased
 
 from otel_lambda_init import _compat
-from otel_lambda_init._probes.runtime_hooks import CLIENT_CLASSES, RuntimeHooks
+from otel_lambda_init._probes.runtime_hooks import CLIENT_CLASSES, HELPER_NEXT, RuntimeHooks
 from otel_lambda_init._sdk.sampler import InitSpanSampler
 
 SDK = version("opentelemetry-sdk")
@@ -119,8 +120,16 @@ def test_the_loggers_that_report_failed_span_exports_are_all_filtered() -> None:
 def test_the_runtime_clients_methods_we_wrap_exist() -> None:
     client = importlib.import_module("awslambdaric.lambda_runtime_client").LambdaRuntimeClient
     table = RuntimeHooks(lambda event: None)._table()
-    missing = [method for method in table if not callable(getattr(client, method, None))]
+    # awslambdaric 3.0's helper thread calls the C client itself: no helper stamps there.
+    wanted = [method for method in table if method != HELPER_NEXT]
+    missing = [method for method in wanted if not callable(getattr(client, method, None))]
     assert not missing, f"awslambdaric {RIC}: LambdaRuntimeClient lost {missing}"
+    if callable(getattr(client, HELPER_NEXT, None)):
+        waiting = inspect.getsource(client.wait_next_invocation)
+        assert f"self.{HELPER_NEXT}" in waiting, (
+            f"awslambdaric {RIC}: the helper thread no longer calls {HELPER_NEXT} (the first "
+            "hand-over would again include the helper's start and the main thread's wake-up)"
+        )
     module = sys.modules["awslambdaric.lambda_runtime_client"]
     assert hasattr(module, CLIENT_CLASSES[0])
 

@@ -36,6 +36,17 @@ SHUTDOWN = "shutdown"
 """Lambda is shutting the sandbox down (SIGTERM)."""
 
 
+class NextTrip(NamedTuple):
+    """The runtime's first ``next`` as the thread that made the call saw it (awslambdaric's
+    helper thread on python3.12+ and in containers): the main thread's own stamps would add
+    the helper's start and the main thread's wake-up to the hand-over."""
+
+    sent_ns: int
+    returned_ns: int
+    cpu_wait_ns: int | None
+    """That thread's wait for a CPU between the two (schedstat), None where Linux keeps none."""
+
+
 class Event(NamedTuple):
     """One lifecycle event, with the time it was observed (epoch ns); a frozen record."""
 
@@ -50,6 +61,8 @@ class Event(NamedTuple):
     """invocation-received: the deadline header as the runtime read it (epoch ms, text)."""
     cpu_wait_ns: int | None = None
     """The first invocation-received: the thread's CPU wait so far, read just before time_ns."""
+    next_trip: NextTrip | None = None
+    """The first invocation-received, where a helper thread made the runtime's ``next``."""
 
 
 class LifecycleEvents:

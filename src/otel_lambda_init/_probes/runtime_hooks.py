@@ -15,7 +15,7 @@ import sys
 import time
 
 from .._core import events as ev
-from .._core.events import Event
+from .._core.events import Event, NextTrip
 from .._core.report import report_once
 from .import_watch import ImportWatch
 from .process import RUNTIME_CLIENT_MODULES, runtime_client_loaded, thread_cpu_wait_ns
@@ -25,10 +25,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-__all__ = ["RUNTIME_CLIENT_MODULES", "RuntimeHooks", "runtime_client_loaded"]
+__all__ = ["HELPER_NEXT", "RUNTIME_CLIENT_MODULES", "RuntimeHooks", "runtime_client_loaded"]
 
 _MARK = "__otel_lambda_init_hook__"
 CLIENT_CLASSES = ("LambdaRuntimeClient", "LambdaMultiConcurrentRuntimeClient")
+HELPER_NEXT = "_get_next"
+"""What awslambdaric's helper thread calls for ``next`` (4.x; 3.0's calls the C client)."""
 
 
 class RuntimeHooks:
@@ -48,6 +50,8 @@ class RuntimeHooks:
         self.installed = False
         self.wrapped: set[str] = set()  # the client methods we see, by name
         self._first_event = True
+        self._helper_sent: tuple[int, int | None] | None = None
+        self._trip: NextTrip | None = None
 
     @property
     def sees_posting(self) -> bool:
@@ -58,16 +62,34 @@ class RuntimeHooks:
     def _before_next(self, _args: tuple[Any, ...], _result: Any = None) -> None:
         self._publish(Event(ev.NEXT_REQUESTED, time.time_ns()))
 
+    def _before_helper_next(self, _args: tuple[Any, ...], _result: Any = None) -> None:
+        if self._first_event:  # on awslambdaric's helper thread, as the request leaves
+            wait = thread_cpu_wait_ns()
+            self._helper_sent = (time.time_ns(), wait)
+
+    def _after_helper_next(self, _args: tuple[Any, ...], _result: Any = None) -> None:
+        sent = self._helper_sent
+        if self._first_event and sent is not None:  # the event is back on the helper thread
+            now, wait = time.time_ns(), thread_cpu_wait_ns()
+            cpu = None if wait is None or sent[1] is None else max(0, wait - sent[1])
+            self._trip = NextTrip(sent[0], now, cpu)
+
     def _after_next(self, _args: tuple[Any, ...], result: Any = None) -> None:
         # In the caller's time: the deadline travels as the runtime read it (text) and is
         # parsed after the response, where it bounds our export (``_delivery.deadline``).
         deadline = getattr(result, "deadline_time_in_ms", None)
-        wait = None
+        wait, trip = None, None
         if self._first_event:  # the idle gap's CPU wait, read with the hand-over's time
             self._first_event = False
-            wait = thread_cpu_wait_ns()
+            wait, trip = thread_cpu_wait_ns(), self._trip
         self._publish(
-            Event(ev.INVOCATION_RECEIVED, time.time_ns(), deadline=deadline, cpu_wait_ns=wait)
+            Event(
+                ev.INVOCATION_RECEIVED,
+                time.time_ns(),
+                deadline=deadline,
+                cpu_wait_ns=wait,
+                next_trip=trip,
+            )
         )
 
     def _after_post(self, args: tuple[Any, ...], _result: Any = None) -> None:
@@ -87,6 +109,8 @@ class RuntimeHooks:
     def _table(self) -> dict[str, tuple[Any, Any]]:
         return {
             "wait_next_invocation": (self._before_next, self._after_next),
+            # python3.12+ and containers: the helper thread that makes the call (where known)
+            HELPER_NEXT: (self._before_helper_next, self._after_helper_next),
             "post_invocation_result": (None, self._after_post),
             "post_invocation_error": (None, self._after_post),
             "post_init_error": (self._before_init_error, None),

@@ -10,6 +10,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from . import runtime_next
 from .lambda_rules import Refusal
 from .runtime_http import ApiHandler, decode_body
 
@@ -61,7 +62,12 @@ def extension_next(api: RuntimeApi, h: ApiHandler) -> None:
         if isinstance(ext, Refusal):
             return h.reply(ext.status, ext.body())
         api._settle()
+        # The last extension's next ends INIT: the runtime's event goes now, on this thread.
+        send = runtime_next.hand_over_parked(api)
         api._cond.notify_all()
+    if send is not None:
+        send()
+    with api._cond:
         early = None
         if api.faults.extension_next is not None:
             api.faults.touched.append("extension_next")

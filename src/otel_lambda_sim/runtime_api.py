@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from . import extensions_api, fork_channel
+from . import extensions_api, fork_channel, runtime_next
 from .fork_channel import ForkChannel
 from .function import FunctionConfig
 from .invocation import (
@@ -68,6 +68,10 @@ class RuntimeApi(RulesView):
         # over and nothing queued: the fleet's front end may queue a pending request right
         # there, so the hand-over takes no other thread, as Lambda's (docs/verdicts.md).
         self.on_ready: Callable[[], None] | None = None
+        # The runtime's next while it waits: whoever makes an event deliverable (an enqueue,
+        # the last extension's next) answers it on its own thread, as Lambda's Go API does in
+        # microseconds; waking the parked thread took ms here (docs/simulator.md).
+        self._parked: runtime_next.ParkedNext | None = None
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> RuntimeApi:
@@ -201,7 +205,10 @@ class RuntimeApi(RulesView):
         with self._cond:
             self._by_id[inv.request_id] = inv
             self._queue.append(inv)
+            send = runtime_next.hand_over_parked(self)
             self._cond.notify_all()
+        if send is not None:
+            send()
         return inv
 
     def allow_restore(self) -> None:
@@ -250,7 +257,7 @@ class RuntimeApi(RulesView):
 
     def _route(self, h: ApiHandler, method: str, path: str, body: bytes) -> None:
         if method == "GET" and path == f"{_RUNTIME}/invocation/next":
-            return self._runtime_next(h)
+            return runtime_next.runtime_next(self, h)
         if method == "POST" and path.startswith(f"{_RUNTIME}/invocation/"):
             parts = path[len(f"{_RUNTIME}/invocation/") :].split("/")
             if len(parts) == 2 and parts[1] in ("response", "error"):
@@ -283,51 +290,6 @@ class RuntimeApi(RulesView):
         )
 
     # runtime ---------------------------------------------------------------------------------
-    def _runtime_next(self, h: ApiHandler) -> None:
-        with self._cond:
-            gen = self.rules.generation
-            self.rules.runtime_next(time.time_ns())
-            self._settle()  # its next after the post may complete the current invocation
-            self._cond.notify_all()
-            while not self.rules.may_deliver(bool(self._queue)):
-                if self._stopped or gen != self.rules.generation:
-                    return h.reply(500, {"errorType": "Runtime.Reset"})
-                if self.on_ready is not None and self.rules.may_deliver(True):
-                    # Without this API's lock: the fleet's may be held by a loop step that is
-                    # about to queue on this very API; the state is checked again after.
-                    self._cond.release()
-                    try:
-                        self.on_ready()
-                    finally:
-                        self._cond.acquire()
-                    if self._queue:
-                        continue
-                self._cond.wait(_POLL_S)
-            inv = self._queue.popleft()
-            self._current = inv
-            state = self.rules.deliver(
-                inv.request_id, inv.trace_id, inv.deadline_ms, time.time_ns()
-            )
-            inv.state = state
-            inv.served_ns = state.served_ns
-            inv.deadline_ms = state.deadline_ms
-            self.served.append(inv)
-            self._cond.notify_all()
-        headers = {
-            "Lambda-Runtime-Aws-Request-Id": inv.request_id,
-            "Lambda-Runtime-Deadline-Ms": str(state.deadline_ms),
-            "Lambda-Runtime-Invoked-Function-Arn": self.function.arn,
-            "Lambda-Runtime-Trace-Id": inv.trace_id,
-        }
-        if inv.client_context:
-            headers["Lambda-Runtime-Client-Context"] = inv.client_context
-        if inv.cognito_identity:
-            headers["Lambda-Runtime-Cognito-Identity"] = inv.cognito_identity
-        if self.faults.invocation_headers is not None:
-            self.faults.touched.append("invocation_headers")
-            headers = self.faults.invocation_headers(headers)
-        h.reply(200, raw=inv.body(), headers=headers)
-
     def _runtime_result(self, h: ApiHandler, request_id: str, kind: str, body: bytes) -> None:
         with self._cond:
             inv = self._by_id.get(request_id)

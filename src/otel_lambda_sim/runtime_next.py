@@ -120,5 +120,8 @@ def _send_event(api: RuntimeApi, parked: ParkedNext, inv: Invocation) -> None:
             api.faults.touched.append("invocation_headers")
             headers = api.faults.invocation_headers(headers)
         parked.handler.reply(200, raw=inv.body(), headers=headers)
+    except Exception as exc:  # on whichever thread: the runtime's next is answered regardless
+        error = {"errorMessage": repr(exc), "errorType": "Simulator.InternalError"}
+        parked.handler.reply(500, error)
     finally:
         parked.sent.set()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
@@ -26,13 +25,6 @@ def decode_body(body: bytes) -> Any:
         return json.loads(body)
     except ValueError:
         return body.decode("utf-8", "replace")
-
-
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
 
 
 class ApiServer(LoopbackServer):
@@ -63,7 +55,7 @@ class ApiHandler(BaseHTTPRequestHandler):
         wait for this thread to get the GIL back from every other sandbox's API."""
         data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
         lines = [
-            f"{self.protocol_version} {status} {_phrase(status)}",
+            f"{self.protocol_version} {status} {self.responses.get(status, ('',))[0]}",
             "Content-Type: application/json",
             f"Content-Length: {len(data)}",
             *(f"{k}: {v}" for k, v in (headers or {}).items()),

@@ -42,7 +42,8 @@ def runtime_next(api: RuntimeApi, h: ApiHandler) -> None:
         api._settle()  # its next after the post may complete the current invocation
         api._cond.notify_all()
         parked = ParkedNext(h)
-        while not api.rules.may_deliver(bool(api._queue)):
+        # Answered by another thread meanwhile, it is that thread's to write, reset or not.
+        while not parked.handed_over and not api.rules.may_deliver(bool(api._queue)):
             if api._stopped or gen != api.rules.generation:
                 _unpark(api, parked)
                 return h.reply(500, {"errorType": "Runtime.Reset"})
@@ -54,14 +55,10 @@ def runtime_next(api: RuntimeApi, h: ApiHandler) -> None:
                     api.on_ready()
                 finally:
                     api._cond.acquire()
-                if parked.handed_over:
-                    break
-                if api._queue:
+                if parked.handed_over or api._queue:
                     continue
             api._parked = parked
             api._cond.wait(_POLL_S)
-            if parked.handed_over:
-                break
         _unpark(api, parked)
         send = None if parked.handed_over else _deliver(api, parked)
     if send is not None:

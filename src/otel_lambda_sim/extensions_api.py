@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["extension_error", "extension_next", "register"]
 
-_POLL_S = 0.1
+_POLL_S = runtime_next.POLL_S
 
 
 def register(api: RuntimeApi, h: ApiHandler, body: bytes) -> None:

@@ -42,9 +42,7 @@ __all__ = [
 _RUNTIME = "/2018-06-01/runtime"
 _EXTENSION = "/2020-01-01/extension"
 _ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
-# Blocked long-polls re-check their condition this often, so stop() and generation changes
-# (a killed runtime) release them promptly.
-_POLL_S = 0.1
+_POLL_S = runtime_next.POLL_S
 
 
 class RuntimeApi(RulesView):

@@ -15,10 +15,11 @@ if TYPE_CHECKING:
     from .runtime_api import RuntimeApi
     from .runtime_http import ApiHandler
 
-__all__ = ["ParkedNext", "hand_over_parked", "runtime_next"]
+__all__ = ["POLL_S", "ParkedNext", "hand_over_parked", "runtime_next"]
 
-# Blocked long-polls re-check their condition this often (stop(), a killed runtime).
-_POLL_S = 0.1
+POLL_S = 0.1
+"""Blocked long-polls (the runtime's and extensions' next) re-check their condition this often,
+so stop() and generation changes (a killed runtime) release them promptly."""
 # How long a runtime's next, answered from another thread, keeps its connection for that write.
 _SEND_WAIT_S = 5.0
 
@@ -58,7 +59,7 @@ def runtime_next(api: RuntimeApi, h: ApiHandler) -> None:
                 if parked.handed_over or api._queue:
                     continue
             api._parked = parked
-            api._cond.wait(_POLL_S)
+            api._cond.wait(POLL_S)
         _unpark(api, parked)
         send = None if parked.handed_over else _deliver(api, parked)
     if send is not None:
